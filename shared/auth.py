@@ -1,0 +1,145 @@
+"""Bearer JWT validation (PyJWT): RS256/ES256 only, keys from a cached JWKS.
+
+The JWKS is fetched with httpx and cached; a token with an unknown `kid` triggers a refetch
+at most once per `AUTH_JWKS_MIN_REFRESH_SECONDS` (key rotation works, a flood of forged kids
+cannot hammer the identity provider). `alg=none`, HS256 and unsigned tokens never validate:
+the allowed algorithms are fixed here, not configurable.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+import jwt
+
+from shared.config import get_settings
+from shared.errors import DependencyUnavailable, Forbidden, Unauthorized
+
+ALLOWED_ALGORITHMS = ("RS256", "ES256")
+KNOWN_ROLES = frozenset({"customer", "seller", "pharmacist", "admin", "super_admin"})
+ADMIN_ROLES = frozenset({"admin", "super_admin"})
+JWKS_FETCH_TIMEOUT_SECONDS = 3.0
+
+
+@dataclass(frozen=True)
+class Principal:
+    user_id: str
+    roles: frozenset[str]
+    seller_id: str | None = None
+    email: str | None = None
+    name: str | None = None
+    claims: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
+
+    def has_any_role(self, roles: frozenset[str]) -> bool:
+        return bool(self.roles & roles)
+
+
+class JwksCache:
+    def __init__(self, url: str, min_refresh_seconds: float) -> None:
+        self.url = url
+        self.min_refresh_seconds = min_refresh_seconds
+        self._keys: dict[str, jwt.PyJWK] = {}
+        self._fetched_at = float("-inf")
+        self._lock = asyncio.Lock()
+
+    async def key_for(self, kid: str) -> jwt.PyJWK:
+        if kid not in self._keys:
+            await self._refresh_if_allowed()
+        if kid not in self._keys:
+            raise Unauthorized("token signed by an unknown key", code="unknown_signing_key")
+        return self._keys[kid]
+
+    async def _refresh_if_allowed(self) -> None:
+        async with self._lock:  # one fetch at a time; waiters reuse its result
+            if time.monotonic() - self._fetched_at < self.min_refresh_seconds:
+                return
+            self._keys = await self._fetch()
+            self._fetched_at = time.monotonic()
+
+    async def _fetch(self) -> dict[str, jwt.PyJWK]:
+        import httpx
+
+        try:
+            async with httpx.AsyncClient(timeout=JWKS_FETCH_TIMEOUT_SECONDS) as client:
+                response = await client.get(self.url)
+                response.raise_for_status()
+                document = response.json()
+        except (httpx.HTTPError, ValueError) as error:
+            raise DependencyUnavailable("identity provider (JWKS)", retry_after=10) from error
+        keys = {}
+        for item in document.get("keys", []):
+            if item.get("kid") and item.get("alg", "RS256") in ALLOWED_ALGORITHMS:
+                keys[item["kid"]] = jwt.PyJWK(item)
+        return keys
+
+
+_jwks: JwksCache | None = None
+
+
+def jwks_cache() -> JwksCache:
+    global _jwks
+    settings = get_settings()
+    if _jwks is None or _jwks.url != settings.auth_jwks_url:
+        _jwks = JwksCache(settings.auth_jwks_url, settings.auth_jwks_min_refresh_seconds)
+    return _jwks
+
+
+def bearer_token(authorization: str | None) -> str:
+    scheme, _, token = (authorization or "").partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        raise Unauthorized("a Bearer token is required", code="missing_token")
+    return token.strip()
+
+
+async def authenticate(authorization: str | None) -> Principal:
+    token = bearer_token(authorization)
+    try:
+        header = jwt.get_unverified_header(token)
+    except jwt.PyJWTError:
+        raise Unauthorized("malformed token", code="invalid_token") from None
+    if header.get("alg") not in ALLOWED_ALGORITHMS or not header.get("kid"):
+        raise Unauthorized("token algorithm not accepted", code="invalid_token")
+    key = await jwks_cache().key_for(header["kid"])
+    return principal_from_claims(decode(token, key))
+
+
+def decode(token: str, key: jwt.PyJWK) -> dict[str, Any]:
+    settings = get_settings()
+    try:
+        return jwt.decode(
+            token,
+            key.key,
+            algorithms=list(ALLOWED_ALGORITHMS),
+            audience=settings.auth_audience,
+            issuer=settings.auth_issuer,
+            leeway=settings.auth_leeway_seconds,
+            options={"require": ["exp", "iss", "aud", "sub"]},
+        )
+    except jwt.ExpiredSignatureError:
+        raise Unauthorized("token expired", code="token_expired") from None
+    except jwt.PyJWTError as error:
+        raise Unauthorized(f"invalid token: {error}", code="invalid_token") from None
+
+
+def principal_from_claims(claims: dict[str, Any]) -> Principal:
+    raw_roles = claims.get("roles") or []
+    roles = frozenset(r for r in raw_roles if r in KNOWN_ROLES) or frozenset({"customer"})
+    seller_id = claims.get("seller_id")
+    if "seller" in roles and not seller_id:
+        raise Unauthorized("seller tokens must carry a seller_id claim", code="invalid_token")
+    return Principal(
+        user_id=str(claims["sub"]),
+        roles=roles,
+        seller_id=str(seller_id) if seller_id else None,
+        email=claims.get("email") or claims.get("preferred_username"),
+        name=claims.get("name"),
+        claims=claims,
+    )
+
+
+def require_role(principal: Principal, roles: frozenset[str]) -> None:
+    if not principal.has_any_role(roles):
+        raise Forbidden(f"requires one of the roles: {', '.join(sorted(roles))}")

@@ -1,0 +1,168 @@
+"""Pooled PostgreSQL access: one AsyncConnectionPool per worker process (plus an optional
+read-replica pool), opened lazily inside the running event loop.
+
+Connections are checked on checkout, so a pool whose server restarted discards its dead
+connections and the first request after the server is back succeeds; while the server is
+down, callers get `DependencyUnavailable` (HTTP 503 with Retry-After).
+"""
+
+from __future__ import annotations
+
+import asyncio
+from contextlib import asynccontextmanager
+from typing import Any, AsyncIterator, Sequence, TypeVar
+
+import psycopg
+from psycopg.rows import class_row
+from psycopg_pool import AsyncConnectionPool, PoolTimeout
+
+from shared.config import Settings, get_settings
+from shared.errors import DependencyUnavailable
+
+Row = TypeVar("Row")
+DEPENDENCY = "postgresql"
+# SQLSTATEs that mean "the server is not usable right now" rather than "your query is wrong".
+UNAVAILABLE_SQLSTATE_PREFIXES = ("08", "57P", "53")
+STATEMENT_TIMEOUT_SQLSTATE = "57014"
+
+_pools: dict[str, AsyncConnectionPool] = {}
+_pool_loop: asyncio.AbstractEventLoop | None = None
+
+
+def connection_kwargs(settings: Settings) -> dict[str, Any]:
+    kwargs: dict[str, Any] = {
+        "application_name": settings.database_application_name,
+        "connect_timeout": max(1, round(settings.database_connect_timeout_seconds)),
+        "autocommit": True,  # transactions are explicit: `async with conn.transaction()`
+    }
+    if settings.database_pgbouncer:
+        # Transaction-mode PgBouncer: no server-side prepared statements and no startup
+        # `options`; statement_timeout is set on the database role instead (docs/database.md).
+        kwargs["prepare_threshold"] = None
+    else:
+        kwargs["options"] = f"-c statement_timeout={settings.database_statement_timeout_ms}"
+    if settings.database_auth == "entra":
+        kwargs["credential"] = _entra_credential(settings)
+        if settings.database_entra_user:
+            kwargs["user"] = settings.database_entra_user
+    return kwargs
+
+
+def _entra_credential(settings: Settings):
+    from azure.identity.aio import DefaultAzureCredential
+
+    return DefaultAzureCredential(managed_identity_client_id=settings.azure_client_id)
+
+
+def _connection_class(settings: Settings) -> type[psycopg.AsyncConnection]:
+    if settings.database_auth == "entra":
+        # Fetches a fresh Entra token (scope ossrdbms-aad) for every new connection.
+        from azure_postgresql_auth.psycopg3 import AsyncEntraConnection
+
+        return AsyncEntraConnection
+    return psycopg.AsyncConnection
+
+
+def _new_pool(conninfo: str, settings: Settings, name: str) -> AsyncConnectionPool:
+    return AsyncConnectionPool(
+        conninfo,
+        kwargs=connection_kwargs(settings),
+        connection_class=_connection_class(settings),
+        min_size=settings.database_pool_min,
+        max_size=settings.database_pool_max,
+        timeout=settings.database_pool_timeout_seconds,
+        max_idle=settings.database_idle_seconds,
+        max_lifetime=settings.database_max_lifetime_seconds,
+        reconnect_timeout=0,  # never give up: keep trying while the server is away
+        check=AsyncConnectionPool.check_connection,
+        name=f"souq-{name}",
+        open=False,
+    )
+
+
+async def get_pool(*, read_only: bool = False) -> AsyncConnectionPool:
+    """The process-wide pool for this loop; read-only callers get the replica when configured."""
+    global _pool_loop
+    loop = asyncio.get_running_loop()
+    if _pool_loop is not loop:  # a new loop (tests, restarts): pools of the old one are unusable
+        _pools.clear()
+        _pool_loop = loop
+    settings = get_settings()
+    name = "read" if read_only and settings.database_read_url else "primary"
+    if name not in _pools:
+        url = settings.database_read_url if name == "read" else settings.database_url
+        pool = _new_pool(url, settings, name)
+        _pools[name] = pool
+        await pool.open(wait=False)
+    return _pools[name]
+
+
+def is_unavailable(error: BaseException) -> bool:
+    if isinstance(error, PoolTimeout):
+        return True
+    if isinstance(error, psycopg.OperationalError):
+        state = error.sqlstate or ""
+        return not state or state.startswith(UNAVAILABLE_SQLSTATE_PREFIXES) or (
+            state == STATEMENT_TIMEOUT_SQLSTATE
+        )
+    return False
+
+
+@asynccontextmanager
+async def connection(*, read_only: bool = False) -> AsyncIterator[psycopg.AsyncConnection]:
+    """A pooled connection in autocommit mode; unreachable server → DependencyUnavailable."""
+    try:
+        pool = await get_pool(read_only=read_only)
+        async with pool.connection() as conn:
+            yield conn
+    except (psycopg.OperationalError, PoolTimeout) as error:
+        if is_unavailable(error):
+            raise DependencyUnavailable(DEPENDENCY) from error
+        raise
+
+
+@asynccontextmanager
+async def transaction(*, read_only: bool = False) -> AsyncIterator[psycopg.AsyncConnection]:
+    """A pooled connection inside one transaction, committed when the block exits cleanly."""
+    async with connection(read_only=read_only) as conn, conn.transaction():
+        yield conn
+
+
+async def fetch_one(
+    conn: psycopg.AsyncConnection, sql: str, params: dict | Sequence | None, model: type[Row]
+) -> Row | None:
+    async with conn.cursor(row_factory=class_row(model)) as cur:
+        await cur.execute(sql, params)
+        return await cur.fetchone()
+
+
+async def fetch_all(
+    conn: psycopg.AsyncConnection, sql: str, params: dict | Sequence | None, model: type[Row]
+) -> list[Row]:
+    async with conn.cursor(row_factory=class_row(model)) as cur:
+        await cur.execute(sql, params)
+        return await cur.fetchall()
+
+
+async def execute(conn: psycopg.AsyncConnection, sql: str, params: dict | Sequence | None) -> int:
+    """Run a statement; returns the affected row count."""
+    async with conn.cursor() as cur:
+        await cur.execute(sql, params)
+        return cur.rowcount
+
+
+def pool_stats() -> dict[str, dict[str, int]]:
+    wanted = ("pool_min", "pool_max", "pool_size", "pool_available", "requests_waiting")
+    return {
+        name: {k: v for k, v in pool.get_stats().items() if k in wanted}
+        for name, pool in _pools.items()
+    }
+
+
+async def close_pools() -> None:
+    global _pool_loop
+    pools = list(_pools.values())
+    _pools.clear()
+    _pool_loop = None
+    for pool in pools:
+        await pool.close()

@@ -1,0 +1,203 @@
+"""The one wrapper every HTTP trigger goes through.
+
+`@endpoint(...)` turns a handler `async def f(call: ApiCall) -> Reply | BaseModel | None`
+into a Functions HTTP handler `(req, context) -> HttpResponse` that parses and validates the
+body, authenticates the caller, renders every failure as problem+json, stamps `x-request-id`
+with the invocation id and logs one line per request. The metadata it records feeds
+`/api/openapi.json` (shared.openapi).
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import time
+import uuid
+from dataclasses import dataclass, field
+from typing import Any, Awaitable, Callable
+
+import azure.functions as func
+from pydantic import BaseModel, TypeAdapter, ValidationError
+
+from shared import logs
+from shared.auth import Principal, authenticate, require_role
+from shared.errors import DependencyUnavailable, DomainError, MalformedRequest, ValidationFailed
+from shared.problems import PROBLEM_CONTENT_TYPE, field_errors_from_pydantic, problem_body, problem_from_error
+
+log = logs.get_logger("http")
+JSON = "application/json"
+
+
+@dataclass
+class ApiCall:
+    request: func.HttpRequest
+    invocation_id: str
+    principal: Principal | None = None
+    body: Any = None
+    query: Any = None
+
+    @property
+    def route(self) -> dict[str, str]:
+        return dict(self.request.route_params or {})
+
+    @property
+    def user(self) -> Principal:
+        assert self.principal is not None, "endpoint declared without auth"
+        return self.principal
+
+
+@dataclass
+class Reply:
+    body: Any = None
+    status: int = 200
+    headers: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class EndpointSpec:
+    summary: str
+    body: type[BaseModel] | None
+    query: type[BaseModel] | None
+    response: Any
+    status: int
+    roles: frozenset[str] | None
+    authenticated: bool
+    tags: tuple[str, ...]
+
+
+ENDPOINTS: dict[str, EndpointSpec] = {}
+Handler = Callable[[ApiCall], Awaitable[Any]]
+
+
+def endpoint(
+    *,
+    summary: str,
+    body: type[BaseModel] | None = None,
+    query: type[BaseModel] | None = None,
+    response: Any = None,
+    status: int = 200,
+    roles: frozenset[str] | None = None,
+    authenticated: bool = False,
+    tags: tuple[str, ...] = (),
+) -> Callable[[Handler], Callable[..., Awaitable[func.HttpResponse]]]:
+    spec = EndpointSpec(summary, body, query, response, status, roles,
+                        authenticated or roles is not None, tags)
+
+    def decorate(handler: Handler) -> Callable[..., Awaitable[func.HttpResponse]]:
+        async def http_function(req: func.HttpRequest, context: func.Context) -> func.HttpResponse:
+            return await _run(handler, spec, req, context)
+
+        functools.update_wrapper(http_function, handler, updated=())
+        del http_function.__wrapped__  # the worker must bind (req, context), not the handler's args
+        ENDPOINTS[handler.__name__] = spec
+        return http_function
+
+    return decorate
+
+
+async def _run(handler: Handler, spec: EndpointSpec, req: func.HttpRequest, context: Any) -> func.HttpResponse:
+    logs.configure_logging()
+    invocation_id = getattr(context, "invocation_id", None) or str(uuid.uuid4())
+    logs.invocation_id_var.set(invocation_id)
+    logs.function_name_var.set(getattr(context, "function_name", handler.__name__))
+    logs.user_id_var.set(None)
+    started = time.perf_counter()
+    try:
+        call = await _build_call(spec, req, invocation_id)
+        response = render_reply(await handler(call), spec.status)
+    except DomainError as error:
+        response = problem_response(error, invocation_id)
+    except Exception as error:  # noqa: BLE001 - the last line: log it, never leak it
+        response = _unexpected(error, invocation_id)
+    response.headers["x-request-id"] = invocation_id
+    _log_request(req, response, started)
+    return response
+
+
+async def _build_call(spec: EndpointSpec, req: func.HttpRequest, invocation_id: str) -> ApiCall:
+    call = ApiCall(request=req, invocation_id=invocation_id)
+    if spec.authenticated:
+        call.principal = await authenticate(req.headers.get("authorization"))
+        logs.user_id_var.set(call.principal.user_id)
+        if spec.roles is not None:
+            require_role(call.principal, spec.roles)
+    if spec.query is not None:
+        call.query = parse_model(spec.query, dict(req.params), location="query")
+    if spec.body is not None:
+        call.body = parse_model(spec.body, parse_json_body(req), location="body")
+    return call
+
+
+def parse_json_body(req: func.HttpRequest) -> Any:
+    raw = req.get_body() or b""
+    if not raw.strip():
+        raise MalformedRequest("a JSON body is required", code="missing_body")
+    try:
+        return json.loads(raw)
+    except (ValueError, UnicodeDecodeError) as error:
+        raise MalformedRequest(f"body is not valid JSON: {error}", code="malformed_json") from None
+
+
+def parse_model(model: type[BaseModel], data: Any, *, location: str) -> BaseModel:
+    try:
+        return model.model_validate(data)
+    except ValidationError as error:
+        raise ValidationFailed(
+            f"the {location} has {error.error_count()} invalid field(s)",
+            errors=field_errors_from_pydantic(error.errors(include_url=False)),
+        ) from None
+
+
+def render_reply(result: Any, default_status: int) -> func.HttpResponse:
+    reply = result if isinstance(result, Reply) else Reply(body=result, status=default_status)
+    if reply.body is None:
+        return func.HttpResponse(status_code=reply.status if reply.status != 200 else 204,
+                                 headers=dict(reply.headers))
+    return func.HttpResponse(
+        body=to_json(reply.body), status_code=reply.status, headers=dict(reply.headers), mimetype=JSON
+    )
+
+
+def to_json(value: Any) -> bytes:
+    if isinstance(value, BaseModel):
+        return value.model_dump_json().encode()
+    return TypeAdapter(type(value)).dump_json(value)
+
+
+def problem_response(error: DomainError, invocation_id: str | None) -> func.HttpResponse:
+    headers = {}
+    retry_after = getattr(error, "retry_after", None)
+    if retry_after is not None:
+        headers["Retry-After"] = str(retry_after)
+    return func.HttpResponse(
+        body=problem_from_error(error, invocation_id), status_code=error.status,
+        headers=headers, mimetype=PROBLEM_CONTENT_TYPE,
+    )
+
+
+def _unexpected(error: Exception, invocation_id: str) -> func.HttpResponse:
+    dependency = storage_dependency_error(error)
+    if dependency is not None:
+        return problem_response(dependency, invocation_id)
+    log.exception("unhandled error", extra={"error_type": type(error).__name__})
+    body = problem_body(status=500, title="Internal Server Error", code="internal_error",
+                        detail="an unexpected error occurred; quote the invocation id",
+                        invocation_id=invocation_id)
+    return func.HttpResponse(body=body, status_code=500, mimetype=PROBLEM_CONTENT_TYPE)
+
+
+def storage_dependency_error(error: Exception) -> DependencyUnavailable | None:
+    """Azure Storage unreachable (azure-core transport errors) → 503, not a bug."""
+    from azure.core.exceptions import ServiceRequestError
+
+    return DependencyUnavailable("storage") if isinstance(error, ServiceRequestError) else None
+
+
+def _log_request(req: func.HttpRequest, response: func.HttpResponse, started: float) -> None:
+    log.info(
+        "%s %s -> %s",
+        req.method,
+        req.url.split("?", 1)[0],
+        response.status_code,
+        extra={"status": response.status_code, "duration_ms": round((time.perf_counter() - started) * 1000, 2)},
+    )

@@ -1,0 +1,85 @@
+"""Azure Storage clients (queues now, blobs later), resolved the way the Functions host does.
+
+A binding's `connection` names a setting prefix: either `<name>` holds a connection string
+(local development, Azurite) or `<name>__queueServiceUri` / `__blobServiceUri` plus
+`<name>__credential=managedidentity` (and `__clientId` for a user-assigned identity) select
+Entra auth in Azure. Clients are cached per (connection, queue), created inside the running
+loop; `close_storage_clients()` closes them (tests, shutdown).
+"""
+
+from __future__ import annotations
+
+import base64
+import os
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # heavy SDK imported lazily to keep cold start small
+    from azure.storage.queue.aio import QueueClient
+
+# Azurite's published development account; not a secret (documented by Microsoft).
+AZURITE_ACCOUNT_KEY = (
+    "Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw=="
+)
+AZURITE_CONNECTION_STRING = (
+    "DefaultEndpointsProtocol=http;AccountName=devstoreaccount1;"
+    f"AccountKey={AZURITE_ACCOUNT_KEY};"
+    "BlobEndpoint=http://127.0.0.1:10000/devstoreaccount1;"
+    "QueueEndpoint=http://127.0.0.1:10001/devstoreaccount1;"
+    "TableEndpoint=http://127.0.0.1:10002/devstoreaccount1;"
+)
+
+_queue_clients: dict[tuple[str, str], "QueueClient"] = {}
+
+
+class StorageNotConfigured(RuntimeError):
+    pass
+
+
+def connection_string_for(connection: str = "AzureWebJobsStorage") -> str | None:
+    value = os.environ.get(connection, "").strip()
+    if value.startswith("UseDevelopmentStorage=true"):
+        return AZURITE_CONNECTION_STRING
+    return value or None
+
+
+def _credential_for(connection: str):
+    from azure.identity.aio import DefaultAzureCredential, ManagedIdentityCredential
+
+    client_id = os.environ.get(f"{connection}__clientId")
+    if os.environ.get(f"{connection}__credential", "").lower() == "managedidentity":
+        return ManagedIdentityCredential(client_id=client_id)
+    return DefaultAzureCredential(managed_identity_client_id=client_id)
+
+
+def queue_client(queue_name: str, connection: str = "AzureWebJobsStorage") -> "QueueClient":
+    """A cached aio QueueClient for `queue_name` on the named connection."""
+    key = (connection, queue_name)
+    if key not in _queue_clients:
+        _queue_clients[key] = _new_queue_client(queue_name, connection)
+    return _queue_clients[key]
+
+
+def _new_queue_client(queue_name: str, connection: str) -> "QueueClient":
+    from azure.storage.queue.aio import QueueClient
+
+    conn_str = connection_string_for(connection)
+    if conn_str:
+        return QueueClient.from_connection_string(conn_str, queue_name)
+    service_uri = os.environ.get(f"{connection}__queueServiceUri")
+    if not service_uri:
+        raise StorageNotConfigured(
+            f"set {connection} (connection string) or {connection}__queueServiceUri"
+        )
+    return QueueClient(service_uri, queue_name, credential=_credential_for(connection))
+
+
+def encode_queue_message(text: str) -> str:
+    """Base64, as the Functions host expects with `messageEncoding: base64` (its default)."""
+    return base64.b64encode(text.encode("utf-8")).decode("ascii")
+
+
+async def close_storage_clients() -> None:
+    clients = list(_queue_clients.values())
+    _queue_clients.clear()
+    for client in clients:
+        await client.close()
