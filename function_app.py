@@ -1,0 +1,10 @@
+"""The Functions app: one blueprint per area, nothing else."""
+
+import azure.functions as func
+
+from functions import events, health, users
+
+app = func.FunctionApp(http_auth_level=func.AuthLevel.ANONYMOUS)
+app.register_functions(health.bp)
+app.register_functions(users.bp)
+app.register_functions(events.bp)

@@ -1,0 +1,36 @@
+"""Liveness, readiness and the OpenAPI document."""
+
+import azure.functions as func
+
+from shared.errors import DependencyUnavailable
+from shared.http import ApiCall, Reply, endpoint
+from shared.ops import service as ops
+from shared.ops.models import Liveness, Readiness
+
+bp = func.Blueprint()
+
+
+@bp.route(route="health", methods=["GET"], auth_level=func.AuthLevel.ANONYMOUS)
+@endpoint(summary="Liveness: the worker answers (no I/O)", response=Liveness, tags=("ops",))
+async def health(call: ApiCall) -> Liveness:
+    return Liveness()
+
+
+@bp.route(route="health/ready", methods=["GET"], auth_level=func.AuthLevel.ANONYMOUS)
+@endpoint(summary="Readiness: PostgreSQL, Redis and Storage reachable", response=Readiness, tags=("ops",))
+async def health_ready(call: ApiCall) -> Readiness:
+    report = await ops.readiness()
+    if report.failing:
+        error = DependencyUnavailable(", ".join(report.failing), retry_after=10)
+        error.extra["checks"] = report.model_dump(mode="json")["checks"]
+        raise error
+    return report
+
+
+@bp.route(route="openapi.json", methods=["GET"], auth_level=func.AuthLevel.ANONYMOUS)
+@endpoint(summary="This API's OpenAPI 3.1 document", tags=("ops",))
+async def openapi_document(call: ApiCall) -> Reply:
+    from function_app import app
+    from shared.openapi import build_openapi
+
+    return Reply(body=build_openapi(app), headers={"Cache-Control": "public, max-age=300"})

@@ -1,0 +1,123 @@
+"""OpenAPI 3.1 generated from the registered HTTP functions and their `@endpoint` models."""
+
+from __future__ import annotations
+
+import functools
+import re
+from typing import Any
+
+from pydantic import BaseModel, TypeAdapter
+
+from shared.http import ENDPOINTS, EndpointSpec
+
+ROUTE_PARAMETER = re.compile(r"\{\*?(?P<name>\w+)(?::(?P<constraint>\w+))?(?P<optional>\?)?\}")
+CONSTRAINT_SCHEMAS = {
+    "guid": {"type": "string", "format": "uuid"},
+    "int": {"type": "integer"},
+    "long": {"type": "integer"},
+    "bool": {"type": "boolean"},
+    "datetime": {"type": "string", "format": "date-time"},
+}
+REF_TEMPLATE = "#/components/schemas/{model}"
+PROBLEM_SCHEMA = {
+    "type": "object",
+    "required": ["type", "title", "status", "detail", "code"],
+    "properties": {
+        "type": {"type": "string"}, "title": {"type": "string"}, "status": {"type": "integer"},
+        "detail": {"type": "string"}, "code": {"type": "string"},
+        "invocation_id": {"type": ["string", "null"]},
+        "errors": {"type": "array", "items": {"type": "object", "properties": {
+            "path": {"type": "string"}, "message": {"type": "string"}, "code": {"type": "string"}}}},
+    },
+}
+
+
+@functools.cache
+def registered_functions(app: Any) -> tuple[Any, ...]:
+    """The app's functions, built like `app.get_functions()` does. That method may run only
+    once per app (it records names to reject duplicates) and the worker already ran it at
+    indexing time, so a second call at runtime would raise."""
+    return tuple(builder.build(app.auth_level) for builder in app._function_builders)
+
+
+def http_routes(app: Any) -> list[tuple[str, str, str, str]]:
+    """(function name, method, route, auth level) for every HTTP-triggered function."""
+    routes = []
+    for function in registered_functions(app):
+        trigger = function.get_trigger().get_dict_repr()
+        if trigger["type"] != "httpTrigger":
+            continue
+        methods = [str(getattr(m, "value", m)) for m in trigger.get("methods") or ["GET"]]
+        level = str(getattr(trigger.get("authLevel"), "value", trigger.get("authLevel") or "anonymous"))
+        for method in methods:
+            routes.append((function.get_function_name(), method.upper(), trigger.get("route") or function.get_function_name(), level))
+    return routes
+
+
+def build_openapi(app: Any) -> dict[str, Any]:
+    components: dict[str, Any] = {"Problem": PROBLEM_SCHEMA}
+    paths: dict[str, dict[str, Any]] = {}
+    for name, method, route, level in http_routes(app):
+        path = "/api/" + ROUTE_PARAMETER.sub(lambda m: "{" + m["name"] + "}", route)
+        spec = ENDPOINTS.get(name)
+        paths.setdefault(path, {})[method.lower()] = operation(name, route, level, spec, components)
+    return {
+        "openapi": "3.1.0",
+        "info": {"title": "Souq API", "version": "0.1.0",
+                 "description": "Multi-vendor pharmacy and health marketplace backend."},
+        "paths": paths,
+        "components": {"schemas": components, "securitySchemes": {
+            "bearer": {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"},
+            "functionKey": {"type": "apiKey", "in": "header", "name": "x-functions-key"},
+        }},
+    }
+
+
+def operation(name: str, route: str, level: str, spec: EndpointSpec | None,
+              components: dict[str, Any]) -> dict[str, Any]:
+    op: dict[str, Any] = {"operationId": name, "parameters": path_parameters(route),
+                          "responses": {"default": problem_response("Error (problem+json)")}}
+    if spec is None:
+        return op
+    op.update(summary=spec.summary, tags=list(spec.tags))
+    if spec.query is not None:
+        op["parameters"] += query_parameters(spec.query)
+    if spec.body is not None:
+        op["requestBody"] = {"required": True, "content": {"application/json": {"schema": schema_ref(spec.body, components)}}}
+    ok: dict[str, Any] = {"description": "Success"}
+    if spec.response is not None:
+        ok["content"] = {"application/json": {"schema": schema_ref(spec.response, components)}}
+    op["responses"][str(spec.status)] = ok
+    security = ([{"bearer": []}] if spec.authenticated else []) + ([{"functionKey": []}] if level != "anonymous" else [])
+    if security:
+        op["security"] = [{k: v for item in security for k, v in item.items()}]
+    return op
+
+
+def path_parameters(route: str) -> list[dict[str, Any]]:
+    return [
+        {"name": m["name"], "in": "path", "required": True,
+         "schema": CONSTRAINT_SCHEMAS.get(m["constraint"] or "", {"type": "string"})}
+        for m in ROUTE_PARAMETER.finditer(route)
+    ]
+
+
+def query_parameters(model: type[BaseModel]) -> list[dict[str, Any]]:
+    schema = model.model_json_schema()
+    required = set(schema.get("required", []))
+    return [{"name": field, "in": "query", "required": field in required, "schema": prop}
+            for field, prop in schema.get("properties", {}).items()]
+
+
+def schema_ref(annotation: Any, components: dict[str, Any]) -> dict[str, Any]:
+    schema = TypeAdapter(annotation).json_schema(ref_template=REF_TEMPLATE)
+    components.update(schema.pop("$defs", {}))
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        components[annotation.__name__] = schema
+        return {"$ref": REF_TEMPLATE.format(model=annotation.__name__)}
+    return schema
+
+
+def problem_response(description: str) -> dict[str, Any]:
+    return {"description": description,
+            "content": {"application/problem+json": {"schema": {"$ref": REF_TEMPLATE.format(model="Problem")}}}}

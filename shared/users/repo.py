@@ -1,0 +1,165 @@
+"""SQL for users and addresses; each constant sits next to the one function that runs it."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+from uuid import UUID
+
+from psycopg import AsyncConnection
+
+from shared import db
+from shared.users.models import Address, UserProfile
+
+PROFILE_COLUMNS = "id, email, full_name, mobile, preferred_language, created_at, updated_at"
+ADDRESS_COLUMNS = (
+    "id, label, first_name, last_name, mobile, street, building, floor, apartment, district, "
+    "city, region, postal_code, country, is_default, created_at, updated_at"
+)
+ADDRESS_WRITABLE = (
+    "label", "first_name", "last_name", "mobile", "street", "building", "floor", "apartment",
+    "district", "city", "region", "postal_code", "country",
+)
+
+INSERT_USER_IF_ABSENT = f"""
+INSERT INTO users (id, email, full_name) VALUES (%(id)s, %(email)s, %(full_name)s)
+ON CONFLICT (id) DO NOTHING
+RETURNING {PROFILE_COLUMNS}
+"""
+
+
+async def insert_user_if_absent(conn: AsyncConnection, *, user_id: str, email: str | None,
+                                full_name: str | None) -> UserProfile | None:
+    """The new profile, or None when it already existed (concurrent first calls are safe)."""
+    params = {"id": user_id, "email": email, "full_name": full_name}
+    return await db.fetch_one(conn, INSERT_USER_IF_ABSENT, params, UserProfile)
+
+
+SELECT_USER = f"SELECT {PROFILE_COLUMNS} FROM users WHERE id = %(id)s"
+
+
+async def get_user(conn: AsyncConnection, user_id: str) -> UserProfile | None:
+    return await db.fetch_one(conn, SELECT_USER, {"id": user_id}, UserProfile)
+
+
+# One constant statement for any subset of fields: `set_<field>` says whether to touch it.
+UPDATE_USER_PROFILE = f"""
+UPDATE users SET
+    full_name = CASE WHEN %(set_full_name)s THEN %(full_name)s ELSE full_name END,
+    email = CASE WHEN %(set_email)s THEN %(email)s ELSE email END,
+    mobile = CASE WHEN %(set_mobile)s THEN %(mobile)s ELSE mobile END,
+    preferred_language = CASE WHEN %(set_preferred_language)s
+                              THEN %(preferred_language)s ELSE preferred_language END,
+    updated_at = now()
+WHERE id = %(id)s
+RETURNING {PROFILE_COLUMNS}
+"""
+
+
+async def update_user_profile(conn: AsyncConnection, user_id: str, changes: dict[str, Any]) -> UserProfile | None:
+    fields = ("full_name", "email", "mobile", "preferred_language")
+    params = flagged_params(fields, changes) | {"id": user_id}
+    return await db.fetch_one(conn, UPDATE_USER_PROFILE, params, UserProfile)
+
+
+def flagged_params(fields: tuple[str, ...], changes: dict[str, Any]) -> dict[str, Any]:
+    params: dict[str, Any] = {}
+    for name in fields:
+        params[f"set_{name}"] = name in changes
+        params[name] = changes.get(name)
+    return params
+
+
+MARK_USER_WELCOMED = "UPDATE users SET welcomed_at = coalesce(welcomed_at, now()) WHERE id = %(id)s"
+
+
+async def mark_user_welcomed(conn: AsyncConnection, user_id: str) -> bool:
+    return await db.execute(conn, MARK_USER_WELCOMED, {"id": user_id}) == 1
+
+
+# Serialises one user's address writes, so "clear old default, set new one" never interleaves.
+LOCK_USER_ROW = "SELECT 1 FROM users WHERE id = %(id)s FOR UPDATE"
+
+
+async def lock_user(conn: AsyncConnection, user_id: str) -> None:
+    await db.execute(conn, LOCK_USER_ROW, {"id": user_id})
+
+
+CLEAR_DEFAULT_ADDRESS = """
+UPDATE addresses SET is_default = false, updated_at = now()
+WHERE user_id = %(user_id)s AND is_default AND id IS DISTINCT FROM %(keep_id)s
+"""
+
+
+async def clear_default_address(conn: AsyncConnection, user_id: str, *, keep_id: UUID | None = None) -> None:
+    await db.execute(conn, CLEAR_DEFAULT_ADDRESS, {"user_id": user_id, "keep_id": keep_id})
+
+
+# The first address a user saves becomes the default even when not asked for.
+INSERT_ADDRESS = f"""
+INSERT INTO addresses (user_id, {", ".join(ADDRESS_WRITABLE)}, is_default)
+VALUES (%(user_id)s, {", ".join(f"%({c})s" for c in ADDRESS_WRITABLE)},
+        %(is_default)s OR NOT EXISTS (SELECT 1 FROM addresses WHERE user_id = %(user_id)s AND is_default))
+RETURNING {ADDRESS_COLUMNS}
+"""
+
+
+async def insert_address(conn: AsyncConnection, user_id: str, fields: dict[str, Any]) -> Address:
+    params = {c: fields.get(c) for c in ADDRESS_WRITABLE} | {
+        "user_id": user_id, "is_default": fields.get("is_default", False)}
+    address = await db.fetch_one(conn, INSERT_ADDRESS, params, Address)
+    assert address is not None
+    return address
+
+
+LIST_ADDRESSES_AFTER = f"""
+SELECT {ADDRESS_COLUMNS} FROM addresses
+WHERE user_id = %(user_id)s AND (created_at, id) > (%(after_created_at)s, %(after_id)s)
+ORDER BY created_at, id
+LIMIT %(limit)s
+"""
+
+
+async def list_addresses_after(conn: AsyncConnection, user_id: str, *, after: tuple[datetime, UUID] | None,
+                               limit: int) -> list[Address]:
+    after_created_at, after_id = after or ("-infinity", UUID(int=0))
+    params = {"user_id": user_id, "after_created_at": after_created_at, "after_id": after_id, "limit": limit}
+    return await db.fetch_all(conn, LIST_ADDRESSES_AFTER, params, Address)
+
+
+UPDATE_ADDRESS = f"""
+UPDATE addresses SET
+    {", ".join(f"{c} = CASE WHEN %(set_{c})s THEN %({c})s ELSE {c} END" for c in ADDRESS_WRITABLE)},
+    is_default = CASE WHEN %(set_is_default)s THEN %(is_default)s ELSE is_default END,
+    updated_at = now()
+WHERE id = %(id)s AND user_id = %(user_id)s
+RETURNING {ADDRESS_COLUMNS}
+"""
+
+
+async def update_address(conn: AsyncConnection, user_id: str, address_id: UUID,
+                         changes: dict[str, Any]) -> Address | None:
+    params = flagged_params(ADDRESS_WRITABLE + ("is_default",), changes)
+    params |= {"id": address_id, "user_id": user_id}
+    return await db.fetch_one(conn, UPDATE_ADDRESS, params, Address)
+
+
+DELETE_ADDRESS = "DELETE FROM addresses WHERE id = %(id)s AND user_id = %(user_id)s RETURNING is_default"
+
+
+async def delete_address(conn: AsyncConnection, user_id: str, address_id: UUID) -> bool | None:
+    """None when no such address of this user; else whether it was the default."""
+    async with conn.cursor() as cur:
+        await cur.execute(DELETE_ADDRESS, {"id": address_id, "user_id": user_id})
+        row = await cur.fetchone()
+    return None if row is None else bool(row[0])
+
+
+PROMOTE_NEWEST_ADDRESS = """
+UPDATE addresses SET is_default = true, updated_at = now()
+WHERE id = (SELECT id FROM addresses WHERE user_id = %(user_id)s ORDER BY created_at DESC, id DESC LIMIT 1)
+"""
+
+
+async def promote_newest_address(conn: AsyncConnection, user_id: str) -> None:
+    await db.execute(conn, PROMOTE_NEWEST_ADDRESS, {"user_id": user_id})

@@ -1,0 +1,92 @@
+"""Profiles and addresses: the rules and the transactions around them."""
+
+from __future__ import annotations
+
+from typing import Any
+from uuid import UUID
+
+from psycopg import AsyncConnection
+
+from shared import db, events
+from shared.auth import Principal
+from shared.errors import NotFound
+from shared.pagination import decode_cursor, encode_cursor
+from shared.users import repo
+from shared.users.models import Address, AddressFields, AddressPage, AddressPatch, PageQuery, ProfilePatch, UserProfile
+
+
+async def ensure_profile(conn: AsyncConnection, principal: Principal) -> UserProfile:
+    """Create the profile from token claims on first sight; race-free under concurrent calls."""
+    created = await repo.insert_user_if_absent(
+        conn, user_id=principal.user_id, email=principal.email, full_name=principal.name)
+    if created is not None:
+        await events.record_event(conn, "user.registered", aggregate_type="user",
+                                  aggregate_id=created.id, payload={"email": created.email})
+        return created
+    existing = await repo.get_user(conn, principal.user_id)
+    assert existing is not None  # the conflicting row is committed: ON CONFLICT waited for it
+    return existing
+
+
+async def get_my_profile(principal: Principal) -> UserProfile:
+    async with db.transaction() as conn:
+        return await ensure_profile(conn, principal)
+
+
+async def update_my_profile(principal: Principal, patch: ProfilePatch) -> UserProfile:
+    async with db.transaction() as conn:
+        await ensure_profile(conn, principal)
+        changes = patch.model_dump(exclude_unset=True)
+        updated = await repo.update_user_profile(conn, principal.user_id, changes)
+    assert updated is not None
+    return updated
+
+
+async def list_my_addresses(principal: Principal, page: PageQuery) -> AddressPage:
+    after = decode_cursor(page.cursor)
+    async with db.connection(read_only=True) as conn:
+        rows = await repo.list_addresses_after(conn, principal.user_id, after=after, limit=page.limit + 1)
+    items = rows[: page.limit]
+    has_more = len(rows) > page.limit
+    next_cursor = encode_cursor(items[-1].created_at, items[-1].id) if has_more else None
+    return AddressPage(items=items, next_cursor=next_cursor)
+
+
+async def add_my_address(principal: Principal, fields: AddressFields) -> Address:
+    async with db.transaction() as conn:
+        await ensure_profile(conn, principal)
+        await repo.lock_user(conn, principal.user_id)
+        if fields.is_default:
+            await repo.clear_default_address(conn, principal.user_id)
+        return await repo.insert_address(conn, principal.user_id, fields.model_dump())
+
+
+async def update_my_address(principal: Principal, address_id: UUID, patch: AddressPatch) -> Address:
+    changes: dict[str, Any] = patch.model_dump(exclude_unset=True)
+    async with db.transaction() as conn:
+        await repo.lock_user(conn, principal.user_id)
+        if changes.get("is_default") is True:
+            await repo.clear_default_address(conn, principal.user_id, keep_id=address_id)
+        updated = await repo.update_address(conn, principal.user_id, address_id, changes)
+        if updated is None:
+            raise NotFound("no such address", code="address_not_found")
+    return updated
+
+
+async def delete_my_address(principal: Principal, address_id: UUID) -> None:
+    async with db.transaction() as conn:
+        await repo.lock_user(conn, principal.user_id)
+        was_default = await repo.delete_address(conn, principal.user_id, address_id)
+        if was_default is None:
+            raise NotFound("no such address", code="address_not_found")
+        if was_default:
+            await repo.promote_newest_address(conn, principal.user_id)
+
+
+async def on_user_registered(conn: AsyncConnection, event: events.EventEnvelope) -> None:
+    """Consumer of `user.registered`: stamps the welcome marker the notifications flow reads."""
+    if not await repo.mark_user_welcomed(conn, event.aggregate_id):
+        raise events.AggregateNotVisible(f"user {event.aggregate_id} not found")
+
+
+EVENT_HANDLERS: dict[str, events.EventHandler] = {"user.registered": on_user_registered}
