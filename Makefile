@@ -1,0 +1,45 @@
+# The two commands a newcomer needs: `make run` (the app on http://localhost:7071/api)
+# and `make test`. Both create the virtualenv, install pinned dependencies and bring up
+# PostgreSQL, Redis and Azurite (see scripts/dev.py) before doing their job.
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+ROLE ?= customer
+SUB ?=
+SELLER_ID ?=
+
+.PHONY: run test token migrate migrate-down migrate-status bench coldstart deps
+
+$(VENV)/.installed: requirements.txt requirements-dev.txt
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt
+	touch $@
+
+node_modules/.package-lock.json: package.json package-lock.json
+	npm ci --no-audit --no-fund --loglevel=error
+
+deps: $(VENV)/.installed node_modules/.package-lock.json
+
+run: deps
+	$(PY) -m scripts.dev run
+
+test: deps
+	$(PY) -m scripts.dev test
+
+token: $(VENV)/.installed
+	@$(PY) -m scripts.dev_tokens --role $(ROLE) $(if $(SUB),--sub $(SUB)) $(if $(SELLER_ID),--seller-id $(SELLER_ID))
+
+migrate: deps
+	$(PY) -m scripts.dev migrate up
+
+migrate-down: deps
+	$(PY) -m scripts.dev migrate down
+
+migrate-status: deps
+	$(PY) -m scripts.dev migrate status
+
+bench: deps
+	$(PY) -m bench.throughput
+
+coldstart: $(VENV)/.installed
+	$(PY) -m bench.coldstart

@@ -1,0 +1,108 @@
+"""Fixtures for integration and e2e tests, against the real PostgreSQL, Redis and Azurite
+that `make test` (scripts/dev.py) provisions and exports.
+
+Isolation: a migrated template database is built once per session and cloned per test;
+each test gets its own Redis key prefix and its own queue names.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import threading
+import uuid
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Iterator
+
+import pytest
+
+from scripts.dev_tokens import DEV_AUDIENCE, DEV_ISSUER, dev_jwks
+from tests.support import create_database, drop_database, unique
+
+
+def _required_env(name: str) -> str:
+    value = os.environ.get(name)
+    if not value:
+        pytest.fail(f"{name} is not set: run the tests with `make test`", pytrace=False)
+    return value
+
+
+@pytest.fixture(scope="session")
+def server_url() -> str:
+    return _required_env("DATABASE_URL")
+
+
+@pytest.fixture(scope="session")
+def template_database(server_url: str) -> Iterator[str]:
+    from scripts.migrate import migrate_up
+
+    name = f"souq_tmpl_{uuid.uuid4().hex[:10]}"
+    url = create_database(server_url, name)
+    migrate_up(url)
+    yield name
+    drop_database(server_url, name)
+
+
+@pytest.fixture
+def database_url(server_url: str, template_database: str) -> Iterator[str]:
+    name = f"souq_test_{uuid.uuid4().hex[:12]}"
+    url = create_database(server_url, name, template=template_database)
+    yield url
+    drop_database(server_url, name)
+
+
+class _JwksHandler(BaseHTTPRequestHandler):
+    def do_GET(self) -> None:  # noqa: N802 - http.server's naming
+        body = json.dumps(dev_jwks()).encode()
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, *args: object) -> None:
+        pass
+
+
+@pytest.fixture(scope="session")
+def jwks_url() -> Iterator[str]:
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _JwksHandler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_address[1]}/jwks.json"
+    server.shutdown()
+
+
+@pytest.fixture
+def app_settings(database_url: str, jwks_url: str) -> dict[str, str]:
+    """The settings one test's app runs with: its own database, key prefix and queues."""
+    return {
+        "SOUQ_ENV": "test",
+        "DATABASE_URL": database_url,
+        "REDIS_URL": _required_env("REDIS_URL"),
+        "REDIS_KEY_PREFIX": f"test:{uuid.uuid4().hex[:10]}:",
+        "AzureWebJobsStorage": _required_env("AzureWebJobsStorage"),
+        "AUTH_ISSUER": DEV_ISSUER,
+        "AUTH_AUDIENCE": DEV_AUDIENCE,
+        "AUTH_JWKS_URL": jwks_url,
+        "DOMAIN_EVENTS_QUEUE": unique("events"),
+        "LOG_FORMAT": "text",
+        "LOG_LEVEL": "WARNING",
+    }
+
+
+@pytest.fixture
+async def app_env(app_settings: dict[str, str], monkeypatch: pytest.MonkeyPatch):
+    """Runs the app in-process against this test's settings; closes every client after."""
+    from shared import auth, cache, db, storage
+    from shared.config import get_settings, reset_settings
+
+    for name, value in app_settings.items():
+        monkeypatch.setenv(name, value)
+    reset_settings()
+    auth._jwks = None
+    yield get_settings()
+    await db.close_pools()
+    await cache.close_cache()
+    await storage.close_storage_clients()
+    reset_settings()
