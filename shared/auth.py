@@ -103,6 +103,8 @@ async def authenticate(authorization: str | None) -> Principal:
     if header.get("alg") not in ALLOWED_ALGORITHMS or not header.get("kid"):
         raise Unauthorized("token algorithm not accepted", code="invalid_token")
     key = await jwks_cache().key_for(header["kid"])
+    if key.algorithm_name != header["alg"]:  # an RSA key never verifies an ES256 header
+        raise Unauthorized("token algorithm does not match its key", code="invalid_token")
     return principal_from_claims(decode(token, key))
 
 
@@ -112,7 +114,7 @@ def decode(token: str, key: jwt.PyJWK) -> dict[str, Any]:
         return jwt.decode(
             token,
             key.key,
-            algorithms=list(ALLOWED_ALGORITHMS),
+            algorithms=[key.algorithm_name],
             audience=settings.auth_audience,
             issuer=settings.auth_issuer,
             leeway=settings.auth_leeway_seconds,

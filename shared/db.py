@@ -64,7 +64,16 @@ def _connection_class(settings: Settings) -> type[psycopg.AsyncConnection]:
 
 
 def _new_pool(conninfo: str, settings: Settings, name: str) -> AsyncConnectionPool:
-    return AsyncConnectionPool(
+    async def check_or_drain(conn: psycopg.AsyncConnection) -> None:
+        try:
+            await AsyncConnectionPool.check_connection(conn)
+        except psycopg.Error:
+            # One dead idle connection means the server went away: the others are dead too.
+            # Drop them all now, instead of paying the pool's back-off once per connection.
+            _drain_in_background(pool)
+            raise
+
+    pool = AsyncConnectionPool(
         conninfo,
         kwargs=connection_kwargs(settings),
         connection_class=_connection_class(settings),
@@ -73,11 +82,25 @@ def _new_pool(conninfo: str, settings: Settings, name: str) -> AsyncConnectionPo
         timeout=settings.database_pool_timeout_seconds,
         max_idle=settings.database_idle_seconds,
         max_lifetime=settings.database_max_lifetime_seconds,
-        reconnect_timeout=0,  # never give up: keep trying while the server is away
-        check=AsyncConnectionPool.check_connection,
+        # 0: a failed connect gives up at once (no long back-off holding the pool's growth);
+        # the next request simply tries again, so recovery is immediate once the server is back.
+        reconnect_timeout=0,
+        check=check_or_drain,
         name=f"souq-{name}",
         open=False,
     )
+    return pool
+
+
+_draining: set[asyncio.Task] = set()
+
+
+def _drain_in_background(pool: AsyncConnectionPool) -> None:
+    if any(not task.done() for task in _draining):
+        return
+    task = asyncio.get_running_loop().create_task(pool.check())
+    _draining.add(task)
+    task.add_done_callback(_draining.discard)
 
 
 async def get_pool(*, read_only: bool = False) -> AsyncConnectionPool:

@@ -1,0 +1,61 @@
+"""A pool whose server restarts recovers by itself: 503 + Retry-After while it is down,
+success on the first request once it is back. Uses a throwaway PostgreSQL cluster (the
+pgserver wheel's binaries) that this test starts, stops and restarts, never the shared one."""
+
+from __future__ import annotations
+
+import asyncio
+import shutil
+import tempfile
+from pathlib import Path
+
+import pytest
+
+from scripts.migrate import migrate_up
+from tests.support import bearer, call
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture
+def throwaway_postgres():
+    import pgserver
+    from pgserver._commands import pg_ctl
+
+    pgdata = Path(tempfile.mkdtemp(prefix="souq-pg-"))
+    server = pgserver.get_server(pgdata, cleanup_mode=None)
+
+    def control(*args: str) -> None:
+        pg_ctl(["-w", *args], pgdata=pgdata, user=server.system_user, timeout=60)
+
+    yield server.get_uri("postgres"), control
+    control("-m", "immediate", "stop")
+    shutil.rmtree(pgdata, ignore_errors=True)
+
+
+@pytest.mark.parametrize("requests_during_outage", [1, 0])
+async def test_pool_recovers_after_postgres_restart(app_env, monkeypatch, throwaway_postgres,
+                                                    requests_during_outage):
+    from shared.config import reset_settings
+
+    url, control = throwaway_postgres
+    migrate_up(url)
+    monkeypatch.setenv("DATABASE_URL", url)
+    monkeypatch.setenv("DATABASE_POOL_TIMEOUT_SECONDS", "3")
+    reset_settings()
+    headers = bearer(sub="survivor")
+    # Several concurrent requests leave several idle connections, all dead after the restart.
+    warm = await asyncio.gather(*(call("get_me", "GET", "me", headers=headers) for _ in range(6)))
+    assert {status for status, _, _ in warm} == {200}
+
+    control("-m", "fast", "stop")
+    for _ in range(requests_during_outage):
+        status, response_headers, body = await call("get_me", "GET", "me", headers=headers)
+        assert status == 503, body
+        assert response_headers["retry-after"] == "5" and body["dependency"] == "postgresql"
+        assert response_headers["content-type"].startswith("application/problem+json")
+
+    control("restart")  # same options as the first start (postmaster.opts)
+    for _ in range(4):  # the first request after the restart already succeeds, and all after it
+        status, _, body = await call("get_me", "GET", "me", headers=headers)
+        assert status == 200 and body["id"] == "survivor"
