@@ -1,0 +1,59 @@
+import json
+import logging
+from datetime import datetime, timezone
+from uuid import uuid4
+
+import pytest
+
+from shared.errors import ValidationFailed
+from shared.pagination import decode_cursor, encode_cursor
+from shared.users.models import AddressFields, to_e164
+
+
+def test_cursor_round_trips_and_rejects_tampering():
+    created, row_id = datetime(2026, 11, 21, 8, 30, tzinfo=timezone.utc), uuid4()
+    assert decode_cursor(encode_cursor(created, row_id)) == (created, row_id)
+    assert decode_cursor(None) is None
+    with pytest.raises(ValidationFailed):
+        decode_cursor(encode_cursor(created, row_id)[:-3])
+
+
+@pytest.mark.parametrize("raw,e164", [
+    ("0501234567", "+966501234567"), ("+966 50 123 4567", "+966501234567"), ("+971501234567", "+971501234567"),
+])
+def test_mobiles_normalise_to_e164(raw, e164):
+    assert to_e164(raw) == e164
+
+
+@pytest.mark.parametrize("raw", ["12345", "abc", "+966"])
+def test_invalid_mobiles_are_rejected(raw):
+    with pytest.raises(ValueError):
+        to_e164(raw)
+
+
+def test_address_defaults_country_and_uppercases_it():
+    base = dict(first_name="a", last_name="b", mobile="0501234567", street="s", city="c")
+    assert AddressFields(**base).country == "SA"
+    assert AddressFields(**base, country="ae").country == "AE"
+
+
+def test_json_logs_carry_invocation_context(capsys, monkeypatch):
+    from shared import logs
+    from shared.config import reset_settings
+
+    for name, value in {"DATABASE_URL": "postgresql://x", "REDIS_URL": "redis://x", "AUTH_ISSUER": "i",
+                        "AUTH_AUDIENCE": "a", "AUTH_JWKS_URL": "https://idp.example/keys",
+                        "LOG_FORMAT": "json", "LOG_LEVEL": "INFO"}.items():
+        monkeypatch.setenv(name, value)
+    reset_settings()
+    monkeypatch.setattr(logs, "_configured", False)
+    logger = logging.getLogger(logs.LOGGER_NAME)
+    monkeypatch.setattr(logger, "handlers", [])
+    logs.configure_logging()
+    logs.invocation_id_var.set("inv-1")
+    logs.user_id_var.set("user-9")
+    logs.get_logger("t").info("hello %s", "world", extra={"duration_ms": 1.5})
+    line = json.loads(capsys.readouterr().err.strip().splitlines()[-1])
+    assert line["message"] == "hello world" and line["invocation_id"] == "inv-1"
+    assert line["user_id"] == "user-9" and line["duration_ms"] == 1.5 and line["level"] == "INFO"
+    reset_settings()
