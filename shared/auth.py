@@ -11,12 +11,13 @@ from __future__ import annotations
 import asyncio
 import time
 from dataclasses import dataclass, field
-from typing import Any
-
-import jwt
+from typing import TYPE_CHECKING, Any
 
 from shared.config import get_settings
 from shared.errors import DependencyUnavailable, Forbidden, Unauthorized
+
+if TYPE_CHECKING:  # PyJWT pulls in cryptography: imported on the first authenticated call
+    import jwt
 
 ALLOWED_ALGORITHMS = ("RS256", "ES256")
 KNOWN_ROLES = frozenset({"customer", "seller", "pharmacist", "admin", "super_admin"})
@@ -41,11 +42,11 @@ class JwksCache:
     def __init__(self, url: str, min_refresh_seconds: float) -> None:
         self.url = url
         self.min_refresh_seconds = min_refresh_seconds
-        self._keys: dict[str, jwt.PyJWK] = {}
+        self._keys: dict[str, "jwt.PyJWK"] = {}
         self._fetched_at = float("-inf")
         self._lock = asyncio.Lock()
 
-    async def key_for(self, kid: str) -> jwt.PyJWK:
+    async def key_for(self, kid: str) -> "jwt.PyJWK":
         if kid not in self._keys:
             await self._refresh_if_allowed()
         if kid not in self._keys:
@@ -59,8 +60,9 @@ class JwksCache:
             self._keys = await self._fetch()
             self._fetched_at = time.monotonic()
 
-    async def _fetch(self) -> dict[str, jwt.PyJWK]:
+    async def _fetch(self) -> dict[str, "jwt.PyJWK"]:
         import httpx
+        import jwt
 
         try:
             async with httpx.AsyncClient(timeout=JWKS_FETCH_TIMEOUT_SECONDS) as client:
@@ -95,6 +97,8 @@ def bearer_token(authorization: str | None) -> str:
 
 
 async def authenticate(authorization: str | None) -> Principal:
+    import jwt
+
     token = bearer_token(authorization)
     try:
         header = jwt.get_unverified_header(token)
@@ -108,7 +112,9 @@ async def authenticate(authorization: str | None) -> Principal:
     return principal_from_claims(decode(token, key))
 
 
-def decode(token: str, key: jwt.PyJWK) -> dict[str, Any]:
+def decode(token: str, key: "jwt.PyJWK") -> dict[str, Any]:
+    import jwt
+
     settings = get_settings()
     try:
         return jwt.decode(

@@ -11,10 +11,12 @@ from __future__ import annotations
 import asyncio
 from typing import TYPE_CHECKING
 
-from shared.config import Settings, get_settings
+from shared.config import get_settings
 
 if TYPE_CHECKING:
     from redis.asyncio import Redis
+
+    from shared.settings_model import Settings
 
 REDIS_ENTRA_RESOURCE = "https://redis.azure.com"
 

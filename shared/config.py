@@ -1,93 +1,23 @@
 """One typed settings object, read from environment / app settings and validated at first use.
 
 Names are the Azure app-setting names (see README, "Settings"). `get_settings()` validates once
-per process and raises `SettingsError` naming every missing or bad setting.
+per process and raises `SettingsError` naming every missing or bad setting. The model itself
+lives in `shared.settings_model`, imported on first use (pydantic-settings is slow to import).
 """
 
 from __future__ import annotations
 
-from decimal import Decimal
 from functools import lru_cache
-from typing import Literal
-from urllib.parse import urlparse
+from typing import TYPE_CHECKING
 
-from pydantic import Field, ValidationError, field_validator, model_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+if TYPE_CHECKING:
+    from pydantic import ValidationError
 
-LOCAL_HOSTS = {"localhost", "127.0.0.1", "::1"}
+    from shared.settings_model import Settings
 
 
 class SettingsError(RuntimeError):
     """A setting is missing or invalid; the message names it."""
-
-
-class Settings(BaseSettings):
-    model_config = SettingsConfigDict(extra="ignore", case_sensitive=False, populate_by_name=True)
-
-    souq_env: Literal["local", "test", "dev", "staging", "production"] = "production"
-
-    database_url: str = Field(min_length=1)
-    database_auth: Literal["password", "entra"] = "password"
-    database_read_url: str | None = None
-    database_pgbouncer: bool = False
-    database_entra_user: str | None = None
-    database_pool_min: int = Field(default=1, ge=0, le=50)
-    database_pool_max: int = Field(default=10, ge=1, le=100)
-    database_connect_timeout_seconds: float = Field(default=2.0, gt=0, le=60)
-    database_pool_timeout_seconds: float = Field(default=5.0, gt=0, le=60)
-    database_idle_seconds: float = Field(default=30.0, gt=0)
-    database_max_lifetime_seconds: float = Field(default=1800.0, gt=0)
-    database_statement_timeout_ms: int = Field(default=5000, ge=0)
-    database_application_name: str = "souq-api"
-
-    redis_url: str = Field(min_length=1)
-    redis_auth: Literal["password", "entra"] = "password"
-    redis_entra_user: str | None = None
-    redis_key_prefix: str = "souq:"
-    redis_timeout_seconds: float = Field(default=0.5, gt=0, le=10)
-
-    azure_client_id: str | None = None
-
-    auth_issuer: str = Field(min_length=1)
-    auth_audience: str = Field(min_length=1)
-    auth_jwks_url: str = Field(min_length=1)
-    auth_leeway_seconds: int = Field(default=30, ge=0, le=300)
-    auth_jwks_min_refresh_seconds: float = Field(default=60.0, ge=0)
-
-    domain_events_queue: str = "domain-events"
-    outbox_relay_batch_size: int = Field(default=100, ge=1, le=1000)
-
-    log_format: Literal["json", "text", "azure"] = "json"
-    log_level: str = "INFO"
-    applicationinsights_connection_string: str | None = None
-
-    vat_rate: Decimal = Field(default=Decimal("0.15"), ge=0, lt=1)
-
-    @field_validator("database_read_url", "database_entra_user", "redis_entra_user",
-                     "azure_client_id", "applicationinsights_connection_string", mode="before")
-    @classmethod
-    def _blank_is_unset(cls, value: object) -> object:
-        return None if isinstance(value, str) and not value.strip() else value
-
-    @field_validator("auth_jwks_url")
-    @classmethod
-    def _jwks_over_https(cls, value: str) -> str:
-        url = urlparse(value)
-        if url.scheme == "https" or (url.scheme == "http" and url.hostname in LOCAL_HOSTS):
-            return value
-        raise ValueError("must be an https URL (plain http only for localhost)")
-
-    @model_validator(mode="after")
-    def _production_rules(self) -> "Settings":
-        if self.database_pool_min > self.database_pool_max:
-            raise ValueError("DATABASE_POOL_MIN must not exceed DATABASE_POOL_MAX")
-        if self.souq_env == "production" and urlparse(self.auth_jwks_url).scheme != "https":
-            raise ValueError("AUTH_JWKS_URL must be https in production")
-        return self
-
-    @property
-    def is_local(self) -> bool:
-        return self.souq_env in ("local", "test")
 
 
 def _describe(error: ValidationError) -> str:
@@ -100,6 +30,10 @@ def _describe(error: ValidationError) -> str:
 
 @lru_cache(maxsize=1)
 def get_settings() -> Settings:
+    from pydantic import ValidationError
+
+    from shared.settings_model import Settings
+
     try:
         return Settings()
     except ValidationError as error:

@@ -10,14 +10,16 @@ from __future__ import annotations
 
 import asyncio
 from contextlib import asynccontextmanager
-from typing import Any, AsyncIterator, Sequence, TypeVar
+from typing import TYPE_CHECKING, Any, AsyncIterator, Sequence, TypeVar
 
-import psycopg
-from psycopg.rows import class_row
-from psycopg_pool import AsyncConnectionPool, PoolTimeout
-
-from shared.config import Settings, get_settings
+from shared.config import get_settings
 from shared.errors import DependencyUnavailable
+
+if TYPE_CHECKING:  # psycopg is imported on first use: it is the largest part of cold start
+    import psycopg
+    from psycopg_pool import AsyncConnectionPool
+
+    from shared.settings_model import Settings
 
 Row = TypeVar("Row")
 DEPENDENCY = "postgresql"
@@ -25,7 +27,7 @@ DEPENDENCY = "postgresql"
 UNAVAILABLE_SQLSTATE_PREFIXES = ("08", "57P", "53")
 STATEMENT_TIMEOUT_SQLSTATE = "57014"
 
-_pools: dict[str, AsyncConnectionPool] = {}
+_pools: dict[str, "AsyncConnectionPool"] = {}
 _pool_loop: asyncio.AbstractEventLoop | None = None
 
 
@@ -54,16 +56,21 @@ def _entra_credential(settings: Settings):
     return DefaultAzureCredential(managed_identity_client_id=settings.azure_client_id)
 
 
-def _connection_class(settings: Settings) -> type[psycopg.AsyncConnection]:
+def _connection_class(settings: Settings) -> type["psycopg.AsyncConnection"]:
     if settings.database_auth == "entra":
         # Fetches a fresh Entra token (scope ossrdbms-aad) for every new connection.
         from azure_postgresql_auth.psycopg3 import AsyncEntraConnection
 
         return AsyncEntraConnection
+    import psycopg
+
     return psycopg.AsyncConnection
 
 
-def _new_pool(conninfo: str, settings: Settings, name: str) -> AsyncConnectionPool:
+def _new_pool(conninfo: str, settings: Settings, name: str) -> "AsyncConnectionPool":
+    import psycopg
+    from psycopg_pool import AsyncConnectionPool
+
     async def check_or_drain(conn: psycopg.AsyncConnection) -> None:
         try:
             await AsyncConnectionPool.check_connection(conn)
@@ -95,7 +102,7 @@ def _new_pool(conninfo: str, settings: Settings, name: str) -> AsyncConnectionPo
 _draining: set[asyncio.Task] = set()
 
 
-def _drain_in_background(pool: AsyncConnectionPool) -> None:
+def _drain_in_background(pool: "AsyncConnectionPool") -> None:
     if any(not task.done() for task in _draining):
         return
     task = asyncio.get_running_loop().create_task(pool.check())
@@ -103,7 +110,7 @@ def _drain_in_background(pool: AsyncConnectionPool) -> None:
     task.add_done_callback(_draining.discard)
 
 
-async def get_pool(*, read_only: bool = False) -> AsyncConnectionPool:
+async def get_pool(*, read_only: bool = False) -> "AsyncConnectionPool":
     """The process-wide pool for this loop; read-only callers get the replica when configured."""
     global _pool_loop
     loop = asyncio.get_running_loop()
@@ -121,6 +128,9 @@ async def get_pool(*, read_only: bool = False) -> AsyncConnectionPool:
 
 
 def is_unavailable(error: BaseException) -> bool:
+    import psycopg
+    from psycopg_pool import PoolTimeout
+
     if isinstance(error, PoolTimeout):
         return True
     if isinstance(error, psycopg.OperationalError):
@@ -132,42 +142,46 @@ def is_unavailable(error: BaseException) -> bool:
 
 
 @asynccontextmanager
-async def connection(*, read_only: bool = False) -> AsyncIterator[psycopg.AsyncConnection]:
+async def connection(*, read_only: bool = False) -> AsyncIterator["psycopg.AsyncConnection"]:
     """A pooled connection in autocommit mode; unreachable server → DependencyUnavailable."""
     try:
         pool = await get_pool(read_only=read_only)
         async with pool.connection() as conn:
             yield conn
-    except (psycopg.OperationalError, PoolTimeout) as error:
+    except Exception as error:
         if is_unavailable(error):
             raise DependencyUnavailable(DEPENDENCY) from error
         raise
 
 
 @asynccontextmanager
-async def transaction(*, read_only: bool = False) -> AsyncIterator[psycopg.AsyncConnection]:
+async def transaction(*, read_only: bool = False) -> AsyncIterator["psycopg.AsyncConnection"]:
     """A pooled connection inside one transaction, committed when the block exits cleanly."""
     async with connection(read_only=read_only) as conn, conn.transaction():
         yield conn
 
 
 async def fetch_one(
-    conn: psycopg.AsyncConnection, sql: str, params: dict | Sequence | None, model: type[Row]
+    conn: "psycopg.AsyncConnection", sql: str, params: dict | Sequence | None, model: type[Row]
 ) -> Row | None:
+    from psycopg.rows import class_row
+
     async with conn.cursor(row_factory=class_row(model)) as cur:
         await cur.execute(sql, params)
         return await cur.fetchone()
 
 
 async def fetch_all(
-    conn: psycopg.AsyncConnection, sql: str, params: dict | Sequence | None, model: type[Row]
+    conn: "psycopg.AsyncConnection", sql: str, params: dict | Sequence | None, model: type[Row]
 ) -> list[Row]:
+    from psycopg.rows import class_row
+
     async with conn.cursor(row_factory=class_row(model)) as cur:
         await cur.execute(sql, params)
         return await cur.fetchall()
 
 
-async def execute(conn: psycopg.AsyncConnection, sql: str, params: dict | Sequence | None) -> int:
+async def execute(conn: "psycopg.AsyncConnection", sql: str, params: dict | Sequence | None) -> int:
     """Run a statement; returns the affected row count."""
     async with conn.cursor() as cur:
         await cur.execute(sql, params)

@@ -15,19 +15,24 @@ from __future__ import annotations
 
 import time
 from datetime import datetime
-from typing import Any, Awaitable, Callable
+from typing import TYPE_CHECKING, Any, Awaitable, Callable
 from uuid import UUID
 
-from psycopg import AsyncConnection
-from psycopg.types.json import Jsonb
 from pydantic import BaseModel, ValidationError
 
 from shared import db, logs
 from shared.config import get_settings
 
+if TYPE_CHECKING:
+    from psycopg import AsyncConnection
+
+
 log = logs.get_logger("events")
 LEASE_SECONDS = 30
 RELAY_TIME_BUDGET_SECONDS = 8.0  # the timer fires every 10 s
+
+if TYPE_CHECKING:
+    from psycopg import AsyncConnection
 
 
 class EventEnvelope(BaseModel):
@@ -47,7 +52,7 @@ class AggregateNotVisible(RuntimeError):
     """The event names a row this consumer cannot see (yet): retry later."""
 
 
-EventHandler = Callable[[AsyncConnection, EventEnvelope], Awaitable[None]]
+EventHandler = Callable[["AsyncConnection", EventEnvelope], Awaitable[None]]
 
 INSERT_OUTBOX_EVENT = """
 INSERT INTO outbox_events (event_type, aggregate_type, aggregate_id, payload)
@@ -57,6 +62,8 @@ VALUES (%(event_type)s, %(aggregate_type)s, %(aggregate_id)s, %(payload)s)
 
 async def record_event(conn: AsyncConnection, event_type: str, *, aggregate_type: str,
                        aggregate_id: str, payload: dict[str, Any]) -> None:
+    from psycopg.types.json import Jsonb
+
     params = {"event_type": event_type, "aggregate_type": aggregate_type,
               "aggregate_id": aggregate_id, "payload": Jsonb(payload)}
     await db.execute(conn, INSERT_OUTBOX_EVENT, params)

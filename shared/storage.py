@@ -28,6 +28,10 @@ AZURITE_CONNECTION_STRING = (
     "TableEndpoint=http://127.0.0.1:10002/devstoreaccount1;"
 )
 
+# The SDK's default policy retries for minutes; a request must fail fast (503) instead, and
+# queue triggers are retried by the host anyway.
+CLIENT_OPTIONS = {"retry_total": 2, "retry_backoff_factor": 0.2, "connection_timeout": 3, "read_timeout": 10}
+
 _queue_clients: dict[tuple[str, str], "QueueClient"] = {}
 
 
@@ -64,13 +68,13 @@ def _new_queue_client(queue_name: str, connection: str) -> "QueueClient":
 
     conn_str = connection_string_for(connection)
     if conn_str:
-        return QueueClient.from_connection_string(conn_str, queue_name)
+        return QueueClient.from_connection_string(conn_str, queue_name, **CLIENT_OPTIONS)
     service_uri = os.environ.get(f"{connection}__queueServiceUri")
     if not service_uri:
         raise StorageNotConfigured(
             f"set {connection} (connection string) or {connection}__queueServiceUri"
         )
-    return QueueClient(service_uri, queue_name, credential=_credential_for(connection))
+    return QueueClient(service_uri, queue_name, credential=_credential_for(connection), **CLIENT_OPTIONS)
 
 
 def encode_queue_message(text: str) -> str:

@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
-from psycopg import AsyncConnection
+from typing import TYPE_CHECKING
+
 from pydantic import BaseModel
 
 from shared import db
+
+if TYPE_CHECKING:
+    from psycopg import AsyncConnection
 
 
 class ServerFacts(BaseModel):

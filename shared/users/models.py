@@ -6,16 +6,16 @@ from datetime import datetime
 from typing import Annotated, Literal
 from uuid import UUID
 
-import phonenumbers
 from pydantic import (
-    AfterValidator, BaseModel, ConfigDict, EmailStr, Field, StringConstraints, field_validator,
-    model_validator,
+    AfterValidator, BaseModel, ConfigDict, Field, StringConstraints, field_validator, model_validator,
 )
 
 DEFAULT_PHONE_REGION = "SA"  # local numbers like 0501234567 are read as Saudi numbers
 
 
 def to_e164(value: str) -> str:
+    import phonenumbers  # imported on first use: a large module, kept out of cold start
+
     try:
         number = phonenumbers.parse(value, DEFAULT_PHONE_REGION)
     except phonenumbers.NumberParseException:
@@ -25,6 +25,17 @@ def to_e164(value: str) -> str:
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
 
 
+def normalised_email(value: str) -> str:
+    # email-validator is what pydantic's EmailStr uses; imported on first use, not at import
+    from email_validator import EmailNotValidError, validate_email
+
+    try:
+        return validate_email(value, check_deliverability=False).normalized
+    except EmailNotValidError as error:
+        raise ValueError(f"not a valid email address: {error}") from None
+
+
+Email = Annotated[str, StringConstraints(strip_whitespace=True, max_length=320), AfterValidator(normalised_email)]
 Mobile = Annotated[str, StringConstraints(strip_whitespace=True, max_length=32), AfterValidator(to_e164)]
 Text = lambda max_length: Annotated[  # noqa: E731 - a short type factory
     str, StringConstraints(strip_whitespace=True, min_length=1, max_length=max_length)
@@ -48,7 +59,7 @@ class ProfilePatch(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     full_name: Text(200) | None = None
-    email: EmailStr | None = None
+    email: Email | None = None
     mobile: Mobile | None = None
     preferred_language: Language | None = None
 

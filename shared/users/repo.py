@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from uuid import UUID
-
-from psycopg import AsyncConnection
 
 from shared import db
 from shared.users.models import Address, UserProfile
+
+if TYPE_CHECKING:
+    from psycopg import AsyncConnection
+
 
 PROFILE_COLUMNS = "id, email, full_name, mobile, preferred_language, created_at, updated_at"
 ADDRESS_COLUMNS = (

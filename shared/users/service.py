@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from uuid import UUID
-
-from psycopg import AsyncConnection
 
 from shared import db, events
 from shared.auth import Principal
@@ -13,6 +11,9 @@ from shared.errors import NotFound
 from shared.pagination import decode_cursor, encode_cursor
 from shared.users import repo
 from shared.users.models import Address, AddressFields, AddressPage, AddressPatch, PageQuery, ProfilePatch, UserProfile
+
+if TYPE_CHECKING:
+    from psycopg import AsyncConnection
 
 
 async def ensure_profile(conn: AsyncConnection, principal: Principal) -> UserProfile:
