@@ -15,7 +15,7 @@ STORAGE = "AzureWebJobsStorage"
 
 @bp.timer_trigger(schedule="*/10 * * * * *", arg_name="timer", run_on_startup=False)
 @background_job
-async def relay_outbox(timer: func.TimerRequest) -> dict:
+async def relay_outbox(timer: func.TimerRequest, context: func.Context) -> dict:
     return {"sent": await events.relay_outbox()}
 
 
@@ -27,7 +27,7 @@ async def relay_outbox_now(call: ApiCall) -> dict:
 
 @bp.queue_trigger(arg_name="msg", queue_name="%DOMAIN_EVENTS_QUEUE%", connection=STORAGE)
 @background_job
-async def handle_domain_event(msg: func.QueueMessage) -> dict:
+async def handle_domain_event(msg: func.QueueMessage, context: func.Context) -> dict:
     outcome = await events.consume_event(
         msg.get_body(), queue_name=get_settings().domain_events_queue, message_id=msg.id,
         handlers=EVENT_HANDLERS)

@@ -17,7 +17,8 @@ log = logs.get_logger("jobs")
 
 
 def background_job(fn: Callable[..., Awaitable[Any]]) -> Callable[..., Awaitable[None]]:
-    """Keeps the trigger's own signature (the worker binds arguments by name)."""
+    """Keeps the trigger's own signature (the worker binds arguments by name); declare a
+    `context` parameter so logs carry the host's invocation id."""
 
     @functools.wraps(fn)
     async def run(*args: Any, **kwargs: Any) -> None:
