@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from decimal import Decimal
 from functools import lru_cache
 from typing import Literal
 from urllib.parse import urlparse
@@ -34,7 +33,6 @@ class Settings(BaseSettings):
 
     redis_url: str = Field(min_length=1)
     redis_auth: Literal["password", "entra"] = "password"
-    redis_entra_user: str | None = None
     redis_key_prefix: str = "souq:"
     redis_timeout_seconds: float = Field(default=0.5, gt=0, le=10)
 
@@ -53,10 +51,8 @@ class Settings(BaseSettings):
     log_level: str = "INFO"
     applicationinsights_connection_string: str | None = None
 
-    vat_rate: Decimal = Field(default=Decimal("0.15"), ge=0, lt=1)
-
-    @field_validator("database_read_url", "database_entra_user", "redis_entra_user",
-                     "azure_client_id", "applicationinsights_connection_string", mode="before")
+    @field_validator("database_read_url", "database_entra_user", "azure_client_id",
+                     "applicationinsights_connection_string", mode="before")
     @classmethod
     def _blank_is_unset(cls, value: object) -> object:
         return None if isinstance(value, str) and not value.strip() else value
