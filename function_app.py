@@ -2,9 +2,10 @@
 
 import azure.functions as func
 
-from functions import events, health, users
+from functions import events, fallback, health, users
 
 app = func.FunctionApp(http_auth_level=func.AuthLevel.ANONYMOUS)
 app.register_functions(health.bp)
 app.register_functions(users.bp)
 app.register_functions(events.bp)
+app.register_functions(fallback.bp)  # last: the catch-all for unknown routes

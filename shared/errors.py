@@ -57,6 +57,14 @@ class NotFound(DomainError):
     status, title, code = 404, "Not Found", "not_found"
 
 
+class MethodNotAllowed(DomainError):
+    status, title, code = 405, "Method Not Allowed", "method_not_allowed"
+
+    def __init__(self, detail: str, *, allowed: list[str]) -> None:
+        super().__init__(detail)
+        self.allowed = allowed
+
+
 class Conflict(DomainError):
     status, title, code = 409, "Conflict", "conflict"
 

@@ -21,7 +21,7 @@ from pydantic import BaseModel, TypeAdapter, ValidationError
 
 from shared import logs
 from shared.auth import Principal, authenticate, require_role
-from shared.errors import DependencyUnavailable, DomainError, MalformedRequest, ValidationFailed
+from shared.errors import DependencyUnavailable, DomainError, MalformedRequest, MethodNotAllowed, ValidationFailed
 from shared.problems import PROBLEM_CONTENT_TYPE, field_errors_from_pydantic, problem_body, problem_from_error
 
 log = logs.get_logger("http")
@@ -63,6 +63,7 @@ class EndpointSpec:
     roles: frozenset[str] | None
     authenticated: bool
     tags: tuple[str, ...]
+    in_schema: bool = True
 
 
 ENDPOINTS: dict[str, EndpointSpec] = {}
@@ -79,9 +80,10 @@ def endpoint(
     roles: frozenset[str] | None = None,
     authenticated: bool = False,
     tags: tuple[str, ...] = (),
+    in_schema: bool = True,
 ) -> Callable[[Handler], Callable[..., Awaitable[func.HttpResponse]]]:
     spec = EndpointSpec(summary, body, query, response, status, roles,
-                        authenticated or roles is not None, tags)
+                        authenticated or roles is not None, tags, in_schema)
 
     def decorate(handler: Handler) -> Callable[..., Awaitable[func.HttpResponse]]:
         async def http_function(req: func.HttpRequest, context: func.Context) -> func.HttpResponse:
@@ -169,6 +171,8 @@ def problem_response(error: DomainError, invocation_id: str | None) -> func.Http
     retry_after = getattr(error, "retry_after", None)
     if retry_after is not None:
         headers["Retry-After"] = str(retry_after)
+    if isinstance(error, MethodNotAllowed):
+        headers["Allow"] = ", ".join(error.allowed)
     return func.HttpResponse(
         body=problem_from_error(error, invocation_id), status_code=error.status,
         headers=headers, mimetype=PROBLEM_CONTENT_TYPE,

@@ -54,10 +54,38 @@ def http_routes(app: Any) -> list[tuple[str, str, str, str]]:
     return routes
 
 
+CONSTRAINT_PATTERNS = {"guid": r"[0-9a-fA-F]{8}-?(?:[0-9a-fA-F]{4}-?){3}[0-9a-fA-F]{12}",
+                       "int": r"-?\d+", "long": r"-?\d+", "alpha": r"[A-Za-z]+", "bool": r"(?i:true|false)"}
+
+
+def template_pattern(route: str) -> re.Pattern[str]:
+    """A route template as a regex over the path after /api/ (constraints the app uses)."""
+    pattern, position = "", 0
+    for match in ROUTE_PARAMETER.finditer(route):
+        pattern += re.escape(route[position:match.start()])
+        value = ".*" if match.group(0).startswith("{*") else CONSTRAINT_PATTERNS.get(match["constraint"] or "", "[^/]+")
+        pattern += f"(?:{value})?" if match["optional"] else f"(?:{value})"
+        position = match.end()
+    return re.compile(pattern + re.escape(route[position:]) + "/?", re.IGNORECASE)
+
+
+def methods_for_path(app: Any, path: str) -> list[str]:
+    """The methods some documented route accepts at `path` (empty: no such route)."""
+    return sorted({method for name, method, route, _ in http_routes(app)
+                   if documented(name) and template_pattern(route).fullmatch(path)})
+
+
+def documented(name: str) -> bool:
+    spec = ENDPOINTS.get(name)
+    return spec is None or spec.in_schema
+
+
 def build_openapi(app: Any) -> dict[str, Any]:
     components: dict[str, Any] = {"Problem": PROBLEM_SCHEMA}
     paths: dict[str, dict[str, Any]] = {}
     for name, method, route, level in http_routes(app):
+        if not documented(name):
+            continue
         path = "/api/" + ROUTE_PARAMETER.sub(lambda m: "{" + m["name"] + "}", route)
         spec = ENDPOINTS.get(name)
         paths.setdefault(path, {})[method.lower()] = operation(name, route, level, spec, components)

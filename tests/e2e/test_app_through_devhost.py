@@ -63,11 +63,14 @@ def test_guid_constraint_selects_the_route(client):
     assert_problem(missing, 404, "address_not_found")  # matched: the app answered
 
 
-def test_wrong_method_and_unknown_route(client):
+def test_wrong_method_and_unknown_route_are_answered_by_the_app_not_the_host(client):
     response = client.delete("/api/health")
-    assert_problem(response, 405, "method_not_allowed")
-    assert "GET" in response.headers["allow"]
-    assert_problem(client.get("/api/nothing-here"), 404, "route_not_found")
+    body = assert_problem(response, 405, "method_not_allowed")
+    assert response.headers["allow"] == "GET"
+    missing = assert_problem(client.get("/api/nothing-here"), 404, "route_not_found")
+    # the app's catch-all answered (as it will in Azure, where the host's own 404 is bare)
+    assert body["type"] == missing["type"].replace("route_not_found", "method_not_allowed")
+    assert missing["type"] == "urn:souq:problem:route_not_found" and missing["invocation_id"]
 
 
 def test_addresses_round_trip_and_bad_json(client):

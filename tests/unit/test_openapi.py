@@ -30,6 +30,7 @@ def test_every_indexed_http_function_is_documented_once_with_its_methods():
     operations = {op["operationId"]: method.upper()
                   for path in document["paths"].values() for method, op in path.items()}
     indexed = indexed_http_functions()
+    indexed.pop("route_fallback")  # the catch-all for unknown routes is no API operation
     assert set(operations) == set(indexed)
     for name, methods in indexed.items():
         assert [operations[name]] == [m.upper() for m in methods]
@@ -56,3 +57,13 @@ def _walk(node):
             yield from _walk(value)
     else:
         yield node
+
+
+def test_fallback_knows_which_methods_a_path_allows():
+    from shared.openapi import methods_for_path
+
+    assert methods_for_path(app, "me/addresses") == ["GET", "POST"]
+    assert methods_for_path(app, "me/addresses/6f1c1a2e-0000-4000-8000-000000000001") == ["DELETE", "PATCH"]
+    assert methods_for_path(app, "me/addresses/not-a-guid") == []
+    assert methods_for_path(app, "HEALTH") == ["GET"]
+    assert methods_for_path(app, "nothing") == []
