@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+from collections import OrderedDict
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -23,6 +24,9 @@ ALLOWED_ALGORITHMS = ("RS256", "ES256")
 KNOWN_ROLES = frozenset({"customer", "seller", "pharmacist", "admin", "super_admin"})
 ADMIN_ROLES = frozenset({"admin", "super_admin"})
 JWKS_FETCH_TIMEOUT_SECONDS = 3.0
+# Verified tokens are remembered until they expire: apps send the same token for an hour, and
+# RS256 verification is the largest CPU cost of a small authenticated request. Bounded LRU.
+VERIFIED_TOKEN_CACHE_SIZE = 5000
 
 
 @dataclass(frozen=True)
@@ -79,6 +83,31 @@ class JwksCache:
 
 
 _jwks: JwksCache | None = None
+_verified: "OrderedDict[str, tuple[float, Principal]]" = OrderedDict()
+
+
+def reset_caches() -> None:
+    """Forget keys and verified tokens (tests change issuers and keys between cases)."""
+    global _jwks
+    _jwks = None
+    _verified.clear()
+
+
+def _remembered(token: str) -> Principal | None:
+    entry = _verified.get(token)
+    if entry is None:
+        return None
+    if entry[0] <= time.time():  # expired: verify again (and fail) rather than serve it
+        del _verified[token]
+        return None
+    _verified.move_to_end(token)
+    return entry[1]
+
+
+def _remember(token: str, expires_at: float, principal: Principal) -> None:
+    _verified[token] = (expires_at, principal)
+    if len(_verified) > VERIFIED_TOKEN_CACHE_SIZE:
+        _verified.popitem(last=False)
 
 
 def jwks_cache() -> JwksCache:
@@ -100,6 +129,8 @@ async def authenticate(authorization: str | None) -> Principal:
     import jwt
 
     token = bearer_token(authorization)
+    if (known := _remembered(token)) is not None:
+        return known
     try:
         header = jwt.get_unverified_header(token)
     except jwt.PyJWTError:
@@ -109,7 +140,10 @@ async def authenticate(authorization: str | None) -> Principal:
     key = await jwks_cache().key_for(header["kid"])
     if key.algorithm_name != header["alg"]:  # an RSA key never verifies an ES256 header
         raise Unauthorized("token algorithm does not match its key", code="invalid_token")
-    return principal_from_claims(decode(token, key))
+    claims = decode(token, key)
+    principal = principal_from_claims(claims)
+    _remember(token, float(claims["exp"]), principal)
+    return principal
 
 
 def decode(token: str, key: "jwt.PyJWK") -> dict[str, Any]:

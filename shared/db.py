@@ -1,19 +1,21 @@
 """Pooled PostgreSQL access: one AsyncConnectionPool per worker process (plus an optional
 read-replica pool), opened lazily inside the running event loop.
 
-Connections are checked on checkout, so a pool whose server restarted discards its dead
-connections and the first request after the server is back succeeds; while the server is
-down, callers get `DependencyUnavailable` (HTTP 503 with Retry-After).
+Connections idle for more than a moment are checked on checkout, so a pool whose server
+restarted discards its dead connections and the first request after the server is back
+succeeds; while the server is down, callers get `DependencyUnavailable` (HTTP 503 with
+Retry-After).
 """
 
 from __future__ import annotations
 
 import asyncio
+import time
 from contextlib import asynccontextmanager
 from typing import TYPE_CHECKING, Any, AsyncIterator, Sequence, TypeVar
 
 from shared.config import get_settings
-from shared.errors import DependencyUnavailable
+from shared.errors import Conflict, DependencyUnavailable
 
 if TYPE_CHECKING:  # psycopg is imported on first use: it is the largest part of cold start
     import psycopg
@@ -26,6 +28,11 @@ DEPENDENCY = "postgresql"
 # SQLSTATEs that mean "the server is not usable right now" rather than "your query is wrong".
 UNAVAILABLE_SQLSTATE_PREFIXES = ("08", "57P", "53")
 STATEMENT_TIMEOUT_SQLSTATE = "57014"
+# A connection handed back this recently is alive: checking it would cost a round trip per
+# request under load. One idle longer is checked first (a restart takes longer than this).
+CHECK_IF_IDLE_SECONDS = 0.2
+# Serialization failure and deadlock: the transaction lost a race and may simply be retried.
+TRANSACTION_CONFLICT_SQLSTATES = ("40001", "40P01")
 
 _pools: dict[str, "AsyncConnectionPool"] = {}
 _pool_loop: asyncio.AbstractEventLoop | None = None
@@ -72,6 +79,8 @@ def _new_pool(conninfo: str, settings: Settings, name: str) -> "AsyncConnectionP
     from psycopg_pool import AsyncConnectionPool
 
     async def check_or_drain(conn: psycopg.AsyncConnection) -> None:
+        if time.monotonic() - getattr(conn, "_souq_idle_since", 0.0) < CHECK_IF_IDLE_SECONDS:
+            return
         try:
             await AsyncConnectionPool.check_connection(conn)
         except psycopg.Error:
@@ -93,10 +102,16 @@ def _new_pool(conninfo: str, settings: Settings, name: str) -> "AsyncConnectionP
         # the next request simply tries again, so recovery is immediate once the server is back.
         reconnect_timeout=0,
         check=check_or_drain,
+        configure=stamp_idle_since,
         name=f"souq-{name}",
         open=False,
     )
     return pool
+
+
+async def stamp_idle_since(conn: "psycopg.AsyncConnection") -> None:
+    """On new connections (pool `configure`) and, in `connection()`, on every return."""
+    conn._souq_idle_since = time.monotonic()
 
 
 _draining: set[asyncio.Task] = set()
@@ -147,10 +162,15 @@ async def connection(*, read_only: bool = False) -> AsyncIterator["psycopg.Async
     try:
         pool = await get_pool(read_only=read_only)
         async with pool.connection() as conn:
-            yield conn
+            try:
+                yield conn
+            finally:
+                conn._souq_idle_since = time.monotonic()  # see stamp_idle_since
     except Exception as error:
         if is_unavailable(error):
             raise DependencyUnavailable(DEPENDENCY) from error
+        if getattr(error, "sqlstate", None) in TRANSACTION_CONFLICT_SQLSTATES:
+            raise Conflict("a concurrent change got there first; retry", code="transaction_conflict") from error
         raise
 
 

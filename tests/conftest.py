@@ -100,7 +100,7 @@ async def app_env(app_settings: dict[str, str], monkeypatch: pytest.MonkeyPatch)
     for name, value in app_settings.items():
         monkeypatch.setenv(name, value)
     reset_settings()
-    auth._jwks = None
+    auth.reset_caches()
     yield get_settings()
     await db.close_pools()
     await cache.close_cache()

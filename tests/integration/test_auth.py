@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import time
 
 import jwt
@@ -88,3 +89,14 @@ async def test_maintenance_endpoint_needs_an_admin_role(app_env):
     status, _, body = await call("relay_outbox_now", "POST", "ops/outbox/relay",
                                  headers={"Authorization": f"Bearer {token('customer')}"})
     assert status == 403 and body["code"] == "forbidden"
+
+
+async def test_a_verified_token_is_remembered_only_until_it_expires(app_env, monkeypatch):
+    fresh = signed(CLAIMS | {"exp": int(time.time()) + 2})  # expires in 1 to 2 s
+    assert (await get_me_with(f"Bearer {fresh}"))[0] == 200
+    decodes = []
+    original = auth.decode
+    monkeypatch.setattr(auth, "decode", lambda token, key: decodes.append(1) or original(token, key))
+    assert (await get_me_with(f"Bearer {fresh}"))[0] == 200 and decodes == []  # served from the cache
+    await asyncio.sleep(2.1)  # past exp: the cache lets go and the token is verified again
+    assert (await get_me_with(f"Bearer {fresh}"))[0] == 200 and decodes == [1]  # (within the leeway)

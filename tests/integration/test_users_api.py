@@ -178,3 +178,62 @@ async def test_create_address_validation_names_every_bad_field(app_env, database
     assert status == 422
     assert sorted(e["path"] for e in problem["errors"]) == ["city", "first_name", "mobile", "postal_code"]
     assert rows(database_url, "SELECT count(*) FROM addresses") == [(0,)]
+
+
+async def test_reads_use_the_replica_pool_and_writes_the_primary(app_env, database_url, monkeypatch):
+    from shared import db
+    from shared.config import reset_settings
+
+    monkeypatch.setenv("DATABASE_READ_URL", database_url)  # a "replica" that is the same server here
+    reset_settings()
+    headers = bearer(sub="reader")
+    await add_address(headers)
+    assert set(db.pool_stats()) == {"primary"}
+    status, _, page = await call(api.list_my_addresses, "GET", "me/addresses", headers=headers)
+    assert status == 200 and len(page["items"]) == 1
+    assert set(db.pool_stats()) == {"primary", "read"}
+
+
+async def test_a_deadlock_is_a_409_conflict_not_a_500(app_env, database_url):
+    from shared import db
+    from shared.errors import Conflict
+
+    async def lock_in_order(first: str, second: str, both_hold_first: asyncio.Barrier) -> None:
+        async with db.transaction() as conn:
+            await conn.execute("SELECT pg_advisory_xact_lock(hashtext(%s))", (first,))
+            await both_hold_first.wait()
+            await conn.execute("SELECT pg_advisory_xact_lock(hashtext(%s))", (second,))
+
+    barrier = asyncio.Barrier(2)
+    results = await asyncio.gather(lock_in_order("a", "b", barrier), lock_in_order("b", "a", barrier),
+                                   return_exceptions=True)
+    conflicts = [r for r in results if isinstance(r, Conflict)]
+    assert len(conflicts) == 1 and conflicts[0].status == 409 and conflicts[0].code == "transaction_conflict"
+
+
+async def test_listed_addresses_match_the_address_model_field_for_field(app_env):
+    """The list is rendered by PostgreSQL; it must say exactly what the model-rendered writes say."""
+    from datetime import datetime
+
+    from shared.users.models import Address, AddressPage
+
+    headers = bearer(sub="user-parity")
+    created = [await add_address(headers, label=f"L{i}", building=None if i % 2 else "7", region="Najd",
+                                 floor="2", district="Al Malaz", apartment="9", country="sa") for i in range(3)]
+    listed = []
+    for cursor in (None, "next"):
+        params = {"limit": "2"} | ({"cursor": page["next_cursor"]} if cursor else {})
+        status, headers_out, page = await call(api.list_my_addresses, "GET", "me/addresses", headers=headers,
+                                               params=params)
+        assert status == 200 and headers_out["content-type"].startswith("application/json")
+        AddressPage.model_validate(page)  # the documented response schema
+        listed += page["items"]
+    assert len(listed) == 3 and listed[-1]
+    for from_list, from_write in zip(listed, created):
+        assert set(from_list) == set(from_write) == set(Address.model_fields)
+        for name, value in from_write.items():
+            if name in ("created_at", "updated_at"):
+                assert datetime.fromisoformat(from_list[name]) == datetime.fromisoformat(value)
+                assert from_list[name].endswith("Z")
+            else:
+                assert from_list[name] == value, name
