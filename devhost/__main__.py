@@ -96,7 +96,10 @@ def main(argv: list[str] | None = None) -> int:
         workers=1,
         log_config=None,  # keep the app's logging setup; uvicorn logs propagate to root
     )
-    asyncio.run(serve(uvicorn.Server(config), host, args.host))
+    try:
+        asyncio.run(serve(uvicorn.Server(config), host, args.host))
+    except KeyboardInterrupt:  # Ctrl-C / SIGINT: uvicorn already shut down gracefully
+        pass
     return 0
 
 
