@@ -110,8 +110,7 @@ async def relay_outbox(*, time_budget_seconds: float = RELAY_TIME_BUDGET_SECONDS
         if not batch:
             break
         for row in batch:
-            envelope = EventEnvelope.model_validate(row.model_dump()).model_dump_json()
-            await queue.send_message(encode_queue_message(envelope))
+            await queue.send_message(encode_queue_message(row.model_dump_json(exclude={"id"})))
         await mark_published([row.id for row in batch])
         sent += len(batch)
     return sent

@@ -49,11 +49,11 @@ def problem_from_error(error: DomainError, invocation_id: str | None) -> str:
     )
 
 
-def field_errors_from_pydantic(errors: list[dict[str, Any]], prefix: str = "") -> list[FieldError]:
+def field_errors_from_pydantic(errors: list[dict[str, Any]]) -> list[FieldError]:
     """pydantic's `loc` tuples become slash paths: ('lines', 2, 'quantity') → lines/2/quantity."""
     result = []
     for item in errors:
         loc = [str(p) for p in item.get("loc", ()) if p not in ("body", "__root__")]
-        path = "/".join(([prefix] if prefix else []) + loc) or prefix or "body"
+        path = "/".join(loc) or "body"
         result.append(FieldError(path=path, message=item.get("msg", "invalid"), code=item.get("type", "invalid")))
     return result

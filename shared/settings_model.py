@@ -72,7 +72,3 @@ class Settings(BaseSettings):
         if self.souq_env == "production" and urlparse(self.auth_jwks_url).scheme != "https":
             raise ValueError("AUTH_JWKS_URL must be https in production")
         return self
-
-    @property
-    def is_local(self) -> bool:
-        return self.souq_env in ("local", "test")

@@ -14,14 +14,11 @@ if TYPE_CHECKING:
 
 
 PROFILE_COLUMNS = "id, email, full_name, mobile, preferred_language, created_at, updated_at"
-ADDRESS_COLUMNS = (
-    "id, label, first_name, last_name, mobile, street, building, floor, apartment, district, "
-    "city, region, postal_code, country, is_default, created_at, updated_at"
-)
 ADDRESS_WRITABLE = (
     "label", "first_name", "last_name", "mobile", "street", "building", "floor", "apartment",
     "district", "city", "region", "postal_code", "country",
 )
+ADDRESS_COLUMNS = ", ".join(("id", *ADDRESS_WRITABLE, "is_default", "created_at", "updated_at"))
 
 INSERT_USER_IF_ABSENT = f"""
 INSERT INTO users (id, email, full_name) VALUES (%(id)s, %(email)s, %(full_name)s)

@@ -6,7 +6,11 @@ from tests.support import call, free_port
 
 
 async def test_liveness_needs_no_dependency(app_env, monkeypatch):
+    from shared.config import reset_settings
+
     monkeypatch.setenv("DATABASE_URL", f"postgresql://nobody@127.0.0.1:{free_port()}/none")
+    monkeypatch.setenv("REDIS_URL", f"redis://127.0.0.1:{free_port()}/0")
+    reset_settings()  # settings are cached: without this the dead URLs would never apply
     status, headers, body = await call("health", "GET", "health")
     assert status == 200 and body == {"status": "ok"} and headers["x-request-id"]
 

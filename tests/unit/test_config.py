@@ -54,4 +54,4 @@ def test_bad_settings_are_named(env, overrides, named):
 
 def test_local_dev_may_use_a_localhost_jwks(env):
     env(**(BASE | {"SOUQ_ENV": "local", "AUTH_JWKS_URL": "http://localhost:7071/.dev/jwks.json"}))
-    assert get_settings().is_local
+    assert get_settings().auth_jwks_url == "http://localhost:7071/.dev/jwks.json"

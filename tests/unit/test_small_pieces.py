@@ -49,6 +49,8 @@ def test_json_logs_carry_invocation_context(capsys, monkeypatch):
     monkeypatch.setattr(logs, "_configured", False)
     logger = logging.getLogger(logs.LOGGER_NAME)
     monkeypatch.setattr(logger, "handlers", [])
+    monkeypatch.setattr(logger, "filters", [])
+    monkeypatch.setattr(logger, "propagate", logger.propagate)
     logs.configure_logging()
     logs.invocation_id_var.set("inv-1")
     logs.user_id_var.set("user-9")
