@@ -56,8 +56,8 @@ def redis_client() -> "Redis":
             extra["credential_provider"] = _credential_provider(settings)
         _client = Redis.from_url(
             settings.redis_url,
-            socket_timeout=settings.redis_timeout_seconds,
-            socket_connect_timeout=settings.redis_timeout_seconds,
+            socket_timeout=settings.redis_timeout_ms / 1000,
+            socket_connect_timeout=settings.redis_connect_timeout_ms / 1000,
             health_check_interval=30,
             **extra,
         )

@@ -34,7 +34,16 @@ class Settings(BaseSettings):
     redis_url: str = Field(min_length=1)
     redis_auth: Literal["password", "entra"] = "password"
     redis_key_prefix: str = "souq:"
-    redis_timeout_seconds: float = Field(default=0.5, gt=0, le=10)
+    redis_timeout_ms: int = Field(default=100, ge=1, le=10000)
+    redis_connect_timeout_ms: int = Field(default=300, ge=1, le=10000)
+
+    cache_product_ttl_seconds: int = Field(default=3600, ge=1)
+    cache_listing_ttl_seconds: int = Field(default=300, ge=1)
+    cache_availability_ttl_seconds: int = Field(default=60, ge=1)
+    cache_lock_ttl_ms: int = Field(default=2000, ge=10, le=60000)
+    cache_breaker_failures: int = Field(default=3, ge=1)
+    cache_breaker_cooldown_seconds: float = Field(default=5.0, gt=0)
+    cache_warm_top_products: int = Field(default=200, ge=0, le=10000)
 
     azure_client_id: str | None = None
 
