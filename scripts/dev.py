@@ -6,8 +6,8 @@
     python -m scripts.dev env     # services, then print the settings as shell exports
 
 PostgreSQL and Redis: DATABASE_URL / REDIS_URL (environment, else local.settings.json) are
-used when reachable; otherwise an embedded PostgreSQL (the `pgserver` wheel, data in
-.local/pgdata) and a private `redis-server` (port 6380, data in .local/redis) are started.
+used when reachable; otherwise a private cluster of the machine's PostgreSQL (port 5433, data
+in .local/pgdata) and a private `redis-server` (port 6380, data in .local/redis) are started.
 Azurite comes from npm (package.json) and keeps its data in .local/azurite.
 """
 
@@ -28,6 +28,7 @@ LOCAL = ROOT / ".local"
 AZURITE_BIN = ROOT / "node_modules" / ".bin" / "azurite"
 AZURITE_PORTS = {"blob": 10000, "queue": 10001, "table": 10002}
 EMBEDDED_REDIS_PORT = 6380
+EMBEDDED_POSTGRES_PORT = 5433
 APP_DATABASE = "souq"
 
 
@@ -74,11 +75,11 @@ def postgres_reachable(url: str) -> bool:
 def ensure_postgres() -> str:
     url = os.environ.get("DATABASE_URL", "")
     if not (url and postgres_reachable(url)):
-        import pgserver
+        from scripts.pg_cluster import LocalCluster
 
-        say(f"PostgreSQL at {url or '(unset)'} unreachable: starting embedded PostgreSQL (.local/pgdata)")
-        server = pgserver.get_server(LOCAL / "pgdata", cleanup_mode=None)  # keeps running for reuse
-        url = server.get_uri(APP_DATABASE)
+        say(f"PostgreSQL at {url or '(unset)'} unreachable: starting a private cluster (.local/pgdata)")
+        cluster = LocalCluster(LOCAL / "pgdata", EMBEDDED_POSTGRES_PORT).init().start()  # left running for reuse
+        url = cluster.url.rsplit("/", 1)[0] + "/" + APP_DATABASE
     ensure_database(url)
     os.environ["DATABASE_URL"] = url
     return url

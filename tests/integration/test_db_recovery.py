@@ -1,6 +1,7 @@
 """A pool whose server restarts recovers by itself: 503 + Retry-After while it is down,
 success on the first request once it is back. Uses a throwaway PostgreSQL cluster (the
-pgserver wheel's binaries) that this test starts, stops and restarts, never the shared one."""
+machine's server binaries, scripts.pg_cluster) that this test starts, stops and restarts,
+never the shared one."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from pathlib import Path
 import pytest
 
 from scripts.migrate import migrate_up
+from scripts.pg_cluster import LocalCluster, free_port
 from tests.support import bearer, call
 
 pytestmark = pytest.mark.slow
@@ -19,18 +21,11 @@ pytestmark = pytest.mark.slow
 
 @pytest.fixture
 def throwaway_postgres():
-    import pgserver
-    from pgserver._commands import pg_ctl
-
-    pgdata = Path(tempfile.mkdtemp(prefix="souq-pg-"))
-    server = pgserver.get_server(pgdata, cleanup_mode=None)
-
-    def control(*args: str) -> None:
-        pg_ctl(["-w", *args], pgdata=pgdata, user=server.system_user, timeout=60)
-
-    yield server.get_uri("postgres"), control
-    control("-m", "immediate", "stop")
-    shutil.rmtree(pgdata, ignore_errors=True)
+    cluster = LocalCluster(Path(tempfile.mkdtemp(prefix="souq-pg-")), free_port())
+    cluster.init().start()
+    yield cluster.url, cluster.control
+    cluster.control("-m", "immediate", "stop")
+    shutil.rmtree(cluster.datadir, ignore_errors=True)
 
 
 @pytest.mark.parametrize("requests_during_outage", [1, 0])
