@@ -2,10 +2,13 @@
 
 import azure.functions as func
 
-from functions import events, fallback, health, users
+from functions import catalog, catalog_admin, events, fallback, health, sellers, users
 
 app = func.FunctionApp(http_auth_level=func.AuthLevel.ANONYMOUS)
 app.register_functions(health.bp)
 app.register_functions(users.bp)
+app.register_functions(catalog.bp)
+app.register_functions(catalog_admin.bp)
+app.register_functions(sellers.bp)
 app.register_functions(events.bp)
 app.register_functions(fallback.bp)  # last: the catch-all for unknown routes

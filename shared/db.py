@@ -201,6 +201,14 @@ async def fetch_all(
         return await cur.fetchall()
 
 
+async def fetch_value(conn: "psycopg.AsyncConnection", sql: Any, params: dict | Sequence | None) -> Any:
+    """The first column of the first row, or None when there is no row."""
+    async with conn.cursor() as cur:
+        await cur.execute(sql, params)
+        row = await cur.fetchone()
+    return None if row is None else row[0]
+
+
 async def execute(conn: "psycopg.AsyncConnection", sql: str, params: dict | Sequence | None) -> int:
     """Run a statement; returns the affected row count."""
     async with conn.cursor() as cur:

@@ -69,6 +69,12 @@ class Conflict(DomainError):
     status, title, code = 409, "Conflict", "conflict"
 
 
+class PreconditionRequired(DomainError):
+    """An update without the version it was based on (optimistic locking needs it)."""
+
+    status, title, code = 428, "Precondition Required", "version_required"
+
+
 class RateLimited(DomainError):
     status, title, code = 429, "Too Many Requests", "rate_limited"
 

@@ -160,7 +160,13 @@ def render_reply(result: Any, default_status: int) -> func.HttpResponse:
     )
 
 
+class RawJson(bytes):
+    """JSON rendered earlier (a cache hit): sent as it is, without parsing it again."""
+
+
 def to_json(value: Any) -> bytes:
+    if isinstance(value, RawJson):
+        return bytes(value)
     if isinstance(value, BaseModel):
         return value.model_dump_json().encode()
     return TypeAdapter(type(value)).dump_json(value)

@@ -1,0 +1,199 @@
+"""Public catalog reads, cache-aside in Redis (see shared.cache and docs/catalog.md).
+
+Cached values are rendered JSON bytes, so a hit is one Redis GET and no model work. A product's
+page is two entries spliced together: the product itself (1 h) and its per-seller offers with
+availability (60 s), because stock moves far more often than the product changes. Writers call
+`invalidate_*` after their transaction commits.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from typing import Awaitable, Callable
+from uuid import UUID
+
+from pydantic import TypeAdapter
+
+from shared import cache, db
+from shared.catalog import repo
+from shared.catalog.models import (
+    BrandList, BrandView, CategoryDetail, CategoryLink, CategoryNode, CategoryRow, CategoryTree, ImageView, Lang,
+    OfferAvailabilityRow, ProductDetail, ProductPage, ProductQuery, ProductSummary, SellerOffer, VariantView, pick,
+)
+from shared.config import get_settings
+from shared.errors import NotFound
+from shared.pagination import decode_keyset, encode_keyset
+
+OFFERS_JSON = TypeAdapter(list[SellerOffer])
+TAG_CATEGORIES, TAG_BRANDS, TAG_LISTINGS = "categories", "brands", "listings"
+# Product pages show brand and category names: renaming either invalidates every cached page.
+TAG_STRUCTURE = "catalog-structure"
+
+
+def product_tag(product_id: UUID) -> str:
+    return f"product:{product_id}"
+
+
+async def _cached(parts: tuple[str, ...], ttl: int, tags: tuple[str, ...],
+                  load: Callable[[], Awaitable[bytes | None]]) -> bytes | None:
+    return await cache.get_or_load(cache.versioned_key(*parts), ttl=ttl, load=load, tags=tags)
+
+
+# --- categories and brands -----------------------------------------------------------------
+
+def build_tree(rows: list[CategoryRow], lang: Lang) -> list[CategoryNode]:
+    """Nest the active categories; a child of an inactive parent is hidden with it."""
+    nodes = {row.id: CategoryNode.from_row(row, lang) for row in rows}
+    roots: list[CategoryNode] = []
+    for row in rows:  # rows come sorted, so children keep the sort order
+        if row.parent_id is None:
+            roots.append(nodes[row.id])
+        elif row.parent_id in nodes:
+            nodes[row.parent_id].children.append(nodes[row.id])
+    return roots
+
+
+async def category_tree(lang: Lang) -> bytes:
+    async def load() -> bytes:
+        async with db.connection(read_only=True) as conn:
+            rows = await repo.active_categories(conn)
+        return CategoryTree(lang=lang, items=build_tree(rows, lang)).model_dump_json().encode()
+
+    ttl = get_settings().cache_product_ttl_seconds
+    return await _cached(("categories", lang), ttl, (TAG_CATEGORIES,), load) or b""
+
+
+async def category_by_slug(slug: str, lang: Lang) -> CategoryDetail:
+    async with db.connection(read_only=True) as conn:
+        rows = await repo.active_categories(conn)
+        found = next((r for r in rows if slug in (r.slug_en, r.slug_ar)), None)
+        path = await repo.category_path(conn, found.id) if found else []
+    if found is None or not all(r.is_active for r in path):
+        raise NotFound(f"no active category with slug {slug!r}", code="category_not_found")
+    subtree = next(node for node in _flatten(build_tree(rows, lang)) if node.id == found.id)
+    links = [CategoryLink(id=r.id, slug=pick(lang, r.slug_en, r.slug_ar), name=pick(lang, r.name_en, r.name_ar))
+             for r in path]
+    return CategoryDetail(**subtree.model_dump(), slug_en=found.slug_en, slug_ar=found.slug_ar, path=links)
+
+
+def _flatten(nodes: list[CategoryNode]):
+    for node in nodes:
+        yield node
+        yield from _flatten(node.children)
+
+
+async def brand_list(lang: Lang) -> bytes:
+    async def load() -> bytes:
+        async with db.connection(read_only=True) as conn:
+            rows = await repo.active_brands(conn)
+        items = [BrandView(id=r.id, slug=r.slug, name=pick(lang, r.name_en, r.name_ar), logo_url=r.logo_url)
+                 for r in rows]
+        items.sort(key=lambda brand: brand.name)
+        return BrandList(lang=lang, items=items).model_dump_json().encode()
+
+    ttl = get_settings().cache_product_ttl_seconds
+    return await _cached(("brands", lang), ttl, (TAG_BRANDS,), load) or b""
+
+
+# --- products ----------------------------------------------------------------------------
+
+async def _load_product(product_id: UUID, lang: Lang) -> bytes | None:
+    async with db.connection(read_only=True) as conn:
+        product = await repo.get_product(conn, product_id)
+        if product is None or not product.is_active:
+            return None
+        brand = await repo.get_brand(conn, product.brand_id) if product.brand_id else None
+        path = await repo.category_path(conn, product.category_id)
+        variants = await repo.active_variants(conn, product_id)
+        images = await repo.product_images(conn, product_id)
+    detail = ProductDetail(
+        id=product.id, lang=lang, slug=pick(lang, product.slug_en, product.slug_ar), slug_en=product.slug_en,
+        slug_ar=product.slug_ar, name=pick(lang, product.name_en, product.name_ar),
+        description=pick(lang, product.description_en, product.description_ar),
+        meta_title=pick(lang, product.meta_title_en, product.meta_title_ar),
+        meta_description=pick(lang, product.meta_description_en, product.meta_description_ar),
+        requires_prescription=product.requires_prescription, attributes=product.attributes,
+        price_from=product.min_price,
+        brand=BrandView(id=brand.id, slug=brand.slug, name=pick(lang, brand.name_en, brand.name_ar),
+                        logo_url=brand.logo_url) if brand and brand.is_active else None,
+        category_path=[CategoryLink(id=c.id, slug=pick(lang, c.slug_en, c.slug_ar), name=pick(lang, c.name_en, c.name_ar))
+                       for c in path],
+        variants=[VariantView(id=v.id, sku=v.sku, options=v.options, barcode=v.barcode, price=v.price,
+                              sale_price=v.sale_price, effective_price=v.sale_price or v.price) for v in variants],
+        images=[ImageView(id=i.id, url=i.url, alt=pick(lang, i.alt_en, i.alt_ar)) for i in images],
+        version=product.version, updated_at=product.updated_at,
+    )
+    return detail.model_dump_json().encode()
+
+
+def seller_offer(row: OfferAvailabilityRow, lang: Lang) -> SellerOffer:
+    seller = BrandView(id=row.seller_id, slug=row.seller_slug, name=pick(lang, row.seller_name_en, row.seller_name_ar))
+    return SellerOffer(variant_id=row.variant_id, seller=seller, price=row.price, available=max(row.available, 0),
+                       in_stock=row.available > 0, low_stock=0 < row.available <= row.low_stock_threshold)
+
+
+async def _load_offers(product_id: UUID, lang: Lang) -> bytes:
+    async with db.connection(read_only=True) as conn:
+        rows = await repo.product_offers(conn, product_id)
+    return OFFERS_JSON.dump_json([seller_offer(row, lang) for row in rows])
+
+
+async def product_detail(product_id: UUID, lang: Lang) -> bytes:
+    """The product page: cached product JSON with the (shorter-lived) offers spliced in."""
+    settings = get_settings()
+    tags = (product_tag(product_id), TAG_STRUCTURE)
+    product = await _cached(("product", str(product_id), lang), settings.cache_product_ttl_seconds, tags,
+                            lambda: _load_product(product_id, lang))
+    if product is None:
+        raise NotFound(f"no active product {product_id}", code="product_not_found")
+    offers = await _cached(("offers", str(product_id), lang), settings.cache_availability_ttl_seconds, tags,
+                           lambda: _load_offers(product_id, lang))
+    return product[:-1] + b',"offers":' + (offers or b"[]") + b"}"
+
+
+async def product_detail_by_slug(slug: str, lang: Lang) -> bytes:
+    async with db.connection(read_only=True) as conn:
+        product_id = await repo.product_id_by_slug(conn, slug)
+    if product_id is None:
+        raise NotFound(f"no active product with slug {slug!r}", code="product_not_found")
+    return await product_detail(product_id, lang)
+
+
+def listing_cache_parts(query: ProductQuery, lang: Lang) -> tuple[str, ...]:
+    canonical = query.model_dump_json(exclude={"cursor", "lang"})
+    return "listing", lang, hashlib.sha256(canonical.encode()).hexdigest()[:32]
+
+
+async def list_products(query: ProductQuery, lang: Lang) -> bytes:
+    """A page of products; first pages (no cursor) are cached for CACHE_LISTING_TTL_SECONDS."""
+    async def load() -> bytes:
+        return (await _load_listing(query, lang)).model_dump_json().encode()
+
+    if query.cursor:
+        return await load()
+    ttl = get_settings().cache_listing_ttl_seconds
+    return await _cached(listing_cache_parts(query, lang), ttl, (TAG_LISTINGS,), load) or b""
+
+
+async def _load_listing(query: ProductQuery, lang: Lang) -> ProductPage:
+    sort = query.effective_sort
+    after = decode_keyset(query.cursor, sort)
+    async with db.connection(read_only=True) as conn:
+        rows = await repo.list_products(conn, query, after)
+    page, has_more = rows[: query.limit], len(rows) > query.limit
+    next_cursor = None
+    if has_more:
+        last = page[-1]
+        value = {"newest": lambda: last.created_at.isoformat(), "relevance": lambda: repr(last.rank)}.get(
+            sort, lambda: str(last.min_price))()
+        next_cursor = encode_keyset(sort, value, last.id)
+    return ProductPage(lang=lang, items=[ProductSummary.from_row(r, lang) for r in page], next_cursor=next_cursor)
+
+
+async def invalidate_product(product_id: UUID) -> None:
+    await cache.invalidate(product_tag(product_id), TAG_LISTINGS)
+
+
+async def invalidate_structure(*tags: str) -> None:
+    """After a category or brand write: the tree or brand list, every listing and product page."""
+    await cache.invalidate(*tags, TAG_LISTINGS, TAG_STRUCTURE)
