@@ -197,3 +197,9 @@ async def invalidate_product(product_id: UUID) -> None:
 async def invalidate_structure(*tags: str) -> None:
     """After a category or brand write: the tree or brand list, every listing and product page."""
     await cache.invalidate(*tags, TAG_LISTINGS, TAG_STRUCTURE)
+
+
+async def root_category_slugs() -> list[str]:
+    async with db.connection(read_only=True) as conn:
+        rows = await repo.active_categories(conn)
+    return [row.slug_en for row in rows if row.parent_id is None]

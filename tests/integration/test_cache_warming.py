@@ -1,0 +1,44 @@
+"""The warm_cache timer fills the hot catalog keys, is idempotent and respects its deadline."""
+
+from __future__ import annotations
+
+from tests.catalog_support import build_catalog
+from tests.support import FakeContext, app_function, call
+
+
+async def test_warmed_keys_answer_without_the_database(app_env, database_url, monkeypatch):
+    from shared.catalog import repo
+    from shared.catalog.warming import warm_cache
+
+    catalog = await build_catalog(database_url)
+    first = await warm_cache()
+    assert first == {"categories": 2, "brands": 2, "listings": 2 * (1 + 3), "products": 2 * 4, "skipped": 0}
+    assert await warm_cache() == first  # idempotent: the same keys, nothing else
+
+    def no_database(*args, **kwargs):
+        raise AssertionError("a warmed key went to PostgreSQL")
+
+    monkeypatch.setattr(repo, "get_product", no_database)
+    monkeypatch.setattr(repo, "active_categories", no_database)
+    monkeypatch.setattr(repo, "list_products", no_database)
+    product_id = catalog.ids["panadol"]
+    for lang in ("en", "ar"):
+        status, _, _ = await call("get_product", "GET", "products/x", params={"lang": lang}, route_params={"id": product_id})
+        assert status == 200
+        status, _, body = await call("list_categories", "GET", "categories", params={"lang": lang})
+        assert status == 200 and body["lang"] == lang
+        status, _, _ = await call("list_products", "GET", "products", params={"lang": lang, "category": "pain-relief"})
+        assert status == 200
+
+
+async def test_deadline_bounds_the_run(app_env, database_url):
+    from shared.catalog.warming import warm_cache
+
+    await build_catalog(database_url)
+    result = await warm_cache(deadline_seconds=0)
+    assert result["skipped"] == 2 * (2 + 1 + 3 + 4) and result["products"] == 0
+
+
+async def test_timer_function_runs(app_env, database_url):
+    await build_catalog(database_url)
+    await app_function("warm_cache")(timer=None, context=FakeContext("warm_cache"))
