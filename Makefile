@@ -43,3 +43,8 @@ bench: deps
 
 coldstart: $(VENV)/.installed
 	$(PY) -m bench.coldstart
+
+# Offline infrastructure checks only (Bicep parse, checkov, policy tests; see docs/deploy.md).
+.PHONY: infra-check
+infra-check: deps
+	$(PY) -m scripts.dev test tests/infra -q

@@ -1,0 +1,36 @@
+#!/usr/bin/env bash
+# azd postprovision hook: the PostgreSQL role for the app's managed identity, migrations and
+# grants (infra/hooks/db_setup.py). Runs as the signed-in az CLI principal, which must be the
+# server's Entra administrator (or a member of the administrator group).
+#   SOUQ_DB_SETUP=all|principal|migrate|skip   (default all; CI runs "principal" here and
+#                                               migrates in its own job)
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+
+step="${SOUQ_DB_SETUP:-all}"
+if [ "$step" = "skip" ]; then
+  echo "[souq] SOUQ_DB_SETUP=skip: database setup skipped"
+  exit 0
+fi
+
+# azd exports the Bicep outputs to hooks; fail with the variable's name if one is missing.
+: "${POSTGRES_HOST:?run through azd (azd provision / azd up)}"
+: "${POSTGRES_ADMIN_NAME:?}" "${POSTGRES_APP_ROLE:?}" "${POSTGRES_APP_PRINCIPAL_ID:?}" "${POSTGRES_DATABASE:?}"
+
+if [ "${PRIVATE_NETWORKING:-false}" = "true" ] && [ -z "${SOUQ_RUNNER_IN_VNET:-}" ]; then
+  echo "[souq] privateNetworking is on: PostgreSQL is reachable only inside the VNet." >&2
+  echo "[souq] Run this hook from a machine in the VNet with SOUQ_RUNNER_IN_VNET=1 (docs/deploy.md)." >&2
+  exit 1
+fi
+
+PYTHON="${PYTHON:-.venv/bin/python}"
+if [ ! -x "$PYTHON" ]; then
+  python3 -m venv .venv
+  .venv/bin/python -m pip install --quiet --disable-pip-version-check -r requirements.txt
+  PYTHON=.venv/bin/python
+fi
+
+# A fresh Entra token is the password; it is valid for about an hour and never stored.
+PGPASSWORD="$(az account get-access-token --resource-type oss-rdbms --query accessToken --output tsv)"
+export PGPASSWORD
+exec "$PYTHON" -m infra.hooks.db_setup "$step"
