@@ -81,6 +81,9 @@ def app_settings(database_url: str, jwks_url: str) -> dict[str, str]:
         "DATABASE_URL": database_url,
         "REDIS_URL": _required_env("REDIS_URL"),
         "REDIS_KEY_PREFIX": f"test:{uuid.uuid4().hex[:10]}:",
+        # Generous: tests share 2 cores with benchmarks; a 300 ms connect timeout flakes there.
+        "REDIS_TIMEOUT_MS": "1000",
+        "REDIS_CONNECT_TIMEOUT_MS": "2000",
         "AzureWebJobsStorage": _required_env("AzureWebJobsStorage"),
         "AUTH_ISSUER": DEV_ISSUER,
         "AUTH_AUDIENCE": DEV_AUDIENCE,

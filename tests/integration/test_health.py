@@ -23,6 +23,7 @@ async def test_ready_reports_every_dependency(app_env):
     postgres = checks["postgresql"]["detail"]
     assert postgres["server_connections"] >= 1 and postgres["uptime_seconds"] > 0
     assert postgres["pools"]["primary"]["pool_max"] == app_env.database_pool_max
+    assert checks["redis"]["detail"]["cache_breaker"] in ("closed", "half_open")
 
 
 async def test_ready_is_503_naming_a_dead_redis(app_env, monkeypatch):
