@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
 from functools import lru_cache
 from typing import Literal
 from urllib.parse import urlparse
@@ -54,6 +55,15 @@ class Settings(BaseSettings):
     auth_jwks_min_refresh_seconds: float = Field(default=60.0, ge=0)
 
     domain_events_queue: str = "domain-events"
+    order_events_queue: str = "order-events"
+
+    order_vat_rate: Decimal = Field(default=Decimal("0.15"), ge=0, le=1)
+    order_delivery_fee: Decimal = Field(default=Decimal("15.00"), ge=0)
+    order_free_delivery_threshold: Decimal = Field(default=Decimal("200.00"), ge=0)
+    order_max_lines: int = Field(default=50, ge=1, le=200)
+    order_max_quantity_per_line: int = Field(default=100, ge=1, le=10000)
+    order_payment_window_minutes: int = Field(default=15, ge=1, le=1440)
+    order_currency: str = Field(default="SAR", pattern=r"^[A-Z]{3}$")
     outbox_relay_batch_size: int = Field(default=100, ge=1, le=1000)
 
     log_format: Literal["json", "text", "azure"] = "json"
