@@ -1,0 +1,198 @@
+"""SQL for placing orders and moving stock; each constant sits next to the one function that runs it.
+
+Placing an order runs the same five statements whatever its number of lines: claim the
+idempotency key, resolve every line, write the whole order (one data-modifying CTE), reserve
+every offer (one conditional UPDATE), then COMMIT. Lines travel as arrays (`unnest`).
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+from uuid import UUID
+
+from shared import db
+from shared.orders.models import ResolvedLine
+from shared.orders.pricing import Quote, line_total
+
+if TYPE_CHECKING:
+    from psycopg import AsyncConnection
+
+# Claims the key, or re-claims one whose 24 h have passed; nothing returned = the key is live
+# (if another request holds it uncommitted, this statement waits for that request to finish).
+CLAIM_IDEMPOTENCY_KEY = """
+INSERT INTO idempotency_keys (user_id, key, request_hash) VALUES (%(user_id)s, %(key)s, %(hash)s)
+ON CONFLICT (user_id, key) DO UPDATE
+    SET request_hash = EXCLUDED.request_hash, status_code = NULL, response = NULL,
+        created_at = now(), expires_at = now() + interval '24 hours'
+    WHERE idempotency_keys.expires_at <= now()
+RETURNING 1
+"""
+
+
+async def claim_idempotency_key(conn: AsyncConnection, user_id: str, key: str, request_hash: str) -> bool:
+    params = {"user_id": user_id, "key": key, "hash": request_hash}
+    return await db.fetch_value(conn, CLAIM_IDEMPOTENCY_KEY, params) is not None
+
+
+SELECT_IDEMPOTENT_RESULT = """
+SELECT request_hash, status_code, response->>'order_id' FROM idempotency_keys
+WHERE user_id = %(user_id)s AND key = %(key)s
+"""
+
+
+async def idempotent_result(conn: AsyncConnection, user_id: str, key: str) -> tuple[str, int | None, str | None]:
+    async with conn.cursor() as cur:
+        await cur.execute(SELECT_IDEMPOTENT_RESULT, {"user_id": user_id, "key": key})
+        row = await cur.fetchone()
+    assert row is not None
+    return row[0], row[1], row[2]
+
+
+# Every line matched to one offer: the asked seller's, else the cheapest with enough stock
+# (then the cheapest at all, so the 409 can say what is available); ties broken by offer id.
+RESOLVE_LINES = """
+SELECT w.line_no, w.variant_id, w.quantity, best.offer_id, best.seller_id, p.id AS product_id,
+       p.name_en AS product_name_en, p.name_ar AS product_name_ar, v.sku, p.requires_prescription,
+       best.unit_price, best.available, coalesce(v.is_active AND p.is_active, false) AS variant_active
+FROM unnest(%(line_nos)s::int[], %(variant_ids)s::uuid[], %(quantities)s::int[], %(seller_ids)s::uuid[])
+     AS w(line_no, variant_id, quantity, seller_id)
+LEFT JOIN variants v ON v.id = w.variant_id
+LEFT JOIN products p ON p.id = v.product_id
+LEFT JOIN LATERAL (
+    SELECT o.id AS offer_id, o.seller_id, coalesce(o.price, v.sale_price, v.price) AS unit_price,
+           o.on_hand - o.reserved AS available
+    FROM offers o JOIN sellers s ON s.id = o.seller_id AND s.status = 'ACTIVE'
+    WHERE o.variant_id = w.variant_id AND o.is_active AND (w.seller_id IS NULL OR o.seller_id = w.seller_id)
+    ORDER BY o.on_hand - o.reserved >= w.quantity DESC, coalesce(o.price, v.sale_price, v.price), o.id
+    LIMIT 1
+) best ON true
+ORDER BY w.line_no
+"""
+
+
+async def resolve_lines(conn: AsyncConnection, lines: list[tuple[int, UUID, int, UUID | None]]) -> list[ResolvedLine]:
+    line_nos, variant_ids, quantities, seller_ids = (list(column) for column in zip(*lines))
+    params = {"line_nos": line_nos, "variant_ids": variant_ids, "quantities": quantities, "seller_ids": seller_ids}
+    return await db.fetch_all(conn, RESOLVE_LINES, params, ResolvedLine)
+
+
+SELECT_ADDRESS_SNAPSHOT = """
+SELECT to_jsonb(a) - 'user_id' - 'is_default' - 'created_at' - 'updated_at'
+FROM addresses a WHERE id = %(id)s AND user_id = %(user_id)s
+"""
+
+
+async def address_snapshot(conn: AsyncConnection, user_id: str, address_id: UUID) -> dict[str, Any] | None:
+    return await db.fetch_value(conn, SELECT_ADDRESS_SNAPSHOT, {"id": address_id, "user_id": user_id})
+
+
+# The whole order in one statement: parent, children, items, reservations, the first history
+# row, the `order.placed` event and the idempotency record. Stock is not touched here.
+INSERT_ORDER = """
+WITH parent AS (
+    INSERT INTO orders (number, user_id, delivery_method, delivery_address, customer_notes, prescription_ids,
+                        currency, subtotal, tax, delivery_fee, total, expires_at)
+    VALUES ('SQ-' || to_char(now(), 'YYYY') || '-' || lpad(nextval('order_number_seq')::text, 6, '0'),
+            %(user_id)s, %(delivery_method)s, %(delivery_address)s, %(customer_notes)s, %(prescription_ids)s,
+            %(currency)s, %(subtotal)s, %(tax)s, %(delivery_fee)s, %(total)s, %(expires_at)s)
+    RETURNING id, number, total
+), children AS (
+    INSERT INTO seller_orders (order_id, seller_id, number, subtotal, tax, delivery_fee, total)
+    SELECT parent.id, c.seller_id, parent.number || '-' || c.idx, c.subtotal, c.tax, c.fee, c.subtotal + c.tax + c.fee
+    FROM parent, unnest(%(c_seller)s::uuid[], %(c_idx)s::int[], %(c_subtotal)s::numeric[], %(c_tax)s::numeric[],
+                        %(c_fee)s::numeric[]) AS c(seller_id, idx, subtotal, tax, fee)
+    RETURNING id, seller_id
+), items AS (
+    INSERT INTO order_items (order_id, seller_order_id, line_no, offer_id, variant_id, product_id, product_name_en,
+                             product_name_ar, sku, requires_prescription, unit_price, quantity, line_total)
+    SELECT parent.id, children.id, i.line_no, i.offer_id, i.variant_id, i.product_id, i.name_en, i.name_ar, i.sku,
+           i.rx, i.unit_price, i.quantity, i.line_total
+    FROM parent,
+         unnest(%(i_line)s::int[], %(i_seller)s::uuid[], %(i_offer)s::uuid[], %(i_variant)s::uuid[],
+                %(i_product)s::uuid[], %(i_name_en)s::text[], %(i_name_ar)s::text[], %(i_sku)s::text[],
+                %(i_rx)s::boolean[], %(i_price)s::numeric[], %(i_qty)s::int[], %(i_total)s::numeric[])
+           AS i(line_no, seller_id, offer_id, variant_id, product_id, name_en, name_ar, sku, rx, unit_price,
+                quantity, line_total)
+    JOIN children ON children.seller_id = i.seller_id
+    RETURNING id, offer_id, quantity
+), reserved AS (
+    INSERT INTO reservations (offer_id, order_item_id, quantity, expires_at)
+    SELECT offer_id, id, quantity, %(expires_at)s FROM items
+), history AS (
+    INSERT INTO order_status_history (order_id, field, from_status, to_status, actor_id, actor_role, reason)
+    SELECT id, 'status', NULL, 'PENDING', %(user_id)s, 'customer', 'placed' FROM parent
+), event AS (
+    INSERT INTO outbox_events (event_type, aggregate_type, aggregate_id, payload)
+    SELECT 'order.placed', 'order', parent.id::text,
+           jsonb_build_object('order_id', parent.id, 'number', parent.number, 'user_id', %(user_id)s::text,
+                              'total', parent.total, 'version', 1,
+                              'children', (SELECT jsonb_agg(jsonb_build_object('seller_order_id', c.id,
+                                                                               'seller_id', c.seller_id))
+                                           FROM children c))
+    FROM parent
+), remembered AS (
+    UPDATE idempotency_keys SET status_code = 201, response = jsonb_build_object('order_id', parent.id)
+    FROM parent WHERE user_id = %(user_id)s AND key = %(idempotency_key)s
+)
+SELECT id FROM parent
+"""
+
+
+def order_params(user_id: str, idempotency_key: str, quote: Quote, extra: dict[str, Any]) -> dict[str, Any]:
+    lines = [line for child in quote.children for line in child.lines]
+    children = quote.children
+    return extra | {
+        "user_id": user_id, "idempotency_key": idempotency_key, "subtotal": quote.subtotal, "tax": quote.tax,
+        "delivery_fee": quote.delivery_fee, "total": quote.total,
+        "c_seller": [c.seller_id for c in children], "c_idx": [c.index for c in children],
+        "c_subtotal": [c.subtotal for c in children], "c_tax": [c.tax for c in children],
+        "c_fee": [c.delivery_fee for c in children],
+        "i_line": [x.line_no for x in lines], "i_seller": [x.seller_id for x in lines],
+        "i_offer": [x.offer_id for x in lines], "i_variant": [x.variant_id for x in lines],
+        "i_product": [x.product_id for x in lines], "i_name_en": [x.product_name_en for x in lines],
+        "i_name_ar": [x.product_name_ar for x in lines], "i_sku": [x.sku for x in lines],
+        "i_rx": [x.requires_prescription for x in lines], "i_price": [x.unit_price for x in lines],
+        "i_qty": [x.quantity for x in lines], "i_total": [line_total(x) for x in lines],
+    }
+
+
+async def insert_order(conn: AsyncConnection, params: dict[str, Any]) -> UUID:
+    order_id = await db.fetch_value(conn, INSERT_ORDER, params)
+    assert order_id is not None
+    return order_id
+
+
+# All-or-nothing reservation of every offer of the order, rows locked in primary-key order (the
+# locking CTE) so that two orders over the same offers in opposite order cannot deadlock. Taken
+# last in the transaction: the hot offer row stays locked only until the COMMIT right after.
+RESERVE_OFFERS = """
+WITH wanted AS (
+    SELECT offer_id, sum(quantity)::int AS quantity
+    FROM unnest(%(offer_ids)s::uuid[], %(quantities)s::int[]) AS w(offer_id, quantity)
+    GROUP BY offer_id
+), locked AS (
+    SELECT o.id FROM offers o WHERE o.id IN (SELECT offer_id FROM wanted) ORDER BY o.id FOR NO KEY UPDATE
+)
+UPDATE offers o SET reserved = o.reserved + wanted.quantity
+FROM wanted
+WHERE o.id = wanted.offer_id AND o.id IN (SELECT id FROM locked) AND o.on_hand - o.reserved >= wanted.quantity
+RETURNING o.id
+"""
+
+
+async def reserve_offers(conn: AsyncConnection, quantities: dict[UUID, int]) -> set[UUID]:
+    """The offers that had enough stock (and are now reserved); fewer than asked = roll back."""
+    params = {"offer_ids": list(quantities), "quantities": list(quantities.values())}
+    async with conn.cursor() as cur:
+        await cur.execute(RESERVE_OFFERS, params)
+        return {row[0] for row in await cur.fetchall()}
+
+
+SELECT_AVAILABLE = "SELECT id, on_hand - reserved FROM offers WHERE id = ANY(%(ids)s)"
+
+
+async def available_units(conn: AsyncConnection, offer_ids: list[UUID]) -> dict[UUID, int]:
+    async with conn.cursor() as cur:
+        await cur.execute(SELECT_AVAILABLE, {"ids": offer_ids})
+        return {row[0]: row[1] for row in await cur.fetchall()}
+
