@@ -79,6 +79,8 @@ param authJwksUrl string
 
 @description('Queue the outbox relays domain events to (DOMAIN_EVENTS_QUEUE).')
 param domainEventsQueue string = 'domain-events'
+@description('Queue of order events (ORDER_EVENTS_QUEUE).')
+param orderEventsQueue string = 'order-events'
 
 @description('App settings backed by Key Vault secrets: [{ setting: NAME, secret: secret-name }].')
 param keyVaultSecretSettings array = []
@@ -100,7 +102,7 @@ var redisName = '${abbrs.cacheRedisEnterprise}${resourceToken}'
 var deploymentContainerName = 'app-package-${take(resourceToken, 8)}'
 
 // Every queue a function binds to; the storage module adds each `-poison` twin.
-var appQueues = [domainEventsQueue]
+var appQueues = [domainEventsQueue, orderEventsQueue]
 var blobContainers = [deploymentContainerName, 'backups', 'prescriptions', 'attachments']
 
 var pgbouncerOn = postgresPgBouncer && postgresSkuTier != 'Burstable'
@@ -266,6 +268,7 @@ var appSettings = {
   AUTH_AUDIENCE: authAudience
   AUTH_JWKS_URL: authJwksUrl
   DOMAIN_EVENTS_QUEUE: domainEventsQueue
+  ORDER_EVENTS_QUEUE: orderEventsQueue
   LOG_FORMAT: 'azure'
   LOG_LEVEL: 'INFO'
 }

@@ -51,15 +51,16 @@ def function_sources() -> str:
 
 
 def queue_settings(source: str) -> list[str]:
-    return [name.strip("%") for name in QUEUE_BINDING.findall(source) if name.startswith("%")]
+    """Settings naming a queue: `%SETTING%` in a binding, and every `*_QUEUE` field of the
+    settings model (the app also produces to queues it does not bind)."""
+    bound = [name.strip("%") for name in QUEUE_BINDING.findall(source) if name.startswith("%")]
+    return bound + [name.upper() for name in Settings.model_fields if name.endswith("_queue")]
 
 
 def bound_queues(source: str, settings: dict) -> set[str]:
-    """Queue names the bindings resolve to: `%SETTING%` through the app settings, else literal."""
-    names = set()
-    for name in QUEUE_BINDING.findall(source):
-        names.add(settings.get(name.strip("%"), f"<{name} not set>") if name.startswith("%") else name)
-    return names
+    """Queue names the app uses: queue settings through the app settings, literal bindings as is."""
+    names = {settings.get(name, f"<{name} not set>") for name in queue_settings(source)}
+    return names | {name for name in QUEUE_BINDING.findall(source) if not name.startswith("%")}
 
 
 @files
@@ -109,10 +110,10 @@ def test_every_bound_queue_and_its_poison_twin_is_created(parameter_file):
 
 
 def test_a_new_queue_binding_without_a_queue_is_caught():
-    source = function_sources() + '\n@bp.queue_trigger(arg_name="m", queue_name="%ORDER_EVENTS_QUEUE%")\n'
+    source = function_sources() + '\n@bp.queue_trigger(arg_name="m", queue_name="%PRESCRIPTION_REVIEW_QUEUE%")\n'
     settings = template_settings(INFRA / "main.parameters.json")
     created = set(module_scope(main_scope(INFRA / "main.parameters.json"), "storage").lookup("queueNames"))
-    assert "ORDER_EVENTS_QUEUE" in queue_settings(source)
+    assert "PRESCRIPTION_REVIEW_QUEUE" in queue_settings(source)
     assert not bound_queues(source, settings) <= created
 
 
