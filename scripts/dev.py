@@ -149,12 +149,24 @@ def redact(url: str) -> str:
     return url.replace(f":{parsed.password}@", ":***@") if parsed.password else url
 
 
+DEMO_CATALOG_PRODUCTS = 2000
+
+
+def seed_demo_catalog(url: str) -> None:
+    """A small bilingual catalog on first run; an existing catalog is kept."""
+    from scripts.seed_catalog import seed_catalog
+
+    summary = seed_catalog(url, products=DEMO_CATALOG_PRODUCTS, on_existing="skip")
+    say("catalog: kept the existing one" if summary is None else f"catalog: loaded {DEMO_CATALOG_PRODUCTS} products")
+
+
 def run() -> None:
     from scripts import demo_data, migrate
 
     provision()
     say(f"migrations: applied {migrate.migrate_up(os.environ['DATABASE_URL'])} new")
     demo_data.load(os.environ["DATABASE_URL"])
+    seed_demo_catalog(os.environ["DATABASE_URL"])
     say("the API will be at http://localhost:7071/api  (OpenAPI: http://localhost:7071/api/openapi.json)")
     say("a dev token: make token ROLE=customer   (roles: customer seller pharmacist admin super_admin)")
     say('  curl -H "Authorization: Bearer $(make -s token ROLE=customer)" http://localhost:7071/api/me')
