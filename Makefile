@@ -48,3 +48,8 @@ coldstart: $(VENV)/.installed
 .PHONY: infra-check
 infra-check: deps
 	$(PY) -m scripts.dev test tests/infra -q
+
+# Catalog at scale (200k products): seeds souq_bench_catalog once (minutes), then ARGS=--reuse.
+.PHONY: bench-catalog
+bench-catalog: deps
+	$(PY) -m bench.catalog $(ARGS)

@@ -16,25 +16,13 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import math
 import os
-import socket
 import sys
-import tempfile
-import time
 import uuid
-from collections.abc import Iterator
-from contextlib import contextmanager
-from dataclasses import dataclass, field
-from pathlib import Path
-from urllib.parse import urlsplit, urlunsplit
 
-import aiohttp
 import httpx
-import psycopg
-from psycopg import sql
 
-from devhost.process import RunningHost, start_devhost
+from bench.harness import Stats, Target, bench_database, client_session, cpu_columns, dev_host, run_round
 from scripts.dev import provision, say
 from scripts.dev_tokens import DEV_AUDIENCE, DEV_ISSUER, mint_token
 from scripts.migrate import migrate_up
@@ -48,90 +36,7 @@ ADDRESS = {"label": "Home", "first_name": "Sara", "last_name": "Al-Harbi", "mobi
 HEALTH, ADDRESSES = "GET /api/health", "GET /api/me/addresses"
 
 
-@dataclass
-class Stats:
-    """What the clients saw for one endpoint, summed over its rounds."""
-
-    ok: int = 0
-    seconds: float = 0.0
-    latencies: list[float] = field(default_factory=list)  # seconds, 2xx only
-    failures: int = 0  # non-2xx responses
-    errors: int = 0  # exceptions: refused, reset, timed out
-    first_failure: str = ""
-    client_cpu: float = 0.0  # CPU seconds this process spent during the rounds
-    server_cpu: float = 0.0  # CPU seconds the dev host spent during the rounds
-
-    def percentile_ms(self, q: float) -> float:
-        ordered = sorted(self.latencies)
-        return ordered[max(0, math.ceil(q * len(ordered)) - 1)] * 1000 if ordered else float("nan")
-
-    @property
-    def rate(self) -> float:
-        return self.ok / self.seconds if self.seconds else 0.0
-
-
-@dataclass(frozen=True)
-class Target:
-    name: str
-    url: str
-    headers: dict[str, str]
-
-
-# --- database and host -------------------------------------------------------------------
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def with_database(url: str, name: str) -> str:
-    """Same server, another database (kept in URL form: yoyo needs one)."""
-    return urlunsplit(urlsplit(url)._replace(path=f"/{name}"))
-
-
-@contextmanager
-def bench_database(server_url: str, name: str) -> Iterator[str]:
-    """A fresh database for this run, dropped afterwards even on error or Ctrl-C."""
-    with psycopg.connect(server_url, dbname="postgres", autocommit=True) as conn:
-        conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
-    try:
-        yield with_database(server_url, name)
-    finally:
-        with psycopg.connect(server_url, dbname="postgres", autocommit=True) as conn:
-            # FORCE: the host may still hold pooled connections if it had to be killed
-            conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
-
-
-@contextmanager
-def dev_host(database_url: str, run_id: str) -> Iterator[RunningHost]:
-    port = free_port()
-    env = {
-        "DATABASE_URL": database_url,
-        "SOUQ_ENV": "local",
-        "AUTH_ISSUER": DEV_ISSUER,
-        "AUTH_AUDIENCE": DEV_AUDIENCE,
-        "AUTH_JWKS_URL": f"http://127.0.0.1:{port}/.dev/jwks.json",
-        "LOG_LEVEL": "WARNING",  # per-request logging would be part of what we measure
-        "DOMAIN_EVENTS_QUEUE": f"bench-events-{run_id}",
-        "REDIS_KEY_PREFIX": f"bench:{run_id}:",
-    }
-    log_path = Path(tempfile.gettempdir()) / f"souq-bench-{run_id}.log"
-    host = start_devhost(env, port=port, log_path=log_path, extra_args=("--no-timers", "--no-queues"))
-    try:
-        yield host
-    finally:
-        host.stop()
-
-
-def cpu_seconds(pid: int) -> float:
-    """user+system CPU of a process (Linux /proc); NaN elsewhere, the figure does not need it."""
-    try:
-        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-    except (OSError, ValueError, IndexError):
-        return float("nan")
+# --- seed ----------------------------------------------------------------------------------
 
 
 def seed(base_url: str, headers: dict[str, str]) -> None:
@@ -151,42 +56,9 @@ def seed(base_url: str, headers: dict[str, str]) -> None:
 # --- load ----------------------------------------------------------------------------------
 
 
-async def worker(session: aiohttp.ClientSession, target: Target, deadline: float, stats: Stats) -> None:
-    while time.perf_counter() < deadline:
-        started = time.perf_counter()
-        try:
-            async with session.get(target.url, headers=target.headers) as response:
-                body = await response.read()  # read fully: the body is part of the work
-                status = response.status
-        except (aiohttp.ClientError, asyncio.TimeoutError) as exc:
-            stats.errors += 1
-            stats.first_failure = stats.first_failure or f"{type(exc).__name__}: {exc}"
-            return  # the run has failed already; retrying a dead host would only spin
-        if 200 <= status < 300:
-            stats.ok += 1
-            stats.latencies.append(time.perf_counter() - started)
-        else:
-            stats.failures += 1
-            stats.first_failure = stats.first_failure or f"HTTP {status}: {body[:500].decode(errors='replace')}"
-
-
-async def run_round(session: aiohttp.ClientSession, target: Target, concurrency: int, seconds: float,
-                    stats: Stats, server_pid: int) -> None:
-    """All clients hammer one endpoint until the deadline; elapsed includes the last in-flight calls."""
-    client_cpu, server_cpu = time.process_time(), cpu_seconds(server_pid)
-    started = time.perf_counter()
-    deadline = started + seconds
-    await asyncio.gather(*(worker(session, target, deadline, stats) for _ in range(concurrency)))
-    stats.seconds += time.perf_counter() - started
-    stats.client_cpu += time.process_time() - client_cpu
-    stats.server_cpu += cpu_seconds(server_pid) - server_cpu
-
-
 async def measure(targets: list[Target], args: argparse.Namespace, server_pid: int) -> dict[str, Stats]:
-    connector = aiohttp.TCPConnector(limit=args.concurrency, force_close=False)  # keep-alive
-    timeout = aiohttp.ClientTimeout(total=30)
     results = {target.name: Stats() for target in targets}
-    async with aiohttp.ClientSession(connector=connector, timeout=timeout) as session:
+    async with client_session(args.concurrency) as session:
         for target in targets:  # warm-up: connections, JWKS fetch, DB pool, code paths; not counted
             warmup = Stats()
             await run_round(session, target, args.concurrency, WARMUP_SECONDS, warmup, server_pid)
@@ -212,7 +84,7 @@ def report(results: dict[str, Stats], args: argparse.Namespace) -> int:
     print(f"{'endpoint':<24}{'req/s':>9}{'p50 ms':>10}{'p99 ms':>9}{'requests':>11}{'errors':>8}"
           f"{'client cpu':>12}{'host cpu':>10}")
     for name, s in results.items():
-        client, server = (cpu / s.seconds * 100 if s.seconds else float("nan") for cpu in (s.client_cpu, s.server_cpu))
+        client, server = cpu_columns(s)
         print(f"{name:<24}{s.rate:>9.1f}{s.percentile_ms(0.50):>10.1f}{s.percentile_ms(0.99):>9.1f}"
               f"{s.ok:>11}{s.failures + s.errors:>8}{client:>11.0f}%{server:>9.0f}%")
     failed = {name: s for name, s in results.items() if s.failures or s.errors}

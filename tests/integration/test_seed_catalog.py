@@ -6,7 +6,7 @@ from __future__ import annotations
 import psycopg
 import pytest
 
-from scripts.seed_catalog import CatalogExists, seed_catalog
+from scripts.seed_catalog import CatalogExists, CatalogInUse, seed_catalog
 
 PRODUCTS = 200
 ARABIC = "[\u0600-\u06FF]"
@@ -113,3 +113,17 @@ def test_existing_catalog_is_refused_skipped_or_replaced_deterministically(seede
     assert snapshot(seeded) == before  # same seed, same rows, ids included
     seed_catalog(seeded, products=PRODUCTS, sellers=5, seed=8, on_existing="replace", progress=False)
     assert snapshot(seeded)["products"] != before["products"]
+
+
+def test_replace_empties_referencing_tables_but_never_deletes_their_rows(seeded):
+    with psycopg.connect(seeded) as conn:  # like orders: rows elsewhere that point into the catalog
+        conn.execute("CREATE TABLE wishlist (product_id uuid NOT NULL REFERENCES products (id))")
+        conn.execute("INSERT INTO wishlist SELECT id FROM products LIMIT 1")
+    before = snapshot(seeded)
+    with pytest.raises(CatalogInUse, match="wishlist"):
+        seed_catalog(seeded, products=10, on_existing="replace", progress=False)
+    assert snapshot(seeded) == before and scalar(seeded, "SELECT count(*) FROM wishlist") == 1
+    with psycopg.connect(seeded) as conn:
+        conn.execute("DELETE FROM wishlist")
+    seed_catalog(seeded, products=10, on_existing="replace", progress=False)
+    assert scalar(seeded, "SELECT count(*) FROM products") == 10

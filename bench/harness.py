@@ -1,0 +1,173 @@
+"""What the benchmarks share: a database on the same server, the dev host as a child process,
+keep-alive HTTP clients hammering one endpoint for a round, and what they saw (Stats)."""
+
+from __future__ import annotations
+
+import asyncio
+import math
+import os
+import socket
+import tempfile
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
+
+import aiohttp
+import psycopg
+from psycopg import sql
+
+from devhost.process import RunningHost, start_devhost
+from scripts.dev_tokens import DEV_AUDIENCE, DEV_ISSUER
+
+
+@dataclass
+class Stats:
+    """What the clients saw for one endpoint, summed over its rounds."""
+
+    ok: int = 0
+    seconds: float = 0.0
+    latencies: list[float] = field(default_factory=list)  # seconds, 2xx only
+    failures: int = 0  # non-2xx responses
+    errors: int = 0  # exceptions: refused, reset, timed out
+    first_failure: str = ""
+    client_cpu: float = 0.0  # CPU seconds this process spent during the rounds
+    server_cpu: float = 0.0  # CPU seconds the dev host spent during the rounds
+
+    def percentile_ms(self, q: float) -> float:
+        ordered = sorted(self.latencies)
+        return ordered[max(0, math.ceil(q * len(ordered)) - 1)] * 1000 if ordered else float("nan")
+
+    @property
+    def rate(self) -> float:
+        return self.ok / self.seconds if self.seconds else 0.0
+
+    @property
+    def failed(self) -> bool:
+        return bool(self.failures or self.errors)
+
+
+@dataclass(frozen=True)
+class Target:
+    """One endpoint; `url` is fixed, or a callable giving the next request's URL (varying ids)."""
+
+    name: str
+    url: str | Callable[[], str]
+    headers: dict[str, str] = field(default_factory=dict)
+
+    def next_url(self) -> str:
+        return self.url if isinstance(self.url, str) else self.url()
+
+
+# --- database and host -------------------------------------------------------------------
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def with_database(url: str, name: str) -> str:
+    """Same server, another database (kept in URL form: yoyo needs one)."""
+    return urlunsplit(urlsplit(url)._replace(path=f"/{name}"))
+
+
+def create_database(server_url: str, name: str) -> str:
+    with psycopg.connect(server_url, dbname="postgres", autocommit=True) as conn:
+        conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+    return with_database(server_url, name)
+
+
+def drop_database(server_url: str, name: str) -> None:
+    with psycopg.connect(server_url, dbname="postgres", autocommit=True) as conn:
+        # FORCE: the host may still hold pooled connections if it had to be killed
+        conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
+
+
+@contextmanager
+def bench_database(server_url: str, name: str) -> Iterator[str]:
+    """A fresh database for this run, dropped afterwards even on error or Ctrl-C."""
+    url = create_database(server_url, name)
+    try:
+        yield url
+    finally:
+        drop_database(server_url, name)
+
+
+@contextmanager
+def dev_host(database_url: str, run_id: str, extra_env: dict[str, str] | None = None) -> Iterator[RunningHost]:
+    port = free_port()
+    env = {
+        "DATABASE_URL": database_url,
+        "SOUQ_ENV": "local",
+        "AUTH_ISSUER": DEV_ISSUER,
+        "AUTH_AUDIENCE": DEV_AUDIENCE,
+        "AUTH_JWKS_URL": f"http://127.0.0.1:{port}/.dev/jwks.json",
+        "LOG_LEVEL": "WARNING",  # per-request logging would be part of what we measure
+        "DOMAIN_EVENTS_QUEUE": f"bench-events-{run_id}",
+        "REDIS_KEY_PREFIX": f"bench:{run_id}:",  # a cache of its own: nothing cached before the run
+    } | (extra_env or {})
+    log_path = Path(tempfile.gettempdir()) / f"souq-bench-{run_id}.log"
+    host = start_devhost(env, port=port, log_path=log_path, extra_args=("--no-timers", "--no-queues"))
+    try:
+        yield host
+    finally:
+        host.stop()
+
+
+def cpu_seconds(pid: int) -> float:
+    """user+system CPU of a process (Linux /proc); NaN elsewhere, the figure does not need it."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    except (OSError, ValueError, IndexError):
+        return float("nan")
+
+
+# --- load ----------------------------------------------------------------------------------
+
+
+async def worker(session: aiohttp.ClientSession, target: Target, deadline: float, stats: Stats) -> None:
+    while time.perf_counter() < deadline:
+        started = time.perf_counter()
+        try:
+            async with session.get(target.next_url(), headers=target.headers) as response:
+                body = await response.read()  # read fully: the body is part of the work
+                status = response.status
+        except (aiohttp.ClientError, asyncio.TimeoutError) as exc:
+            stats.errors += 1
+            stats.first_failure = stats.first_failure or f"{type(exc).__name__}: {exc}"
+            return  # the run has failed already; retrying a dead host would only spin
+        if 200 <= status < 300:
+            stats.ok += 1
+            stats.latencies.append(time.perf_counter() - started)
+        else:
+            stats.failures += 1
+            stats.first_failure = stats.first_failure or f"HTTP {status}: {body[:500].decode(errors='replace')}"
+
+
+async def run_round(session: aiohttp.ClientSession, target: Target, concurrency: int, seconds: float,
+                    stats: Stats, server_pid: int) -> None:
+    """All clients hammer one endpoint until the deadline; elapsed includes the last in-flight calls."""
+    client_cpu, server_cpu = time.process_time(), cpu_seconds(server_pid)
+    started = time.perf_counter()
+    deadline = started + seconds
+    await asyncio.gather(*(worker(session, target, deadline, stats) for _ in range(concurrency)))
+    stats.seconds += time.perf_counter() - started
+    stats.client_cpu += time.process_time() - client_cpu
+    stats.server_cpu += cpu_seconds(server_pid) - server_cpu
+
+
+def client_session(concurrency: int) -> aiohttp.ClientSession:
+    connector = aiohttp.TCPConnector(limit=concurrency, force_close=False)  # keep-alive
+    return aiohttp.ClientSession(connector=connector, timeout=aiohttp.ClientTimeout(total=30))
+
+
+def cpu_columns(stats: Stats) -> tuple[float, float]:
+    """Percent of one CPU used by the load generator and by the dev host during the rounds."""
+    if not stats.seconds:
+        return float("nan"), float("nan")
+    return stats.client_cpu / stats.seconds * 100, stats.server_cpu / stats.seconds * 100
