@@ -1,20 +1,28 @@
 """Domain events through a transactional outbox.
 
 - `record_event(conn, ...)` writes the event in the caller's transaction.
-- `relay_outbox()` (timer) claims unpublished events with a short lease (`FOR UPDATE SKIP
-  LOCKED`, committed at once), sends them to the domain-events queue outside any transaction,
-  then marks them published. A relay that dies mid-way leaves the lease to expire and the
-  events are sent again: delivery is at least once, so consumers are idempotent.
+- `relay_outbox()` (timer sweep, every 10 s) claims whole aggregates' unpublished events with
+  a short lease (`FOR UPDATE SKIP LOCKED` on each aggregate's oldest event, committed at
+  once), sends them in id order outside any transaction (order events to ORDER_EVENTS_QUEUE,
+  the rest to DOMAIN_EVENTS_QUEUE), then marks them published. `relay_after_commit()` is the
+  same, one batch, best effort, for a request that has just committed events. A relay that
+  dies mid-way leaves the lease to expire and the events are sent again: delivery is at least
+  once, ordered per aggregate, so consumers are idempotent.
 - `consume_event(...)` (queue trigger) validates the envelope, records (event, consumer) in
   `processed_events` in the same transaction as the handler's effect, and skips duplicates.
   A bad payload is terminal: recorded in `rejected_messages` and dropped. Anything the
   handler raises is retryable: it propagates, so the host retries, then poisons the message.
+- `consume_or_poison(...)`: for queues where a bad payload must end in `<queue>-poison`.
 """
 
 from __future__ import annotations
 
+import json
+import os
 import time
+from collections.abc import Mapping
 from datetime import datetime
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, Awaitable, Callable
 from uuid import UUID
 
@@ -30,9 +38,7 @@ if TYPE_CHECKING:
 log = logs.get_logger("events")
 LEASE_SECONDS = 30
 RELAY_TIME_BUDGET_SECONDS = 8.0  # the timer fires every 10 s
-
-if TYPE_CHECKING:
-    from psycopg import AsyncConnection
+AFTER_COMMIT_BUDGET_SECONDS = 2.0
 
 
 class EventEnvelope(BaseModel):
@@ -69,22 +75,35 @@ async def record_event(conn: AsyncConnection, event_type: str, *, aggregate_type
     await db.execute(conn, INSERT_OUTBOX_EVENT, params)
 
 
-CLAIM_UNPUBLISHED_EVENTS = """
-UPDATE outbox_events SET claimed_until = now() + make_interval(secs => %(lease_seconds)s),
-                         attempts = attempts + 1
-WHERE id IN (
-    SELECT id FROM outbox_events
-    WHERE published_at IS NULL AND (claimed_until IS NULL OR claimed_until < now())
-    ORDER BY id LIMIT %(limit)s
-    FOR UPDATE SKIP LOCKED)
-RETURNING id, event_id, event_type, aggregate_type, aggregate_id, payload, occurred_at
+# Whole aggregates are claimed, never single events: a relay first locks the head (the oldest
+# unpublished event) of each aggregate it takes, and takes it only when that head is not under
+# another relay's live lease. Two relays therefore never hold events of one aggregate at once,
+# so a later event of an order can't overtake an earlier one. Producers must write an
+# aggregate's events while holding its row lock (they do: the order row), so ids of one
+# aggregate follow commit order.
+CLAIM_UNPUBLISHED_AGGREGATES = """
+WITH heads AS (
+    SELECT min(id) AS id FROM outbox_events WHERE published_at IS NULL
+    GROUP BY aggregate_type, aggregate_id),
+taken AS (
+    SELECT e.aggregate_type, e.aggregate_id FROM outbox_events e JOIN heads USING (id)
+    WHERE e.published_at IS NULL AND (e.claimed_until IS NULL OR e.claimed_until < now())
+    ORDER BY e.id LIMIT %(limit)s
+    FOR UPDATE OF e SKIP LOCKED)
+UPDATE outbox_events o SET claimed_until = now() + make_interval(secs => %(lease_seconds)s),
+                           attempts = o.attempts + 1
+FROM taken
+WHERE o.published_at IS NULL
+  AND o.aggregate_type = taken.aggregate_type AND o.aggregate_id = taken.aggregate_id
+RETURNING o.id, o.event_id, o.event_type, o.aggregate_type, o.aggregate_id, o.payload, o.occurred_at
 """
 
 
 async def claim_unpublished_events(limit: int) -> list[OutboxRow]:
+    """All unpublished events of up to `limit` aggregates, oldest first, under a lease."""
     async with db.transaction() as conn:
         params = {"lease_seconds": LEASE_SECONDS, "limit": limit}
-        rows = await db.fetch_all(conn, CLAIM_UNPUBLISHED_EVENTS, params, OutboxRow)
+        rows = await db.fetch_all(conn, CLAIM_UNPUBLISHED_AGGREGATES, params, OutboxRow)
     return sorted(rows, key=lambda row: row.id)  # RETURNING has no order of its own
 
 
@@ -98,22 +117,84 @@ async def mark_published(ids: list[int]) -> None:
         await db.execute(conn, MARK_EVENTS_PUBLISHED, {"ids": ids})
 
 
-async def relay_outbox(*, time_budget_seconds: float = RELAY_TIME_BUDGET_SECONDS) -> int:
-    """Send unpublished events to the domain-events queue; returns how many were sent."""
+# A send failed: what was not sent goes back at once instead of waiting for the lease.
+RELEASE_EVENT_CLAIMS = """
+UPDATE outbox_events SET claimed_until = NULL WHERE id = ANY(%(ids)s) AND published_at IS NULL
+"""
+
+
+async def release_claims(ids: list[int]) -> None:
+    async with db.transaction() as conn:
+        await db.execute(conn, RELEASE_EVENT_CLAIMS, {"ids": ids})
+
+
+def queue_name_for(aggregate_type: str) -> str:
+    """Order events have their own queue (notifications); everything else the domain queue."""
+    settings = get_settings()
+    return settings.order_events_queue if aggregate_type == "order" else settings.domain_events_queue
+
+
+async def send_event(row: OutboxRow) -> None:
+    from azure.core.exceptions import ResourceNotFoundError
+
     from shared.storage import encode_queue_message, queue_client
 
+    queue = queue_client(queue_name_for(row.aggregate_type))
+    message = encode_queue_message(row.model_dump_json(exclude={"id"}))
+    try:
+        await queue.send_message(message)
+    except ResourceNotFoundError:  # a fresh Azurite or test queue: Azure's is made by infra
+        await _create_queue(queue)
+        await queue.send_message(message)
+
+
+async def _create_queue(queue) -> None:
+    from azure.core.exceptions import ResourceExistsError
+
+    try:
+        await queue.create_queue()
+    except ResourceExistsError:  # another relay made it first
+        pass
+
+
+async def publish_batch(batch: list[OutboxRow]) -> None:
+    """Sends in id order; marks what went out even when a later send fails."""
+    sent: list[int] = []
+    try:
+        for row in batch:
+            await send_event(row)
+            sent.append(row.id)
+    finally:
+        if sent:
+            await mark_published(sent)
+        if len(sent) < len(batch):
+            await release_claims([row.id for row in batch[len(sent):]])
+
+
+async def relay_outbox(*, time_budget_seconds: float = RELAY_TIME_BUDGET_SECONDS,
+                       max_batches: int | None = None) -> int:
+    """Send unpublished events to their queues; returns how many were sent."""
     settings = get_settings()
-    queue = queue_client(settings.domain_events_queue)
-    deadline, sent = time.monotonic() + time_budget_seconds, 0
-    while time.monotonic() < deadline:
+    deadline, sent, batches = time.monotonic() + time_budget_seconds, 0, 0
+    while time.monotonic() < deadline and (max_batches is None or batches < max_batches):
         batch = await claim_unpublished_events(settings.outbox_relay_batch_size)
         if not batch:
             break
-        for row in batch:
-            await queue.send_message(encode_queue_message(row.model_dump_json(exclude={"id"})))
-        await mark_published([row.id for row in batch])
-        sent += len(batch)
+        await publish_batch(batch)
+        sent, batches = sent + len(batch), batches + 1
     return sent
+
+
+async def relay_after_commit() -> int:
+    """Best effort, right after a transaction that wrote events has committed: one batch,
+    errors logged and swallowed (the caller's change is already durable). The timer sweep
+    sends whatever this leaves behind."""
+    try:
+        return await relay_outbox(time_budget_seconds=AFTER_COMMIT_BUDGET_SECONDS, max_batches=1)
+    except Exception as error:  # noqa: BLE001 - never fail a committed request over delivery
+        log.warning("relay after commit failed (the sweep will retry): %s: %s",
+                    type(error).__name__, error)
+        return 0
 
 
 CLAIM_EVENT_FOR_CONSUMER = """
@@ -155,3 +236,49 @@ async def reject_message(queue_name: str, message_id: str | None, body: bytes, r
         params = {"queue_name": queue_name, "message_id": message_id, "body": text, "reason": reason}
         await db.execute(conn, INSERT_REJECTED_MESSAGE, params)
 
+
+
+class MalformedEvent(ValueError):
+    """A message no retry can fix; on a poisoning queue it is raised so the host poisons it."""
+
+
+HOST_JSON = Path(__file__).resolve().parent.parent / "host.json"
+HOST_DEFAULT_MAX_DEQUEUE_COUNT = 5
+
+
+def max_dequeue_count(environ: Mapping[str, str] = os.environ) -> int:
+    """The host's `extensions.queues.maxDequeueCount`: an app setting
+    `AzureFunctionsJobHost__extensions__queues__maxDequeueCount` wins over host.json."""
+    wanted = "azurefunctionsjobhost__extensions__queues__maxdequeuecount"
+    override = next((v for k, v in environ.items() if k.lower().replace(":", "__") == wanted), None)
+    if override is not None:
+        return int(override)
+    try:
+        host = json.loads(HOST_JSON.read_text(encoding="utf-8-sig"))
+    except FileNotFoundError:
+        return HOST_DEFAULT_MAX_DEQUEUE_COUNT
+    queues = {k.lower(): v for k, v in host.get("extensions", {}).get("queues", {}).items()}
+    return int(queues.get("maxdequeuecount", HOST_DEFAULT_MAX_DEQUEUE_COUNT))
+
+
+async def consume_or_poison(body: bytes, *, queue_name: str, message_id: str | None, dequeue_count: int,
+                            handle: Callable[[EventEnvelope], Awaitable[str]]) -> str:
+    """For queues whose bad messages must end in `<queue>-poison`. A malformed message (bad
+    envelope, or the handler raising MalformedEvent / a pydantic ValidationError) is re-raised
+    on every attempt, so the host retries and then poisons it; the attempt the host poisons it
+    after (dequeue_count >= maxDequeueCount) also records it in `rejected_messages`, once."""
+    try:
+        return await handle(EventEnvelope.model_validate_json(body))
+    except (ValidationError, MalformedEvent) as error:
+        reason = _malformed_reason(error)
+        if dequeue_count >= max_dequeue_count():
+            await reject_message(queue_name, message_id, body, reason)
+        raise MalformedEvent(reason) from error
+
+
+def _malformed_reason(error: Exception) -> str:
+    if isinstance(error, ValidationError):
+        first = error.errors()[0]
+        where = "/".join(str(part) for part in first["loc"]) or "body"
+        return f"malformed event: {error.error_count()} error(s), first at {where}: {first['msg']}"
+    return f"malformed event: {error}"
