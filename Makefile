@@ -53,3 +53,9 @@ infra-check: deps
 .PHONY: bench-catalog
 bench-catalog: deps
 	$(PY) -m bench.catalog $(ARGS)
+
+# Orders: hot product vs pgbench, spread orders over 100k offers, statements per order, consistency.
+# Seeds souq_bench_orders once (about a minute), then ARGS=--reuse.
+.PHONY: bench-orders
+bench-orders: deps
+	$(PY) -m bench.orders $(ARGS)

@@ -171,3 +171,13 @@ def cpu_columns(stats: Stats) -> tuple[float, float]:
     if not stats.seconds:
         return float("nan"), float("nan")
     return stats.client_cpu / stats.seconds * 100, stats.server_cpu / stats.seconds * 100
+
+
+def print_table(rows: dict[str, Stats], quantiles: tuple[float, ...] = (0.50, 0.99), width: int = 24) -> None:
+    """One line per load: rate, latency percentiles, count, errors and the two CPU columns."""
+    heads = "".join(f"{f'p{round(q * 100)} ms':>9}" for q in quantiles)
+    print(f"{'load':<{width}}{'per s':>9}{heads}{'count':>9}{'errors':>8}{'client cpu':>12}{'host cpu':>10}")
+    for name, s in rows.items():
+        client, server = cpu_columns(s)
+        cells = "".join(f"{s.percentile_ms(q):>9.1f}" for q in quantiles)
+        print(f"{name:<{width}}{s.rate:>9.1f}{cells}{s.ok:>9}{s.failures + s.errors:>8}{client:>11.0f}%{server:>9.0f}%")

@@ -1,0 +1,106 @@
+"""The database side of bench.orders: the hot offer, the offers the spread orders pick from,
+and the consistency check run after the load."""
+
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass
+from typing import get_args
+
+import psycopg
+
+HOT_ON_HAND = 1_000_000_000  # never runs out during a run, whatever the machine's speed
+SPREAD_MIN_AVAILABLE = 20  # a spread offer survives being picked many times: no 409 in the load
+
+# Every order a previous run placed goes, and its stock with it: each run starts from the seed.
+RESET_ORDERS = """
+TRUNCATE orders, seller_orders, order_items, reservations, order_status_history, idempotency_keys,
+         notifications, outbox_events;
+UPDATE offers SET reserved = 0 WHERE reserved <> 0;
+"""
+ORDERABLE_OFFERS = """
+SELECT o.id, o.variant_id, o.seller_id, o.on_hand - o.reserved AS available
+FROM offers o
+JOIN variants v ON v.id = o.variant_id AND v.is_active
+JOIN products p ON p.id = v.product_id AND p.is_active
+JOIN sellers s ON s.id = o.seller_id AND s.status = 'ACTIVE'
+WHERE o.is_active
+ORDER BY o.id
+"""
+STOCK_HOT_OFFER = "UPDATE offers SET on_hand = %(on_hand)s WHERE id = %(id)s"
+
+
+@dataclass(frozen=True)
+class Offer:
+    id: str
+    variant_id: str
+    seller_id: str
+
+    def line(self) -> dict:
+        return {"variant_id": self.variant_id, "seller_id": self.seller_id, "quantity": 1}
+
+
+@dataclass(frozen=True)
+class Stock:
+    hot: Offer  # every hot-product order and pgbench transaction reserves 1 unit of it
+    spread: list[Offer]  # in-stock offers, shuffled
+    offers: int  # offers in the database
+
+
+def prepare_stock(database_url: str, rng: random.Random) -> Stock:
+    """Forget earlier runs' orders, stock the hot offer, and list the spread offers."""
+    with psycopg.connect(database_url) as conn:
+        conn.execute(RESET_ORDERS)
+        rows = conn.execute(ORDERABLE_OFFERS).fetchall()
+        if len(rows) < 1000:
+            raise SystemExit(f"only {len(rows)} orderable offers: seed the database (run without --reuse)")
+        hot = Offer(str(rows[0][0]), str(rows[0][1]), str(rows[0][2]))
+        conn.execute(STOCK_HOT_OFFER, {"on_hand": HOT_ON_HAND, "id": hot.id})
+        count = conn.execute("SELECT count(*) FROM offers").fetchone()[0]
+    with psycopg.connect(database_url, autocommit=True) as conn:
+        conn.execute("VACUUM (ANALYZE) offers")  # earlier runs' dead versions of the hot row
+    spread = [Offer(str(i), str(v), str(s)) for i, v, s, available in rows[1:] if available >= SPREAD_MIN_AVAILABLE]
+    rng.shuffle(spread)
+    return Stock(hot=hot, spread=spread, offers=count)
+
+
+# --- consistency -----------------------------------------------------------------------------
+
+# Used only while shared.ops.consistency (the app's own check) is absent: each query counts the
+# rows breaking one invariant of the issue's consistency report.
+CONSISTENCY = {
+    "offers.reserved <> sum of ACTIVE reservations": """
+        SELECT count(*) FROM offers o
+        LEFT JOIN (SELECT offer_id, sum(quantity) AS quantity FROM reservations WHERE status = 'ACTIVE'
+                   GROUP BY offer_id) r ON r.offer_id = o.id
+        WHERE o.reserved <> coalesce(r.quantity, 0)""",
+    "parent totals <> sum of children": """
+        SELECT count(*) FROM orders p
+        JOIN (SELECT order_id, sum(subtotal) AS subtotal, sum(tax) AS tax, sum(delivery_fee) AS fee,
+                     sum(total) AS total FROM seller_orders GROUP BY order_id) c ON c.order_id = p.id
+        WHERE (p.subtotal, p.tax, p.delivery_fee, p.total) IS DISTINCT FROM (c.subtotal, c.tax, c.fee, c.total)""",
+    "child subtotal <> sum of items": """
+        SELECT count(*) FROM seller_orders c
+        JOIN (SELECT seller_order_id, sum(line_total) AS subtotal FROM order_items GROUP BY seller_order_id) i
+          ON i.seller_order_id = c.id
+        WHERE c.subtotal <> i.subtotal""",
+    "negative stock": "SELECT count(*) FROM offers WHERE on_hand < 0 OR reserved < 0 OR reserved > on_hand",
+}
+
+
+async def consistency_violations(database_url: str) -> tuple[str, dict[str, int]]:
+    """(whose check, violations per kind): the app's (in-process settings), else the queries above."""
+    try:
+        from shared.ops.consistency import ViolationKind, find_violations
+    except ImportError:
+        with psycopg.connect(database_url) as conn:
+            return "inline SQL", {name: conn.execute(query).fetchone()[0] for name, query in CONSISTENCY.items()}
+    counts = dict.fromkeys(get_args(ViolationKind), 0)
+    for violation in await find_violations():
+        counts[violation.kind] += 1
+    return "shared.ops.consistency.find_violations", counts
+
+
+def order_count(database_url: str) -> int:
+    with psycopg.connect(database_url) as conn:
+        return conn.execute("SELECT count(*) FROM orders").fetchone()[0]
