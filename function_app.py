@@ -2,7 +2,7 @@
 
 import azure.functions as func
 
-from functions import cache_warmer, catalog, catalog_admin, events, fallback, health, order_reads, orders, sellers, users
+from functions import cache_warmer, catalog, catalog_admin, events, fallback, health, order_jobs, order_reads, orders, sellers, users
 
 app = func.FunctionApp(http_auth_level=func.AuthLevel.ANONYMOUS)
 app.register_functions(health.bp)
@@ -12,6 +12,7 @@ app.register_functions(catalog_admin.bp)
 app.register_functions(sellers.bp)
 app.register_functions(orders.bp)
 app.register_functions(order_reads.bp)
+app.register_functions(order_jobs.bp)
 app.register_functions(cache_warmer.bp)
 app.register_functions(events.bp)
 app.register_functions(fallback.bp)  # last: the catch-all for unknown routes

@@ -1,16 +1,19 @@
-"""Shoppers' orders (`/api/orders`): place one (idempotent), read their own."""
+"""Orders: shoppers place (idempotent), read and cancel their own; sellers and admins move statuses."""
 
 from uuid import UUID
 
 import azure.functions as func
 
+from shared.auth import ADMIN_ROLES
 from shared.http import ApiCall, Reply, endpoint
 from shared.orders import service as orders
 from shared.orders.models import Order, PlaceOrder
+from shared.orders.transitions import CancelRequest, TransitionRequest, TransitionResult
 
 bp = func.Blueprint()
 ANONYMOUS = func.AuthLevel.ANONYMOUS  # the bearer token is checked by @endpoint
 TAGS = ("orders",)
+SELLER_ROLES = ADMIN_ROLES | {"seller"}
 
 
 @bp.route(route="orders", methods=["POST"], auth_level=ANONYMOUS)
@@ -29,3 +32,17 @@ async def place_order(call: ApiCall) -> Reply:
           authenticated=True, tags=TAGS)
 async def get_my_order(call: ApiCall) -> Order:
     return await orders.my_order(call.user, UUID(call.route["id"]))
+
+
+@bp.route(route="orders/{id:guid}/cancel", methods=["POST"], auth_level=ANONYMOUS)
+@endpoint(summary="Cancel my order before the sellers start processing it (stock goes back)",
+          body=CancelRequest, response=Order, authenticated=True, tags=TAGS)
+async def cancel_my_order(call: ApiCall) -> Order:
+    return await orders.cancel_my_order(call.user, UUID(call.route["id"]), call.body)
+
+
+@bp.route(route="seller/orders/{id:guid}/transitions", methods=["POST"], auth_level=ANONYMOUS)
+@endpoint(summary="Move my seller order's status or delivery status (admins: any order)",
+          body=TransitionRequest, response=TransitionResult, roles=SELLER_ROLES, tags=TAGS)
+async def transition_seller_order(call: ApiCall) -> TransitionResult:
+    return await orders.transition(call.user, UUID(call.route["id"]), call.body)

@@ -35,7 +35,7 @@ CREATE INDEX orders_by_user ON orders (user_id, created_at DESC, id DESC);
 CREATE INDEX orders_by_created ON orders (created_at DESC, id DESC);
 -- The expiry timer: unpaid orders past their deadline, oldest first.
 CREATE INDEX orders_unpaid_expiring ON orders (expires_at)
-    WHERE payment_status IN ('PENDING', 'FAILED') AND status <> 'CANCELLED';
+    WHERE payment_status IN ('PENDING', 'FAILED') AND status = 'PENDING';
 
 -- One per (order, seller): what that seller fulfils.
 CREATE TABLE seller_orders (

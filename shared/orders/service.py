@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from uuid import UUID
 
-from shared import db
-from shared.auth import Principal
+from shared import db, events
+from shared.auth import ADMIN_ROLES, Principal
 from shared.errors import MalformedRequest, NotFound
-from shared.orders import placement, reads
+from shared.orders import lifecycle, lifecycle_repo, placement, reads
 from shared.orders.models import Order, PlaceOrder
+from shared.orders.transitions import CancelRequest, Party, TransitionRequest, TransitionResult
 
 IDEMPOTENCY_KEY_MAX = 255
 
@@ -23,6 +24,8 @@ def idempotency_key(header: str | None) -> str:
 
 async def place(principal: Principal, body: PlaceOrder, key_header: str | None) -> tuple[Order, bool]:
     placed = await placement.place_order(principal, body, idempotency_key(key_header))
+    if not placed.replayed:
+        await events.relay_after_commit()  # order.placed out now; the timer sweep is the safety net
     return await my_order(principal, placed.order_id), placed.replayed
 
 
@@ -33,3 +36,25 @@ async def my_order(principal: Principal, order_id: UUID) -> Order:
     if order is None or order.user_id != principal.user_id:
         raise NotFound(f"no order {order_id}", code="order_not_found")
     return order
+
+
+async def cancel_my_order(principal: Principal, order_id: UUID, body: CancelRequest) -> Order:
+    await lifecycle.cancel_order(Party.of(principal, as_seller=False), order_id, body)
+    return await my_order(principal, order_id) if not principal.has_any_role(ADMIN_ROLES) else await any_order(order_id)
+
+
+async def any_order(order_id: UUID) -> Order:
+    async with db.connection(read_only=True) as conn:
+        order = await reads.load_order(conn, order_id)
+    if order is None:
+        raise NotFound(f"no order {order_id}", code="order_not_found")
+    return order
+
+
+async def transition(principal: Principal, child_id: UUID, body: TransitionRequest) -> TransitionResult:
+    await lifecycle.transition_child(Party.of(principal, as_seller=True), child_id,
+                                     lifecycle.transition_request(body))
+    async with db.connection() as conn:
+        state = await lifecycle_repo.child_state(conn, child_id, TransitionResult)
+    assert state is not None
+    return state

@@ -1,0 +1,15 @@
+"""Timer: cancel unpaid orders past their deadline and give their stock back (every minute)."""
+
+import azure.functions as func
+
+from shared.jobs import background_job
+from shared.orders.expiry import expire_unpaid_orders as expire
+
+bp = func.Blueprint()
+
+
+@bp.timer_trigger(schedule="0 * * * * *", arg_name="timer", run_on_startup=False)
+@background_job
+async def expire_unpaid_orders(timer: func.TimerRequest, context: func.Context) -> dict:
+    run = await expire()
+    return {"orders_expired": run.orders, "orphan_units_released": run.orphan_units, "batches": run.batches}
