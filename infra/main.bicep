@@ -263,6 +263,8 @@ var appSettings = {
   DATABASE_POOL_MAX: string(databasePoolMax)
   REDIS_URL: 'rediss://${redis.outputs.hostName}:${redis.outputs.port}'
   REDIS_AUTH: 'entra'
+  // Azure Managed Redis is clustered: the cache's Lua scripts need every key in one hash slot.
+  REDIS_KEY_PREFIX: '{souq}:'
   AZURE_CLIENT_ID: identity.outputs.clientId
   AUTH_ISSUER: authIssuer
   AUTH_AUDIENCE: authAudience

@@ -77,7 +77,14 @@ def _configure_telemetry(connection_string: str) -> None:
     from opentelemetry.instrumentation.psycopg import PsycopgInstrumentor
     from opentelemetry.instrumentation.redis import RedisInstrumentor
 
-    configure_azure_monitor(connection_string=connection_string, logger_name=LOGGER_NAME)
+    options = {}
+    client_id = get_settings().azure_client_id
+    if client_id:
+        # Application Insights has local (key) auth disabled in Azure: the app's identity signs in.
+        from azure.identity import ManagedIdentityCredential
+
+        options["credential"] = ManagedIdentityCredential(client_id=client_id)
+    configure_azure_monitor(connection_string=connection_string, logger_name=LOGGER_NAME, **options)
     # Spans carry the statement text with placeholders, never parameter values.
     PsycopgInstrumentor().instrument(enable_commenter=False)
     RedisInstrumentor().instrument()

@@ -82,6 +82,8 @@ def test_settings_select_entra_everywhere(parameter_file):
     settings = template_settings(parameter_file)
     assert {name: settings[name] for name in ENTRA_MODE} == ENTRA_MODE
     assert settings["REDIS_URL"].startswith("rediss://") and settings["REDIS_URL"].endswith(":${redis.outputs.port}")
+    # clustered Redis: all cache keys (and the scripts' keys) in one hash slot
+    assert settings["REDIS_KEY_PREFIX"].startswith("{") and "}" in settings["REDIS_KEY_PREFIX"]
     assert "sslmode=require" in settings["DATABASE_URL"]
     assert "Authorization=AAD" in settings["APPLICATIONINSIGHTS_AUTHENTICATION_STRING"]
 
