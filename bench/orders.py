@@ -139,6 +139,9 @@ async def one_round(host, stock: Stock, args: argparse.Namespace, results: dict[
     database_url, clients = args.database_url, args.clients
     url, pid = f"{host.base_url}/api/orders", host.process.pid
     hot_body = order_body([stock.hot.line()])
+    from shared import db
+
+    await db.close_pools()  # 64 pgbench connections + the dev host's must fit in max_connections
     await asyncio.to_thread(run_pgbench, database_url, stock.hot.id, clients, int(seconds), results[PGBENCH])
     await asyncio.to_thread(undo_pgbench, database_url, stock.hot.id)
     await service_round(in_process_placer(stock.hot, clients), clients, seconds, results[SERVICE])
