@@ -7,23 +7,11 @@ import asyncio
 import random
 import uuid
 
-import pytest
-
 from shared import db, events
 from shared.config import reset_settings
 from shared.storage import queue_client
 from tests.catalog_support import sql
 from tests.integration.test_events import drain
-from tests.support import unique
-
-
-@pytest.fixture
-def order_queue(app_env, monkeypatch) -> str:
-    """This test's own order-events queue (not created: the relay creates it on first send)."""
-    name = unique("order-events")
-    monkeypatch.setenv("ORDER_EVENTS_QUEUE", name)
-    reset_settings()
-    return name
 
 
 async def record(aggregate_type: str, aggregate_id: str, event_type: str = "order.status_changed", **payload) -> None:

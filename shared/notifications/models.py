@@ -1,0 +1,106 @@
+"""In-app notifications: the order events they come from, the rows, and the API bodies."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, Literal
+from uuid import UUID
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+RecipientType = Literal["user", "seller"]
+
+
+# -- the order events on ORDER_EVENTS_QUEUE (extra fields are ignored: producers may add some)
+
+class ChildRef(BaseModel):
+    seller_order_id: UUID
+    seller_id: UUID
+
+
+class OrderPlaced(BaseModel):
+    order_id: UUID
+    user_id: str = Field(min_length=1)
+    children: list[ChildRef] = Field(min_length=1)
+
+
+class OrderStatusChanged(BaseModel):
+    order_id: UUID
+    user_id: str = Field(min_length=1)
+    seller_id: UUID | None = None  # None: a parent field such as payment_status
+    field: Literal["status", "delivery_status", "payment_status"]
+    from_status: str | None = Field(default=None, alias="from")
+    to: str = Field(min_length=1)
+
+
+class OrderCancelled(BaseModel):
+    order_id: UUID
+    user_id: str = Field(min_length=1)
+    seller_id: UUID | None = None
+    reason: str | None = None
+
+
+class OrderExpired(BaseModel):
+    order_id: UUID
+    user_id: str = Field(min_length=1)
+    children: list[ChildRef] = []
+
+
+class Recipient(BaseModel):
+    type: RecipientType
+    id: str
+
+
+class NewNotification(BaseModel):
+    """One notification to write; `kind` is the event type."""
+
+    recipient: Recipient
+    kind: str
+    title_en: str
+    title_ar: str
+    data: dict[str, Any]
+
+
+# -- rows and API bodies
+
+class Notification(BaseModel):
+    id: UUID
+    kind: str
+    title_en: str
+    title_ar: str
+    data: dict[str, Any]
+    read_at: datetime | None
+    created_at: datetime
+
+
+class NotificationQuery(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    cursor: str | None = Field(default=None, max_length=200)
+    limit: int = Field(default=20, ge=1, le=100)
+    unread: bool = Field(default=False, description="only notifications not read yet")
+
+
+class NotificationPage(BaseModel):
+    items: list[Notification]
+    next_cursor: str | None
+    unread_count: int = Field(description="all unread notifications of the recipient, not just this page")
+
+
+class MarkRead(BaseModel):
+    """Either `ids` (at most 100 of your notifications) or `all: true`."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    ids: list[UUID] | None = Field(default=None, min_length=1, max_length=100)
+    all: bool = False
+
+    @model_validator(mode="after")
+    def _one_of(self) -> "MarkRead":
+        if (self.ids is not None) == self.all:
+            raise ValueError("give either ids or all: true")
+        return self
+
+
+class MarkedRead(BaseModel):
+    marked: int = Field(description="notifications that were unread and are now read")
