@@ -2,6 +2,7 @@
 
 import azure.functions as func
 
+from functions import notifications, ops
 from functions import cache_warmer, catalog, catalog_admin, events, fallback, health, order_jobs, order_reads, orders, sellers, users
 
 app = func.FunctionApp(http_auth_level=func.AuthLevel.ANONYMOUS)
@@ -15,4 +16,6 @@ app.register_functions(order_reads.bp)
 app.register_functions(order_jobs.bp)
 app.register_functions(cache_warmer.bp)
 app.register_functions(events.bp)
+app.register_functions(notifications.bp)
+app.register_functions(ops.bp)
 app.register_functions(fallback.bp)  # last: the catch-all for unknown routes

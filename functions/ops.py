@@ -1,0 +1,28 @@
+"""Operations: the consistency report (maintenance endpoint + hourly timer).
+
+Azure Functions reserves routes starting with `admin`, so the issue's `/api/admin/...` is
+`/api/ops/...` here.
+"""
+
+import azure.functions as func
+
+from shared.auth import ADMIN_ROLES
+from shared.http import ApiCall, endpoint
+from shared.jobs import background_job
+from shared.ops import consistency
+from shared.ops.consistency import ConsistencyReport
+
+bp = func.Blueprint()
+
+
+@bp.route(route="ops/consistency", methods=["GET"], auth_level=func.AuthLevel.FUNCTION)
+@endpoint(summary="Consistency report: order totals, reserved stock, negative stock (maintenance)",
+          response=ConsistencyReport, roles=ADMIN_ROLES, tags=("ops",))
+async def get_consistency(call: ApiCall) -> ConsistencyReport:
+    return await consistency.consistency_report()
+
+
+@bp.timer_trigger(schedule="0 0 * * * *", arg_name="timer", run_on_startup=False)
+@background_job
+async def check_consistency(timer: func.TimerRequest, context: func.Context) -> dict:
+    return await consistency.log_consistency()
