@@ -33,6 +33,11 @@ def stock(database_url: str, catalog: Catalog, seller: str, product: str) -> tup
     return rows[0]
 
 
+def seller_headers(catalog: Catalog, seller: str) -> dict:
+    """A token of one of the seller's staff (role seller, bound to that seller)."""
+    return bearer("seller", sub=f"{seller}-staff", seller_id=catalog.sellers[seller])
+
+
 async def shopper_with_address(sub: str) -> tuple[dict, str]:
     headers = bearer(sub=sub)
     status, _, body = await call("add_my_address", "POST", "me/addresses", body=ADDRESS, headers=headers)

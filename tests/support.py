@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import socket
 import uuid
-from typing import Any
+from typing import Any, Iterator
 from urllib.parse import urlsplit, urlunsplit
 
 import azure.functions as func
@@ -87,3 +88,20 @@ async def call(function: Any, method: str, path: str, **kwargs: Any) -> tuple[in
     if response.mimetype and body:  # the worker turns mimetype into Content-Type
         headers.setdefault("content-type", f"{response.mimetype}; charset={response.charset}")
     return response.status_code, headers, json.loads(body) if body else None
+
+
+@contextlib.contextmanager
+def counting_statements(monkeypatch: Any) -> Iterator[list[str]]:
+    """Every statement psycopg sends while the block runs (cleared by the caller as needed)."""
+    import psycopg
+
+    sent: list[str] = []
+    original = psycopg.AsyncCursor.execute
+
+    async def counting(self, query, *args, **kwargs):
+        sent.append(str(query))
+        return await original(self, query, *args, **kwargs)
+
+    monkeypatch.setattr(psycopg.AsyncCursor, "execute", counting)
+    yield sent
+    monkeypatch.setattr(psycopg.AsyncCursor, "execute", original)

@@ -9,7 +9,7 @@ from datetime import datetime, timedelta, timezone
 import pytest
 
 from tests.catalog_support import sql
-from tests.order_support import line, place, stock, stocked_catalog
+from tests.order_support import line, place, seller_headers, stock, stocked_catalog
 from tests.support import bearer, call
 
 
@@ -17,9 +17,6 @@ from tests.support import bearer, call
 async def catalog(app_env, database_url):
     return await stocked_catalog(database_url)
 
-
-def seller_headers(catalog, seller: str) -> dict:
-    return bearer("seller", sub=f"{seller}-staff", seller_id=catalog.sellers[seller])
 
 
 async def move(headers: dict, child_id: str, to: str, version: int, field: str = "status") -> tuple[int, dict]:

@@ -11,7 +11,7 @@ import pytest
 
 from tests.catalog_support import sql
 from tests.order_support import line, offer_id, place, shopper_with_address, stock, stocked_catalog
-from tests.support import bearer
+from tests.support import bearer, counting_statements
 
 
 @pytest.fixture
@@ -145,27 +145,17 @@ async def test_opposite_order_multi_line_orders_do_not_deadlock(catalog, databas
 
 
 async def test_statements_per_order_do_not_grow_with_lines(catalog, database_url, monkeypatch):
-    import psycopg
-
     from shared.auth import Principal
     from shared.orders.models import PlaceOrder
     from shared.orders.placement import place_order
 
     sql(database_url, "UPDATE offers SET on_hand = 1000")
     shopper = Principal(user_id="counter", roles=frozenset({"customer"}))
-    counted: list[str] = []
-    original = psycopg.AsyncCursor.execute
-
-    async def counting(self, query, *args, **kwargs):
-        counted.append(str(query))
-        return await original(self, query, *args, **kwargs)
-
-    monkeypatch.setattr(psycopg.AsyncCursor, "execute", counting)
     statements = []
     twenty = ([line(catalog, product, 1) for product in ("panadol", "vitamin", "brufen")] * 7)[:20]
     for lines in ([line(catalog, "panadol", 1)], twenty):
-        counted.clear()
-        await place_order(shopper, PlaceOrder(lines=lines, delivery_method="pickup"), str(uuid.uuid4()))
-        statements.append(len(counted))
+        with counting_statements(monkeypatch) as sent:
+            await place_order(shopper, PlaceOrder(lines=lines, delivery_method="pickup"), str(uuid.uuid4()))
+        statements.append(len(sent))
     # claim key, profile (insert, then select when it exists), resolve lines, write order, reserve
     assert statements == [6, 6]

@@ -9,7 +9,7 @@ import uuid
 import pytest
 
 from tests.catalog_support import sql
-from tests.order_support import line, place, shopper_with_address, stocked_catalog
+from tests.order_support import line, place, seller_headers, shopper_with_address, stocked_catalog
 from tests.support import bearer, call
 
 ADMIN = bearer("admin", sub="ops-admin")
@@ -19,9 +19,6 @@ ADMIN = bearer("admin", sub="ops-admin")
 async def catalog(app_env, database_url):
     return await stocked_catalog(database_url)
 
-
-def seller_headers(catalog, slug: str) -> dict:
-    return bearer("seller", sub=f"{slug}-staff", seller_id=catalog.sellers[slug])
 
 
 async def get(function: str, path: str, headers: dict, params: dict | None = None, **route) -> tuple[int, dict]:

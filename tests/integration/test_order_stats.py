@@ -8,8 +8,8 @@ from datetime import datetime, timedelta, timezone
 import pytest
 
 from tests.catalog_support import sql
-from tests.order_support import line, place, stocked_catalog
-from tests.support import bearer, call
+from tests.order_support import line, place, seller_headers, stocked_catalog
+from tests.support import bearer, call, counting_statements
 
 ADMIN = bearer("admin", sub="ops-admin")
 
@@ -18,9 +18,6 @@ ADMIN = bearer("admin", sub="ops-admin")
 async def catalog(app_env, database_url):
     return await stocked_catalog(database_url)
 
-
-def seller_headers(catalog, slug: str) -> dict:
-    return bearer("seller", sub=f"{slug}-staff", seller_id=catalog.sellers[slug])
 
 
 async def placed(sub: str, lines: list[dict]) -> dict:
@@ -153,24 +150,14 @@ async def test_a_full_leap_year_is_allowed(catalog):
 
 
 async def test_one_statement_per_dashboard_however_many_orders(catalog, database_url, monkeypatch):
-    import psycopg
-
     sql(database_url, "UPDATE offers SET on_hand = 1000")
-    counted: list[str] = []
-    original = psycopg.AsyncCursor.execute
-
-    async def counting(self, query, *args, **kwargs):
-        counted.append(str(query))
-        return await original(self, query, *args, **kwargs)
-
-    monkeypatch.setattr(psycopg.AsyncCursor, "execute", counting)
     statements = []
     for batch in range(2):
         for n in range(1 + 5 * batch):  # 1 order, then 5 more with every product at both sellers
             await placed(f"buyer-{batch}-{n}", [line(catalog, "panadol", 1, "nahdi"), line(catalog, "brufen", 1),
                                                 line(catalog, "vitamin", 2), line(catalog, "panadol", 1, "dawaa")])
-        counted.clear()
-        assert (await stats("get_ops_stats", "ops/stats", ADMIN))[0] == 200
-        assert (await stats("get_seller_stats", "seller/stats", seller_headers(catalog, "dawaa")))[0] == 200
-        statements.append(len(counted))
+        with counting_statements(monkeypatch) as sent:
+            assert (await stats("get_ops_stats", "ops/stats", ADMIN))[0] == 200
+            assert (await stats("get_seller_stats", "seller/stats", seller_headers(catalog, "dawaa")))[0] == 200
+        statements.append(len(sent))
     assert statements == [2, 2]  # one per dashboard
