@@ -19,6 +19,7 @@ from shared.notifications.repo import OrderNumbers
 from shared.pagination import decode_cursor, encode_cursor
 
 log = logs.get_logger("notifications")
+EXPIRY_REASON = "expired"  # shared.orders.expiry.REASON (a unit test keeps them equal)
 
 
 # -- order events -> notifications
@@ -42,7 +43,10 @@ async def notify_about_order_event(event: events.EventEnvelope) -> str:
         numbers = await repo.order_numbers(conn, payload.order_id)
         if numbers is None:  # retryable: a replica behind, or the order's commit not visible yet
             raise events.AggregateNotVisible(f"order {payload.order_id} not found")
-        created = await repo.insert_notifications(conn, event.event_id, build(event.event_type, payload, numbers))
+        notes = build(event.event_type, payload, numbers)
+        if not notes:
+            return "ignored"
+        created = await repo.insert_notifications(conn, event.event_id, notes)
     return "processed" if created else "duplicate"
 
 
@@ -70,6 +74,8 @@ def _placed(kind: str, p: OrderPlaced, numbers: OrderNumbers) -> list[NewNotific
 
 
 def _status_changed(kind: str, p: OrderStatusChanged, numbers: OrderNumbers) -> list[NewNotification]:
+    if p.field == "status" and p.to == "CANCELLED":
+        return []  # the order.cancelled written with it tells the same people
     number = numbers.seller_numbers.get(str(p.seller_id), numbers.number)
     data = {"order_id": str(p.order_id), "number": number, "field": p.field, "from": p.from_status, "to": p.to}
     titles = texts.status_changed(number, p.field, p.to)
@@ -80,6 +86,8 @@ def _status_changed(kind: str, p: OrderStatusChanged, numbers: OrderNumbers) -> 
 
 
 def _cancelled(kind: str, p: OrderCancelled, numbers: OrderNumbers) -> list[NewNotification]:
+    if p.reason == EXPIRY_REASON:
+        return []  # expiry cancels each child, then one order.expired tells everyone once
     # One child cancelled names its seller; a whole-order cancel tells every seller of it.
     sellers = [str(p.seller_id)] if p.seller_id else sorted(numbers.seller_numbers)
     number = numbers.seller_numbers.get(str(p.seller_id), numbers.number)

@@ -94,6 +94,22 @@ async def test_status_changes_cancellations_and_expiry_notify_the_right_people(o
     assert data == {"order_id": placed["id"], "number": f"{n}-2", "reason": "out of stock"}
 
 
+async def test_a_real_cancellation_tells_each_person_once_per_child(order, order_queue, database_url):
+    catalog, placed = order
+    status, _, body = await call("cancel_my_order", "POST", f"orders/{placed['id']}/cancel",
+                                 body={"version": placed["version"]}, headers=bearer(sub=SHOPPER),
+                                 route_params={"id": placed["id"]})
+    assert status == 200, body
+    await events.relay_outbox()
+    for message in await drain(order_queue):  # placed, then the cancellation's events
+        await deliver(json.dumps(message))
+    n = placed["number"]
+    rows = sql(database_url, "SELECT recipient_id, title_en FROM notifications WHERE kind <> 'order.placed'")
+    assert sorted(rows) == sorted([(SHOPPER, f"Order {n}-1 cancelled"), (SHOPPER, f"Order {n}-2 cancelled"),
+                                   (catalog.sellers["nahdi"], f"Order {n}-1 cancelled"),
+                                   (catalog.sellers["dawaa"], f"Order {n}-2 cancelled")])
+
+
 async def test_a_well_formed_event_without_notifications_is_ignored(order, database_url):
     await deliver(envelope("order.paid", {"order_id": order[1]["id"]}))
     assert sql(database_url, "SELECT count(*) FROM notifications WHERE kind = 'order.paid'") == [(0,)]

@@ -40,6 +40,20 @@ def test_a_payment_status_change_tells_only_the_shopper():
         ("user", "u1", "Order SQ-2026-000123: paid", "الطلب SQ-2026-000123: تم الدفع")]
 
 
+def test_cancelling_notifies_once_not_also_as_a_status_change_and_expiry_once_not_per_child():
+    to_cancelled = {"order_id": ORDER, "user_id": "u1", "seller_id": NAHDI, "field": "status", "to": "CANCELLED"}
+    assert build("order.status_changed", to_cancelled) == []
+    assert build("order.cancelled", {"order_id": ORDER, "user_id": "u1", "seller_id": NAHDI, "reason": "expired"}) == []
+    assert len(build("order.cancelled", {"order_id": ORDER, "user_id": "u1", "seller_id": NAHDI, "reason": None})) == 2
+
+
+def test_the_expiry_reason_is_the_one_the_expiry_timer_writes():
+    from shared.notifications.service import EXPIRY_REASON
+    from shared.orders.expiry import REASON
+
+    assert EXPIRY_REASON == REASON
+
+
 def test_a_whole_order_cancel_tells_every_seller_of_it():
     recipients = [r[:2] for r in build("order.cancelled", {"order_id": ORDER, "user_id": "u1", "reason": "x"})]
     assert recipients == [("user", "u1"), *sorted(("seller", s) for s in (NAHDI, DAWAA))]
