@@ -39,6 +39,7 @@ log = logs.get_logger("events")
 LEASE_SECONDS = 30
 RELAY_TIME_BUDGET_SECONDS = 8.0  # the timer fires every 10 s
 AFTER_COMMIT_BUDGET_SECONDS = 2.0
+AFTER_COMMIT_MAX_AGGREGATES = 10
 
 
 class EventEnvelope(BaseModel):
@@ -172,12 +173,12 @@ async def publish_batch(batch: list[OutboxRow]) -> None:
 
 
 async def relay_outbox(*, time_budget_seconds: float = RELAY_TIME_BUDGET_SECONDS,
-                       max_batches: int | None = None) -> int:
+                       max_batches: int | None = None, batch_size: int | None = None) -> int:
     """Send unpublished events to their queues; returns how many were sent."""
-    settings = get_settings()
+    batch_size = batch_size or get_settings().outbox_relay_batch_size
     deadline, sent, batches = time.monotonic() + time_budget_seconds, 0, 0
     while time.monotonic() < deadline and (max_batches is None or batches < max_batches):
-        batch = await claim_unpublished_events(settings.outbox_relay_batch_size)
+        batch = await claim_unpublished_events(batch_size)
         if not batch:
             break
         await publish_batch(batch)
@@ -186,11 +187,12 @@ async def relay_outbox(*, time_budget_seconds: float = RELAY_TIME_BUDGET_SECONDS
 
 
 async def relay_after_commit() -> int:
-    """Best effort, right after a transaction that wrote events has committed: one batch,
-    errors logged and swallowed (the caller's change is already durable). The timer sweep
-    sends whatever this leaves behind."""
+    """Best effort, right after a transaction that wrote events has committed: one small
+    batch (a request should not carry everyone's backlog), errors logged and swallowed (the
+    caller's change is already durable). The timer sweep sends whatever this leaves behind."""
     try:
-        return await relay_outbox(time_budget_seconds=AFTER_COMMIT_BUDGET_SECONDS, max_batches=1)
+        return await relay_outbox(time_budget_seconds=AFTER_COMMIT_BUDGET_SECONDS, max_batches=1,
+                                  batch_size=AFTER_COMMIT_MAX_AGGREGATES)
     except Exception as error:  # noqa: BLE001 - never fail a committed request over delivery
         log.warning("relay after commit failed (the sweep will retry): %s: %s",
                     type(error).__name__, error)
