@@ -17,6 +17,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
 import time
@@ -184,6 +185,39 @@ async def relay_outbox(*, time_budget_seconds: float = RELAY_TIME_BUDGET_SECONDS
         await publish_batch(batch)
         sent, batches = sent + len(batch), batches + 1
     return sent
+
+
+_background_relay: "asyncio.Task[None] | None" = None
+_relay_requested = False
+
+
+def relay_soon() -> None:
+    """After a commit that wrote events: relay in the background, so the response does not
+    wait for Storage (awaiting it cut order throughput through HTTP by more than half). One
+    relay task per process; a commit while it runs asks it for one more round. The timer sweep
+    still sends anything a background relay does not (e.g. when the worker is recycled)."""
+    global _background_relay, _relay_requested
+    loop = asyncio.get_running_loop()
+    task = _background_relay
+    if task is not None and not task.done() and task.get_loop() is loop:
+        _relay_requested = True
+        return
+    _background_relay = loop.create_task(_relay_while_requested())
+
+
+async def _relay_while_requested() -> None:
+    global _relay_requested
+    _relay_requested = True
+    while _relay_requested:
+        _relay_requested = False
+        await relay_after_commit()
+
+
+async def wait_for_background_relay() -> None:
+    """Tests and shutdown: let a running background relay finish."""
+    task = _background_relay
+    if task is not None and not task.done() and task.get_loop() is asyncio.get_running_loop():
+        await task
 
 
 async def relay_after_commit() -> int:

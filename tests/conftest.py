@@ -89,6 +89,7 @@ def app_settings(database_url: str, jwks_url: str) -> dict[str, str]:
         "AUTH_AUDIENCE": DEV_AUDIENCE,
         "AUTH_JWKS_URL": jwks_url,
         "DOMAIN_EVENTS_QUEUE": unique("events"),
+        "ORDER_EVENTS_QUEUE": unique("order-events"),
         "LOG_FORMAT": "text",
         "LOG_LEVEL": "WARNING",
     }
@@ -97,7 +98,7 @@ def app_settings(database_url: str, jwks_url: str) -> dict[str, str]:
 @pytest.fixture
 async def app_env(app_settings: dict[str, str], monkeypatch: pytest.MonkeyPatch):
     """Runs the app in-process against this test's settings; closes every client after."""
-    from shared import auth, cache, db, storage
+    from shared import auth, cache, db, events, storage
     from shared.config import get_settings, reset_settings
 
     for name, value in app_settings.items():
@@ -105,6 +106,7 @@ async def app_env(app_settings: dict[str, str], monkeypatch: pytest.MonkeyPatch)
     reset_settings()
     auth.reset_caches()
     yield get_settings()
+    await events.wait_for_background_relay()
     await db.close_pools()
     await cache.close_cache()
     await storage.close_storage_clients()

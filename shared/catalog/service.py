@@ -9,19 +9,20 @@ availability (60 s), because stock moves far more often than the product changes
 from __future__ import annotations
 
 import hashlib
+from dataclasses import replace
 from typing import Awaitable, Callable
 from uuid import UUID
 
 from pydantic import TypeAdapter
 
 from shared import cache, db
-from shared.catalog import repo
+from shared.catalog import listing, repo
 from shared.catalog.models import (
     BrandList, BrandView, CategoryDetail, CategoryLink, CategoryNode, CategoryRow, CategoryTree, ImageView, Lang,
     OfferAvailabilityRow, ProductDetail, ProductPage, ProductQuery, ProductSummary, SellerOffer, VariantView, pick,
 )
 from shared.config import get_settings
-from shared.errors import NotFound
+from shared.errors import NotFound, ValidationFailed
 from shared.pagination import decode_keyset, encode_keyset
 
 OFFERS_JSON = TypeAdapter(list[SellerOffer])
@@ -176,17 +177,47 @@ async def list_products(query: ProductQuery, lang: Lang) -> bytes:
 
 
 async def _load_listing(query: ProductQuery, lang: Lang) -> ProductPage:
-    sort = query.effective_sort
-    after = decode_keyset(query.cursor, sort)
+    after, mode = _listing_cursor(query)
     async with db.connection(read_only=True) as conn:
-        rows = await repo.list_products(conn, query, after)
+        category_ids = await listing.category_subtree(conn, query.category) if query.category else None
+        if category_ids == []:  # no such active category: nothing to list
+            return ProductPage(lang=lang, items=[], next_cursor=None)
+        plan = listing.Listing(query, category_ids, mode)
+        if mode == "relaxed":
+            plan = replace(plan, relaxed_terms=await listing.corrected_words(conn, query.q or ""))
+        rows = await listing.list_products(conn, plan, after)
+        if not rows and query.q and mode == "strict" and after is None:  # nothing as typed: try the spelling
+            terms = await listing.corrected_words(conn, query.q)
+            if terms:
+                plan = replace(plan, mode="relaxed", relaxed_terms=terms)
+                rows = await listing.list_products(conn, plan, None)
+    return _page(query, lang, plan.mode, rows)
+
+
+def _cursor_sort(query: ProductQuery, mode: str) -> str:
+    return f"{query.effective_sort}:{mode}" if query.q else query.effective_sort
+
+
+def _listing_cursor(query: ProductQuery) -> tuple[tuple[str, UUID] | None, str]:
+    """Where the page starts, and whether the search ran relaxed (the cursor remembers it)."""
+    if not query.cursor or not query.q:
+        return decode_keyset(query.cursor, query.effective_sort), "strict"
+    for mode in ("strict", "relaxed"):
+        try:
+            return decode_keyset(query.cursor, _cursor_sort(query, mode)), mode
+        except ValidationFailed:
+            continue
+    return decode_keyset(query.cursor, _cursor_sort(query, "strict")), "strict"  # raises the 422
+
+
+def _page(query: ProductQuery, lang: Lang, mode: str, rows: list) -> ProductPage:
     page, has_more = rows[: query.limit], len(rows) > query.limit
     next_cursor = None
     if has_more:
-        last = page[-1]
+        last, sort = page[-1], query.effective_sort
         value = {"newest": lambda: last.created_at.isoformat(), "relevance": lambda: repr(last.rank)}.get(
             sort, lambda: str(last.min_price))()
-        next_cursor = encode_keyset(sort, value, last.id)
+        next_cursor = encode_keyset(_cursor_sort(query, mode), value, last.id)
     return ProductPage(lang=lang, items=[ProductSummary.from_row(r, lang) for r in page], next_cursor=next_cursor)
 
 

@@ -52,7 +52,7 @@ async def expire_unpaid_orders(clock: Callable[[], datetime] = utcnow,
         if units == 0:
             break
     if run.orders:
-        await events.relay_after_commit()
+        events.relay_soon()
     return run
 
 

@@ -35,7 +35,7 @@ async def transition_child(party: Party, child_id: UUID, request: TransitionRequ
             raise Conflict(f"{request.field} cannot go from {current} to {request.to} for a {party.actor}",
                            code="illegal_transition", extra={"current": current, "allowed": allowed})
         await _apply(conn, party, [child], request.field, request.to, request.reason)
-    await events.relay_after_commit()
+    events.relay_soon()
     return child.order_id
 
 
@@ -98,7 +98,7 @@ async def cancel_order(party: Party, order_id: UUID, request: CancelRequest) -> 
             raise Conflict("the order can no longer be cancelled" + (f": {', '.join(stuck)} in progress" if stuck else ""),
                            code="not_cancellable", extra={"in_progress": stuck})
         await _apply(conn, party, live, "status", CANCELLED, request.reason or "cancelled by the customer")
-    await events.relay_after_commit()
+    events.relay_soon()
 
 
 def transition_request(body: TransitionRequest) -> TransitionRequest:

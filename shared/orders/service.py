@@ -25,7 +25,7 @@ def idempotency_key(header: str | None) -> str:
 async def place(principal: Principal, body: PlaceOrder, key_header: str | None) -> tuple[Order, bool]:
     placed = await placement.place_order(principal, body, idempotency_key(key_header))
     if not placed.replayed:
-        await events.relay_after_commit()  # order.placed out now; the timer sweep is the safety net
+        events.relay_soon()  # order.placed goes out now, in the background; the timer sweep is the safety net
     return await my_order(principal, placed.order_id), placed.replayed
 
 

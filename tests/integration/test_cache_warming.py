@@ -7,7 +7,7 @@ from tests.support import FakeContext, app_function, call
 
 
 async def test_warmed_keys_answer_without_the_database(app_env, database_url, monkeypatch):
-    from shared.catalog import repo
+    from shared.catalog import listing, repo
     from shared.catalog.warming import warm_cache
 
     catalog = await build_catalog(database_url)
@@ -20,7 +20,7 @@ async def test_warmed_keys_answer_without_the_database(app_env, database_url, mo
 
     monkeypatch.setattr(repo, "get_product", no_database)
     monkeypatch.setattr(repo, "active_categories", no_database)
-    monkeypatch.setattr(repo, "list_products", no_database)
+    monkeypatch.setattr(listing, "list_products", no_database)
     product_id = catalog.ids["panadol"]
     for lang in ("en", "ar"):
         status, _, _ = await call("get_product", "GET", "products/x", params={"lang": lang}, route_params={"id": product_id})

@@ -23,6 +23,9 @@ def scalar(database_url: str, query: str, *params: object):
 
 
 async def drain(queue_name: str) -> list[dict]:
+    from shared import events
+
+    await events.wait_for_background_relay()  # requests relay in the background after commit
     client = queue_client(queue_name)
     bodies = []
     async for message in client.receive_messages(messages_per_page=32, visibility_timeout=60):
