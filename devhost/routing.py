@@ -175,6 +175,12 @@ def split_path(path: str) -> list[str]:
 class RouteTemplate:
     template: str
     segments: tuple[Segment, ...]
+    # Cheap rejection before the full match: how many path segments can match, and the
+    # literal segments by position (casefolded). Resolving tries routes in order, so without
+    # this every request paid the full match of every route ahead of its own.
+    min_parts: int = 0
+    max_parts: int | None = None
+    literals: tuple[tuple[int, str], ...] = ()
 
     @classmethod
     def parse(cls, template: str, prefix: str = "") -> "RouteTemplate":
@@ -186,7 +192,18 @@ class RouteTemplate:
                 raise ValueError(f"catch-all must be the last segment in '{template}'")
             if segment.optional and not all(s.optional for s in segments[index + 1 :]):
                 raise ValueError(f"only trailing segments may be optional in '{template}'")
-        return cls(template=template, segments=segments)
+        required = sum(1 for s in segments if not (s.optional or s.default is not None))
+        unbounded = any(s.kind == "catchall" for s in segments)
+        literals = tuple((i, s.text.casefold()) for i, s in enumerate(segments) if s.kind == "literal")
+        return cls(template=template, segments=segments, min_parts=required,
+                   max_parts=None if unbounded else len(segments), literals=literals)
+
+    def could_match(self, folded: list[str]) -> bool:
+        """False when `folded` (casefolded path segments) cannot match; True means maybe."""
+        count = len(folded)
+        if count < self.min_parts or (self.max_parts is not None and count > self.max_parts):
+            return False
+        return all(index >= count or folded[index] == text for index, text in self.literals)
 
     @property
     def precedence(self) -> tuple[int, ...]:
@@ -229,6 +246,14 @@ class RouteTemplate:
         return values
 
 
+def _head(template: RouteTemplate) -> tuple[str, ...] | None:
+    """The first two segments when both are literals (the route's area), else None (any path)."""
+    first_two = template.segments[:2]
+    if len(first_two) == 2 and all(s.kind == "literal" for s in first_two):
+        return tuple(s.text.casefold() for s in first_two)
+    return None
+
+
 @dataclass(frozen=True)
 class Route(Generic[T]):
     template: RouteTemplate
@@ -253,8 +278,13 @@ class Resolution(Generic[T]):
 
 
 class Router(Generic[T]):
+    """Routes tried in precedence order. Routes whose first two segments are literals (e.g.
+    `api/products/...`) are only tried for paths starting with those two segments, so a request
+    does not pay for every other area's routes ahead of its own."""
+
     def __init__(self) -> None:
         self._routes: list[Route[T]] = []
+        self._by_head: dict[tuple[str, ...], list[Route[T]]] = {}
 
     @property
     def routes(self) -> list[Route[T]]:
@@ -268,12 +298,23 @@ class Router(Generic[T]):
         self._routes.append(route)
         # stable sort: equal precedence keeps registration order
         self._routes.sort(key=lambda r: r.template.precedence)
+        self._by_head.clear()
         return route
+
+    def _candidates(self, folded: list[str]) -> list[Route[T]]:
+        head = tuple(folded[:2])
+        found = self._by_head.get(head)
+        if found is None:
+            found = self._by_head[head] = [r for r in self._routes if _head(r.template) in (None, head)]
+        return found
 
     def resolve(self, method: str, path: str) -> Resolution[T]:
         parts = split_path(path)
+        folded = [part.casefold() for part in parts]
         allow: set[str] = set()
-        for route in self._routes:
+        for route in self._candidates(folded):
+            if not route.template.could_match(folded):
+                continue
             values = route.template.match(parts)
             if values is None:
                 continue

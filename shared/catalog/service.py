@@ -1,9 +1,9 @@
 """Public catalog reads, cache-aside in Redis (see shared.cache and docs/catalog.md).
 
-Cached values are rendered JSON bytes, so a hit is one Redis GET and no model work. A product's
-page is two entries spliced together: the product itself (1 h) and its per-seller offers with
-availability (60 s), because stock moves far more often than the product changes. Writers call
-`invalidate_*` after their transaction commits.
+Cached values are rendered JSON bytes, so a hit is one Redis round trip and no model work. A
+product's page (60 s, availability changes often) is assembled from the product entry (1 h)
+and its per-seller offers read fresh. Writers call `invalidate_*` after their transaction
+commits.
 """
 
 from __future__ import annotations
@@ -140,16 +140,22 @@ async def _load_offers(product_id: UUID, lang: Lang) -> bytes:
 
 
 async def product_detail(product_id: UUID, lang: Lang) -> bytes:
-    """The product page: cached product JSON with the (shorter-lived) offers spliced in."""
+    """The product page: one cache entry (availability TTL) assembled from the longer-lived
+    product entry and fresh offers, so a hit is a single Redis round trip."""
     settings = get_settings()
     tags = (product_tag(product_id), TAG_STRUCTURE)
-    product = await _cached(("product", str(product_id), lang), settings.cache_product_ttl_seconds, tags,
-                            lambda: _load_product(product_id, lang))
-    if product is None:
+
+    async def assemble() -> bytes | None:
+        product = await _cached(("product", str(product_id), lang), settings.cache_product_ttl_seconds, tags,
+                                lambda: _load_product(product_id, lang))
+        if product is None:
+            return None
+        return product[:-1] + b',"offers":' + await _load_offers(product_id, lang) + b"}"
+
+    page = await _cached(("page", str(product_id), lang), settings.cache_availability_ttl_seconds, tags, assemble)
+    if page is None:
         raise NotFound(f"no active product {product_id}", code="product_not_found")
-    offers = await _cached(("offers", str(product_id), lang), settings.cache_availability_ttl_seconds, tags,
-                           lambda: _load_offers(product_id, lang))
-    return product[:-1] + b',"offers":' + (offers or b"[]") + b"}"
+    return page
 
 
 async def product_detail_by_slug(slug: str, lang: Lang) -> bytes:
