@@ -7,7 +7,7 @@ Key layout (P = REDIS_KEY_PREFIX):
 A value is served only while its stamp equals its tags' current generations, so invalidating a
 tag is one write however many keys carry it, and a load that read the generations before an
 invalidation can neither store (the store script re-checks) nor be served (the stamp differs).
-Scripts keep a hit to one round trip and make check-and-store atomic.
+A hit is one plain MGET (shared.cache); the scripts make lock-on-miss and check-and-store atomic.
 """
 
 from __future__ import annotations

@@ -104,7 +104,7 @@ def test_key_layout_carries_prefix_schema_version_lock_and_tags(cache_settings):
 
 
 class DeadRedis:
-    """Stands in for the client: every script call and MSET fails as a dead Redis does."""
+    """Stands in for the client: every script call, MGET and MSET fails as a dead Redis does."""
 
     def __init__(self) -> None:
         self.attempts = 0
@@ -116,6 +116,10 @@ class DeadRedis:
         return run
 
     async def mset(self, _mapping):
+        self.attempts += 1
+        raise RedisConnectionError("connection refused")
+
+    async def mget(self, _keys):
         self.attempts += 1
         raise RedisConnectionError("connection refused")
 
