@@ -7,8 +7,7 @@ from uuid import UUID
 
 import azure.functions as func
 
-from functions.sellers import SELLER_ROLES
-from shared.auth import ADMIN_ROLES
+from shared.auth import ADMIN_ROLES, SELLER_ROLES
 from shared.http import ApiCall, endpoint
 from shared.orders import queries, stats
 from shared.orders import service as orders

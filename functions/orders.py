@@ -4,7 +4,7 @@ from uuid import UUID
 
 import azure.functions as func
 
-from shared.auth import ADMIN_ROLES
+from shared.auth import SELLER_ROLES
 from shared.http import ApiCall, Reply, endpoint
 from shared.orders import service as orders
 from shared.orders.models import Order, PlaceOrder
@@ -13,7 +13,6 @@ from shared.orders.transitions import CancelRequest, TransitionRequest, Transiti
 bp = func.Blueprint()
 ANONYMOUS = func.AuthLevel.ANONYMOUS  # the bearer token is checked by @endpoint
 TAGS = ("orders",)
-SELLER_ROLES = ADMIN_ROLES | {"seller"}
 
 
 @bp.route(route="orders", methods=["POST"], auth_level=ANONYMOUS)

@@ -8,14 +8,13 @@ from uuid import UUID
 
 import azure.functions as func
 
-from shared.auth import ADMIN_ROLES
+from shared.auth import SELLER_ROLES
 from shared.catalog import admin_service as admin
 from shared.catalog.admin_models import OfferPage, OfferPut, OfferQuery, OfferRow
 from shared.http import ApiCall, Reply, endpoint
 
 bp = func.Blueprint()
 ANONYMOUS = func.AuthLevel.ANONYMOUS  # the bearer token and its role are checked by @endpoint
-SELLER_ROLES = ADMIN_ROLES | {"seller"}
 
 
 @bp.route(route="sellers/{seller_id:guid}/offers/{variant_id:guid}", methods=["PUT"], auth_level=ANONYMOUS)

@@ -23,6 +23,8 @@ if TYPE_CHECKING:  # PyJWT pulls in cryptography: imported on the first authenti
 ALLOWED_ALGORITHMS = ("RS256", "ES256")
 KNOWN_ROLES = frozenset({"customer", "seller", "pharmacist", "admin", "super_admin"})
 ADMIN_ROLES = frozenset({"admin", "super_admin"})
+# Seller endpoints: a seller for its own seller id, admins for any.
+SELLER_ROLES = ADMIN_ROLES | {"seller"}
 JWKS_FETCH_TIMEOUT_SECONDS = 3.0
 # Verified tokens are remembered until they expire: apps send the same token for an hour, and
 # RS256 verification is the largest CPU cost of a small authenticated request. Bounded LRU.

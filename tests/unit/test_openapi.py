@@ -67,3 +67,13 @@ def test_fallback_knows_which_methods_a_path_allows():
     assert methods_for_path(app, "me/addresses/not-a-guid") == []
     assert methods_for_path(app, "HEALTH") == ["GET"]
     assert methods_for_path(app, "nothing") == []
+
+
+def test_no_route_starts_with_the_hosts_reserved_admin_prefix():
+    # The Functions host refuses routes starting with "admin", even under /api; hence /api/ops
+    # and /api/catalog for what admins use.
+    from shared.openapi import http_routes
+
+    routes = {route for _, _, route, _ in http_routes(app)}
+    assert "ops/orders" in routes and "catalog/products" in routes
+    assert not [route for route in routes if route.lower().lstrip("/").startswith("admin")]
