@@ -22,10 +22,23 @@ LANGS = ("en", "ar")
 DEADLINE_SECONDS = 120.0  # the timer fires every 10 minutes
 CONCURRENCY = 4  # leave the pool to the shoppers
 
-# Until orders exist, "top" products are the newest active ones (the default listing order).
+# "Top" products: the most ordered over the last week (units in orders not cancelled), then
+# the newest active ones to fill the list (a new catalog has no orders yet).
 SELECT_TOP_PRODUCTS = """
-SELECT id FROM products WHERE is_active AND min_price IS NOT NULL
-ORDER BY created_at DESC, id DESC LIMIT %(limit)s
+WITH ordered AS (
+    SELECT i.product_id, sum(i.quantity) AS units
+    FROM order_items i JOIN orders o ON o.id = i.order_id
+    WHERE o.created_at > now() - interval '7 days' AND o.status <> 'CANCELLED'
+    GROUP BY i.product_id
+), ranked AS (
+    SELECT p.id, coalesce(ordered.units, 0) AS units, p.created_at
+    FROM products p LEFT JOIN ordered ON ordered.product_id = p.id
+    WHERE p.is_active AND p.min_price IS NOT NULL
+      AND (ordered.product_id IS NOT NULL
+           OR p.id IN (SELECT id FROM products WHERE is_active AND min_price IS NOT NULL
+                       ORDER BY created_at DESC, id DESC LIMIT %(limit)s))
+)
+SELECT id FROM ranked ORDER BY units DESC, created_at DESC, id DESC LIMIT %(limit)s
 """
 
 

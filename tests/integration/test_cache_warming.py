@@ -42,3 +42,17 @@ async def test_deadline_bounds_the_run(app_env, database_url):
 async def test_timer_function_runs(app_env, database_url):
     await build_catalog(database_url)
     await app_function("warm_cache")(timer=None, context=FakeContext("warm_cache"))
+
+
+async def test_top_products_are_the_most_ordered_then_the_newest(app_env, database_url):
+    from shared.catalog.warming import top_product_ids
+    from tests.order_support import line, place, stocked_catalog
+    from tests.support import bearer
+
+    catalog = await stocked_catalog(database_url)
+    newest_first = [catalog.ids[key] for key in ("vitamin", "augmentin", "brufen", "panadol")]
+    assert [str(i) for i in await top_product_ids(4)] == newest_first  # no orders yet: newest
+    status, _, _ = await place(bearer(sub="warm-buyer"), [line(catalog, "panadol", 3), line(catalog, "brufen", 1)])
+    assert status == 201
+    top = [str(i) for i in await top_product_ids(3)]
+    assert top == [catalog.ids["panadol"], catalog.ids["brufen"], catalog.ids["vitamin"]]
