@@ -34,20 +34,25 @@ def required_version(body_version: int | None, if_match: str | None) -> int:
 
 
 @asynccontextmanager
-async def integrity_errors() -> AsyncIterator[None]:
-    """Constraint violations → problems that name the offending field."""
+async def integrity_errors(in_path: frozenset[str] = frozenset()) -> AsyncIterator[None]:
+    """Constraint violations → problems that name the offending field. A missing reference
+    named by the URL (`in_path`, e.g. the product of `/catalog/products/{id}/variants`) is a 404,
+    one named in the body a 422."""
     from psycopg import errors
 
     try:
         yield
+    except errors.ForeignKeyViolation as error:
+        column = _column_of(error, "_fkey")
+        if column in in_path:
+            kind = column.removesuffix("_id")
+            raise NotFound(f"no such {kind}", code=f"{kind}_not_found") from None
+        raise ValidationFailed(f"{column} does not refer to an existing record", code="unknown_reference",
+                               errors=[FieldError(path=column, message="no such record", code="not_found")]) from None
     except errors.UniqueViolation as error:
         column = _column_of(error, "_key")
         raise Conflict(f"{column} is already used by another record", code="already_exists",
                        errors=[FieldError(path=column, message="already used", code="taken")]) from None
-    except errors.ForeignKeyViolation as error:
-        column = _column_of(error, "_fkey")
-        raise ValidationFailed(f"{column} does not refer to an existing record", code="unknown_reference",
-                               errors=[FieldError(path=column, message="no such record", code="not_found")]) from None
     except errors.CheckViolation as error:
         raise _check_problem(error.diag.constraint_name or "") from None
 
@@ -67,8 +72,8 @@ def _check_problem(constraint: str) -> Exception:
     return ValidationFailed(f"the record breaks the rule {constraint}", code="constraint_violated")
 
 
-async def create(kind: str, fields: dict[str, Any]) -> Any:
-    async with integrity_errors(), db.transaction() as conn:
+async def create(kind: str, fields: dict[str, Any], *, in_path: frozenset[str] = frozenset()) -> Any:
+    async with integrity_errors(in_path), db.transaction() as conn:
         row = await admin_repo.insert_row(conn, kind, fields)
     await _invalidate(kind, row)
     return row
@@ -108,11 +113,11 @@ async def _invalidate(kind: str, row: Any) -> None:
 
 
 async def create_variant(product_id: UUID, fields: dict[str, Any]) -> Any:
-    return await create("variants", fields | {"product_id": product_id})
+    return await create("variants", fields | {"product_id": product_id}, in_path=frozenset({"product_id"}))
 
 
 async def add_image(product_id: UUID, fields: ImageFields) -> ImageRow:
-    async with integrity_errors(), db.transaction() as conn:
+    async with integrity_errors(frozenset({"product_id"})), db.transaction() as conn:
         image = await admin_repo.insert_image(conn, product_id, fields.model_dump())
     await service.invalidate_product(product_id)
     return image
@@ -137,15 +142,8 @@ def own_seller(principal: Principal, seller_id: UUID) -> None:
 
 async def put_offer(principal: Principal, seller_id: UUID, variant_id: UUID, body: OfferPut) -> OfferRow:
     own_seller(principal, seller_id)
-    try:
-        async with integrity_errors(), db.transaction() as conn:
-            offer = await admin_repo.upsert_offer(conn, seller_id, variant_id, body.model_dump())
-    except ValidationFailed as error:
-        if error.code != "unknown_reference":
-            raise
-        missing = "seller" if error.errors and error.errors[0].path == "seller_id" else "variant"
-        raise NotFound(f"no {missing} {seller_id if missing == 'seller' else variant_id}",
-                       code=f"{missing}_not_found") from None
+    async with integrity_errors(frozenset({"seller_id", "variant_id"})), db.transaction() as conn:
+        offer = await admin_repo.upsert_offer(conn, seller_id, variant_id, body.model_dump())
     await service.invalidate_product(offer.product_id)
     return offer
 

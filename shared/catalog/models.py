@@ -120,6 +120,10 @@ class CategoryLink(BaseModel):
     slug: str
     name: str
 
+    @classmethod
+    def from_row(cls, row: CategoryRow, lang: Lang) -> "CategoryLink":
+        return cls(id=row.id, slug=pick(lang, row.slug_en, row.slug_ar), name=pick(lang, row.name_en, row.name_ar))
+
 
 class CategoryDetail(CategoryNode):
     slug_en: str
@@ -149,6 +153,16 @@ class BrandView(BaseModel):
     slug: str
     name: str
     logo_url: str | None = None
+
+    @classmethod
+    def from_row(cls, row: BrandRow, lang: Lang) -> "BrandView":
+        return cls(id=row.id, slug=row.slug, name=pick(lang, row.name_en, row.name_ar), logo_url=row.logo_url)
+
+
+class SellerView(BaseModel):
+    id: UUID
+    slug: str
+    name: str
 
 
 class BrandList(BaseModel):
@@ -278,7 +292,7 @@ class OfferAvailabilityRow(BaseModel):
 
 class SellerOffer(BaseModel):
     variant_id: UUID
-    seller: BrandView
+    seller: SellerView
     price: Decimal = Field(description="what this seller charges: its own price, else the variant's (sale) price")
     available: int
     in_stock: bool
@@ -306,7 +320,3 @@ class ProductDetail(BaseModel):
     images: list[ImageView]
     version: int
     updated_at: datetime
-
-
-class OfferList(BaseModel):
-    items: list[SellerOffer]

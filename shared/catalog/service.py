@@ -19,7 +19,8 @@ from shared import cache, db
 from shared.catalog import listing, repo
 from shared.catalog.models import (
     BrandList, BrandView, CategoryDetail, CategoryLink, CategoryNode, CategoryRow, CategoryTree, ImageView, Lang,
-    OfferAvailabilityRow, ProductDetail, ProductPage, ProductQuery, ProductSummary, SellerOffer, VariantView, pick,
+    OfferAvailabilityRow, ProductDetail, ProductPage, ProductQuery, ProductSummary, ProductSummaryRow, SellerOffer, SellerView,
+    VariantView, pick,
 )
 from shared.config import get_settings
 from shared.errors import NotFound, ValidationFailed
@@ -67,14 +68,24 @@ async def category_tree(lang: Lang) -> bytes:
 async def category_by_slug(slug: str, lang: Lang) -> CategoryDetail:
     async with db.connection(read_only=True) as conn:
         rows = await repo.active_categories(conn)
-        found = next((r for r in rows if slug in (r.slug_en, r.slug_ar)), None)
-        path = await repo.category_path(conn, found.id) if found else []
-    if found is None or not all(r.is_active for r in path):
+    found = next((r for r in rows if slug in (r.slug_en, r.slug_ar)), None)
+    path = _path_to(found, {r.id: r for r in rows}) if found else None
+    if found is None or path is None:
         raise NotFound(f"no active category with slug {slug!r}", code="category_not_found")
     subtree = next(node for node in _flatten(build_tree(rows, lang)) if node.id == found.id)
-    links = [CategoryLink(id=r.id, slug=pick(lang, r.slug_en, r.slug_ar), name=pick(lang, r.name_en, r.name_ar))
-             for r in path]
+    links = [CategoryLink.from_row(r, lang) for r in path]
     return CategoryDetail(**subtree.model_dump(), slug_en=found.slug_en, slug_ar=found.slug_ar, path=links)
+
+
+def _path_to(row: CategoryRow, active: dict[UUID, CategoryRow]) -> list[CategoryRow] | None:
+    """Root-to-row ancestors; None when one of them is inactive (the row is hidden with it)."""
+    path = [row]
+    while path[0].parent_id is not None:
+        parent = active.get(path[0].parent_id)
+        if parent is None:
+            return None
+        path.insert(0, parent)
+    return path
 
 
 def _flatten(nodes: list[CategoryNode]):
@@ -87,8 +98,7 @@ async def brand_list(lang: Lang) -> bytes:
     async def load() -> bytes:
         async with db.connection(read_only=True) as conn:
             rows = await repo.active_brands(conn)
-        items = [BrandView(id=r.id, slug=r.slug, name=pick(lang, r.name_en, r.name_ar), logo_url=r.logo_url)
-                 for r in rows]
+        items = [BrandView.from_row(r, lang) for r in rows]
         items.sort(key=lambda brand: brand.name)
         return BrandList(lang=lang, items=items).model_dump_json().encode()
 
@@ -115,10 +125,8 @@ async def _load_product(product_id: UUID, lang: Lang) -> bytes | None:
         meta_description=pick(lang, product.meta_description_en, product.meta_description_ar),
         requires_prescription=product.requires_prescription, attributes=product.attributes,
         price_from=product.min_price,
-        brand=BrandView(id=brand.id, slug=brand.slug, name=pick(lang, brand.name_en, brand.name_ar),
-                        logo_url=brand.logo_url) if brand and brand.is_active else None,
-        category_path=[CategoryLink(id=c.id, slug=pick(lang, c.slug_en, c.slug_ar), name=pick(lang, c.name_en, c.name_ar))
-                       for c in path],
+        brand=BrandView.from_row(brand, lang) if brand and brand.is_active else None,
+        category_path=[CategoryLink.from_row(c, lang) for c in path],
         variants=[VariantView(id=v.id, sku=v.sku, options=v.options, barcode=v.barcode, price=v.price,
                               sale_price=v.sale_price, effective_price=v.sale_price or v.price) for v in variants],
         images=[ImageView(id=i.id, url=i.url, alt=pick(lang, i.alt_en, i.alt_ar)) for i in images],
@@ -128,7 +136,7 @@ async def _load_product(product_id: UUID, lang: Lang) -> bytes | None:
 
 
 def seller_offer(row: OfferAvailabilityRow, lang: Lang) -> SellerOffer:
-    seller = BrandView(id=row.seller_id, slug=row.seller_slug, name=pick(lang, row.seller_name_en, row.seller_name_ar))
+    seller = SellerView(id=row.seller_id, slug=row.seller_slug, name=pick(lang, row.seller_name_en, row.seller_name_ar))
     return SellerOffer(variant_id=row.variant_id, seller=seller, price=row.price, available=max(row.available, 0),
                        in_stock=row.available > 0, low_stock=0 < row.available <= row.low_stock_threshold)
 
@@ -220,11 +228,16 @@ def _page(query: ProductQuery, lang: Lang, mode: str, rows: list) -> ProductPage
     page, has_more = rows[: query.limit], len(rows) > query.limit
     next_cursor = None
     if has_more:
-        last, sort = page[-1], query.effective_sort
-        value = {"newest": lambda: last.created_at.isoformat(), "relevance": lambda: repr(last.rank)}.get(
-            sort, lambda: str(last.min_price))()
-        next_cursor = encode_keyset(_cursor_sort(query, mode), value, last.id)
+        last = page[-1]
+        next_cursor = encode_keyset(_cursor_sort(query, mode), _sort_value(last, query.effective_sort), last.id)
     return ProductPage(lang=lang, items=[ProductSummary.from_row(r, lang) for r in page], next_cursor=next_cursor)
+
+
+def _sort_value(row: ProductSummaryRow, sort: str) -> str:
+    """The row's sort key as the cursor keeps it (exact: repr of a float round-trips)."""
+    if sort == "newest":
+        return row.created_at.isoformat()
+    return repr(row.rank) if sort == "relevance" else str(row.min_price)
 
 
 async def invalidate_product(product_id: UUID) -> None:

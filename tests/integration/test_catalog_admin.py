@@ -195,3 +195,20 @@ async def test_fifty_concurrent_misses_on_one_product_query_the_database_once(ca
     pages = await asyncio.gather(*(product_page(product_id) for _ in range(50)))
     assert {page["name"] for page in pages} == {"Brufen Ibuprofen Syrup 100ml"}
     assert calls == 1
+
+
+async def test_missing_parents_named_by_the_url_are_404(catalog, database_url):
+    missing = "00000000-0000-0000-0000-00000000abcd"
+    status, _, body = await call("create_variant", "POST", f"catalog/products/{missing}/variants", headers=ADMIN,
+                                 body={"sku": "NEW-1", "price": "5.00"}, route_params={"id": missing})
+    assert status == 404 and body["code"] == "product_not_found"
+    seller = catalog.sellers["nahdi"]
+    status, _, body = await call("put_offer", "PUT", f"sellers/{seller}/offers/{missing}", body={"on_hand": 1},
+                                 headers=bearer("seller", seller_id=seller),
+                                 route_params={"seller_id": seller, "variant_id": missing})
+    assert status == 404 and body["code"] == "variant_not_found"
+    status, _, body = await call("create_product", "POST", "catalog/products", headers=ADMIN,
+                                 body={"name_en": "X", "name_ar": "س", "slug_en": "x", "slug_ar": "س",
+                                       "category_id": missing})
+    assert status == 422 and body["errors"][0]["path"] == "category_id"  # named in the body: 422
+    assert sql(database_url, "SELECT count(*) FROM variants WHERE sku = 'NEW-1'") == [(0,)]
