@@ -16,7 +16,7 @@ from typing import Callable
 
 from shared import db, events
 from shared.orders import lifecycle_repo as repo
-from shared.orders.lifecycle import CANCELLED, _apply
+from shared.orders.lifecycle import CANCELLED, apply_change
 from shared.orders.placement import utcnow
 from shared.orders.transitions import Party
 
@@ -62,7 +62,7 @@ async def _expire_one(order_id, now: datetime) -> int:
         if not await repo.lock_expired_order(conn, order_id, now):
             return 0
         children = [c for c in await repo.lock_order_children(conn, order_id) if c.status != CANCELLED]
-        await _apply(conn, SYSTEM, children, "status", CANCELLED, REASON, outcome="EXPIRED")
+        await apply_change(conn, SYSTEM, children, "status", CANCELLED, REASON, outcome="EXPIRED")
         children_payload = [{"seller_order_id": str(c.id), "seller_id": str(c.seller_id)} for c in children]
         await events.record_event(conn, "order.expired", aggregate_type="order", aggregate_id=str(order_id),
                                   payload={"order_id": str(order_id), "user_id": children[0].user_id,

@@ -15,13 +15,17 @@ from shared.errors import Conflict, NotFound, ValidationFailed
 from shared.orders import lifecycle_repo as repo
 from shared.orders import stock
 from shared.orders.lifecycle_repo import LockedChild
-from shared.orders.transitions import CancelRequest, Party, TransitionRequest, allowed_targets, derive_parent_status
+from shared.orders.transitions import (
+    TRANSITIONS, CancelRequest, Party, TransitionRequest, allowed_targets, derive_parent_status,
+)
 
 CANCELLED = "CANCELLED"
 
 
 async def transition_child(party: Party, child_id: UUID, request: TransitionRequest) -> UUID:
     """Apply one transition to a child order; returns the parent order id."""
+    if request.to not in TRANSITIONS[request.field]:
+        raise ValidationFailed(f"{request.to} is not a {request.field} value", code="unknown_status")
     async with db.transaction() as conn:
         child = await repo.lock_child(conn, child_id)
         if child is None or not _may_see(party, child):
@@ -34,7 +38,7 @@ async def transition_child(party: Party, child_id: UUID, request: TransitionRequ
         if request.to not in allowed:
             raise Conflict(f"{request.field} cannot go from {current} to {request.to} for a {party.actor}",
                            code="illegal_transition", extra={"current": current, "allowed": allowed})
-        await _apply(conn, party, [child], request.field, request.to, request.reason)
+        await apply_change(conn, party, [child], request.field, request.to, request.reason)
     events.relay_soon()
     return child.order_id
 
@@ -47,7 +51,7 @@ def _may_see(party: Party, child: LockedChild) -> bool:
     return child.user_id == party.actor_id
 
 
-async def _apply(conn, party: Party, children: list[LockedChild], field: str, to: str, reason: str | None,
+async def apply_change(conn, party: Party, children: list[LockedChild], field: str, to: str, reason: str | None,
                  *, outcome: str = "RELEASED") -> None:
     order_id = children[0].order_id
     changes = [(child.id, getattr(child, field)) for child in children]
@@ -97,13 +101,5 @@ async def cancel_order(party: Party, order_id: UUID, request: CancelRequest) -> 
         if stuck or not live:
             raise Conflict("the order can no longer be cancelled" + (f": {', '.join(stuck)} in progress" if stuck else ""),
                            code="not_cancellable", extra={"in_progress": stuck})
-        await _apply(conn, party, live, "status", CANCELLED, request.reason or "cancelled by the customer")
+        await apply_change(conn, party, live, "status", CANCELLED, request.reason or "cancelled by the customer")
     events.relay_soon()
-
-
-def transition_request(body: TransitionRequest) -> TransitionRequest:
-    from shared.orders.transitions import TRANSITIONS
-
-    if body.to not in TRANSITIONS[body.field]:
-        raise ValidationFailed(f"{body.to} is not a {body.field} value", code="unknown_status")
-    return body

@@ -13,6 +13,7 @@ from uuid import UUID
 from pydantic import BaseModel
 
 from shared import db
+from shared.orders.transitions import TransitionResult
 
 if TYPE_CHECKING:
     from psycopg import AsyncConnection
@@ -145,5 +146,5 @@ async def expire_orphan_reservations(conn: AsyncConnection, now: datetime, limit
 SELECT_CHILD_STATE = "SELECT id AS seller_order_id, status, delivery_status, version FROM seller_orders WHERE id = %(id)s"
 
 
-async def child_state(conn: AsyncConnection, child_id: UUID, model: type[BaseModel]) -> BaseModel | None:
-    return await db.fetch_one(conn, SELECT_CHILD_STATE, {"id": child_id}, model)
+async def child_state(conn: AsyncConnection, child_id: UUID) -> TransitionResult | None:
+    return await db.fetch_one(conn, SELECT_CHILD_STATE, {"id": child_id}, TransitionResult)

@@ -31,30 +31,30 @@ async def place(principal: Principal, body: PlaceOrder, key_header: str | None) 
 
 async def my_order(principal: Principal, order_id: UUID) -> Order:
     """A shopper's own order; anyone else's answers 404, like a missing one."""
+    return await _visible_order(order_id, owner=principal.user_id)
+
+
+async def any_order(order_id: UUID) -> Order:
+    return await _visible_order(order_id, owner=None)
+
+
+async def _visible_order(order_id: UUID, *, owner: str | None) -> Order:
     async with db.connection(read_only=True) as conn:
         order = await reads.load_order(conn, order_id)
-    if order is None or order.user_id != principal.user_id:
+    if order is None or (owner is not None and order.user_id != owner):
         raise NotFound(f"no order {order_id}", code="order_not_found")
     return order
 
 
 async def cancel_my_order(principal: Principal, order_id: UUID, body: CancelRequest) -> Order:
     await lifecycle.cancel_order(Party.of(principal, as_seller=False), order_id, body)
-    return await my_order(principal, order_id) if not principal.has_any_role(ADMIN_ROLES) else await any_order(order_id)
-
-
-async def any_order(order_id: UUID) -> Order:
-    async with db.connection(read_only=True) as conn:
-        order = await reads.load_order(conn, order_id)
-    if order is None:
-        raise NotFound(f"no order {order_id}", code="order_not_found")
-    return order
+    owner = None if principal.has_any_role(ADMIN_ROLES) else principal.user_id
+    return await _visible_order(order_id, owner=owner)
 
 
 async def transition(principal: Principal, child_id: UUID, body: TransitionRequest) -> TransitionResult:
-    await lifecycle.transition_child(Party.of(principal, as_seller=True), child_id,
-                                     lifecycle.transition_request(body))
+    await lifecycle.transition_child(Party.of(principal, as_seller=True), child_id, body)
     async with db.connection() as conn:
-        state = await lifecycle_repo.child_state(conn, child_id, TransitionResult)
+        state = await lifecycle_repo.child_state(conn, child_id)
     assert state is not None
     return state
