@@ -10,29 +10,39 @@ from uuid import UUID
 from shared.errors import FieldError, ValidationFailed
 
 
+def _encode(data: dict[str, str]) -> str:
+    return base64.urlsafe_b64encode(json.dumps(data).encode()).decode().rstrip("=")
+
+
+def _decode(cursor: str) -> dict:
+    """The cursor's JSON object; ValueError when it is not base64url JSON."""
+    data = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
+    if not isinstance(data, dict):
+        raise ValueError("not an object")
+    return data
+
+
+def _invalid(detail: str) -> ValidationFailed:
+    return ValidationFailed(detail, errors=[FieldError(path="cursor", message="invalid cursor", code="invalid_cursor")])
+
+
 def encode_cursor(created_at: datetime, row_id: UUID) -> str:
-    raw = json.dumps({"c": created_at.isoformat(), "i": str(row_id)}).encode()
-    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+    return _encode({"c": created_at.isoformat(), "i": str(row_id)})
 
 
 def decode_cursor(cursor: str | None) -> tuple[datetime, UUID] | None:
     if not cursor:
         return None
     try:
-        padded = cursor + "=" * (-len(cursor) % 4)
-        data = json.loads(base64.urlsafe_b64decode(padded))
+        data = _decode(cursor)
         return datetime.fromisoformat(data["c"]), UUID(data["i"])
     except (ValueError, KeyError, TypeError):
-        raise ValidationFailed(
-            "the cursor is not one this API issued",
-            errors=[FieldError(path="cursor", message="invalid cursor", code="invalid_cursor")],
-        ) from None
+        raise _invalid("the cursor is not one this API issued") from None
 
 
 def encode_keyset(sort: str, value: str, row_id: UUID) -> str:
     """A cursor for a listing sorted by `sort`: the last row's sort value and id."""
-    raw = json.dumps({"s": sort, "v": value, "i": str(row_id)}).encode()
-    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+    return _encode({"s": sort, "v": value, "i": str(row_id)})
 
 
 def decode_keyset(cursor: str | None, sort: str) -> tuple[str, UUID] | None:
@@ -40,13 +50,9 @@ def decode_keyset(cursor: str | None, sort: str) -> tuple[str, UUID] | None:
     if not cursor:
         return None
     try:
-        padded = cursor + "=" * (-len(cursor) % 4)
-        data = json.loads(base64.urlsafe_b64decode(padded))
+        data = _decode(cursor)
         if data["s"] == sort and isinstance(data["v"], str):
             return data["v"], UUID(data["i"])
     except (ValueError, KeyError, TypeError):
         pass
-    raise ValidationFailed(
-        "the cursor is not one this API issued for this sort",
-        errors=[FieldError(path="cursor", message="invalid cursor", code="invalid_cursor")],
-    )
+    raise _invalid("the cursor is not one this API issued for this sort")

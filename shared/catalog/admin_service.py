@@ -18,7 +18,9 @@ from shared.catalog import admin_repo, service
 from shared.catalog.admin_models import ImageFields, OfferPage, OfferPut, OfferQuery, OfferRow, changes_of
 from shared.catalog.models import ImageRow
 from shared.errors import Conflict, FieldError, NotFound, PreconditionRequired, ValidationFailed
+from shared.pagination import decode_keyset, encode_keyset
 
+OFFER_ORDER = "variant_id"  # a seller's offers are listed by variant id
 IF_MATCH = re.compile(r'^\s*(?:W/)?"?(\d{1,9})"?\s*$')
 KIND_LABEL = {"categories": "category", "brands": "brand", "products": "product", "variants": "variant"}
 
@@ -150,21 +152,13 @@ async def put_offer(principal: Principal, seller_id: UUID, variant_id: UUID, bod
 
 async def list_offers(principal: Principal, seller_id: UUID, query: OfferQuery) -> OfferPage:
     own_seller(principal, seller_id)
-    after = _offer_cursor(query.cursor)
+    after = decode_keyset(query.cursor, OFFER_ORDER)
     async with db.connection(read_only=True) as conn:
         if not await admin_repo.seller_exists(conn, seller_id):
             raise NotFound(f"no seller {seller_id}", code="seller_not_found")
         rows = await admin_repo.list_seller_offers(conn, seller_id, low_stock_only=bool(query.low_stock),
-                                                   after=after, limit=query.limit + 1)
+                                                   after=after[1] if after else None, limit=query.limit + 1)
     items, has_more = rows[: query.limit], len(rows) > query.limit
-    return OfferPage(items=items, next_cursor=str(items[-1].variant_id) if has_more else None)
+    next_cursor = encode_keyset(OFFER_ORDER, "", items[-1].variant_id) if has_more else None
+    return OfferPage(items=items, next_cursor=next_cursor)
 
-
-def _offer_cursor(cursor: str | None) -> UUID | None:
-    if not cursor:
-        return None
-    try:
-        return UUID(cursor)
-    except ValueError:
-        raise ValidationFailed("the cursor is not one this API issued",
-                               errors=[FieldError("cursor", "invalid cursor", "invalid_cursor")]) from None

@@ -212,3 +212,23 @@ async def test_missing_parents_named_by_the_url_are_404(catalog, database_url):
                                        "category_id": missing})
     assert status == 422 and body["errors"][0]["path"] == "category_id"  # named in the body: 422
     assert sql(database_url, "SELECT count(*) FROM variants WHERE sku = 'NEW-1'") == [(0,)]
+
+
+async def test_seller_offers_page_by_cursor(catalog):
+    for product in ("panadol", "brufen", "vitamin"):
+        assert (await put_offer(catalog, "nahdi", product, on_hand=20))[0] == 200
+    seller = catalog.sellers["nahdi"]
+    headers, seen, cursor = bearer("seller", seller_id=seller), [], None
+    for _ in range(5):
+        params = {"limit": "2"} | ({"cursor": cursor} if cursor else {})
+        status, _, body = await call("list_offers", "GET", f"sellers/{seller}/offers", params=params,
+                                     headers=headers, route_params={"seller_id": seller})
+        assert status == 200, body
+        seen += [item["variant_id"] for item in body["items"]]
+        cursor = body["next_cursor"]
+        if cursor is None:
+            break
+    assert sorted(seen) == sorted(catalog.ids[f"variant-{p}"] for p in ("panadol", "brufen", "vitamin"))
+    status, _, body = await call("list_offers", "GET", f"sellers/{seller}/offers", params={"cursor": "nope"},
+                                 headers=headers, route_params={"seller_id": seller})
+    assert status == 422 and body["errors"][0]["code"] == "invalid_cursor"
