@@ -39,9 +39,19 @@ async def test_deadline_bounds_the_run(app_env, database_url):
     assert result["skipped"] == 2 * (2 + 1 + 3 + 4) and result["products"] == 0
 
 
-async def test_timer_function_runs(app_env, database_url):
-    await build_catalog(database_url)
+async def test_timer_function_warms_the_cache(app_env, database_url, monkeypatch):
+    from shared.catalog import repo
+
+    catalog = await build_catalog(database_url)
     await app_function("warm_cache")(timer=None, context=FakeContext("warm_cache"))
+
+    def no_database(*args, **kwargs):
+        raise AssertionError("the timer did not warm this key")
+
+    monkeypatch.setattr(repo, "get_product", no_database)
+    product_id = catalog.ids["brufen"]
+    status, _, body = await call("get_product", "GET", "products/x", route_params={"id": product_id})
+    assert status == 200 and body["id"] == product_id
 
 
 async def test_top_products_are_the_most_ordered_then_the_newest(app_env, database_url):
