@@ -271,11 +271,16 @@ def prepare_database(args: argparse.Namespace) -> str:
     return database_url
 
 
+def add_seed_arguments(parser: argparse.ArgumentParser, *, products: int, database: str, note: str = "") -> None:
+    """--products/--reuse/--database: what prepare_database reads (bench.orders uses them too)."""
+    parser.add_argument("--products", type=int, default=products, help=f"products to seed (default {products}{note})")
+    parser.add_argument("--reuse", action="store_true", help="use the already seeded database as it is")
+    parser.add_argument("--database", default=database, help=f"database name (default {database})")
+
+
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="python -m bench.catalog", description=__doc__.splitlines()[0])
-    parser.add_argument("--products", type=int, default=200_000, help="products to seed (default 200000)")
-    parser.add_argument("--reuse", action="store_true", help="use the already seeded database as it is")
-    parser.add_argument("--database", default=BENCH_DATABASE, help=f"database name (default {BENCH_DATABASE})")
+    add_seed_arguments(parser, products=200_000, database=BENCH_DATABASE)
     parser.add_argument("--seconds", type=float, default=5.0, help="length of one round (default 5)")
     parser.add_argument("--rounds", type=int, default=3, help="rounds per endpoint (default 3)")
     args = parser.parse_args(argv)

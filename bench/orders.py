@@ -216,9 +216,7 @@ def print_figures(results: dict[str, Stats], statements: dict[int, int], stock: 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="python -m bench.orders", description=__doc__.splitlines()[0])
-    parser.add_argument("--products", type=int, default=22_000, help="products to seed (default 22000: ~115k offers)")
-    parser.add_argument("--reuse", action="store_true", help="use the already seeded database as it is")
-    parser.add_argument("--database", default=BENCH_DATABASE, help=f"database name (default {BENCH_DATABASE})")
+    catalog.add_seed_arguments(parser, products=22_000, database=BENCH_DATABASE, note=": ~115k offers")
     parser.add_argument("--clients", type=int, default=64, help="concurrent clients of every load (default 64)")
     parser.add_argument("--seconds", type=int, default=4, help="length of one round, whole seconds (default 4)")
     parser.add_argument("--rounds", type=int, default=3, help="rounds of each load (default 3)")
