@@ -18,6 +18,7 @@ import time
 from typing import TYPE_CHECKING, Any, Awaitable, Callable, Sequence
 
 from shared.cache_breaker import CircuitBreaker
+from shared.cache_pipeline import ReadPipeline
 from shared.cache_scripts import LOCK_FREE, LOCK_HELD, READ_LUA, STORE_LUA, cache_keys, tag_key
 from shared.config import get_settings
 from shared.logs import get_logger
@@ -32,6 +33,7 @@ REDIS_ENTRA_RESOURCE = "https://redis.azure.com"
 
 _client: "Redis | None" = None
 _client_loop: asyncio.AbstractEventLoop | None = None
+_reads: ReadPipeline | None = None
 
 
 def key(*parts: str) -> str:
@@ -81,14 +83,23 @@ def redis_client() -> "Redis":
     return _client
 
 
+def read_pipeline() -> ReadPipeline:
+    """The client's auto-pipeline for hit-path MGETs (shared/cache_pipeline.py)."""
+    global _reads
+    client = redis_client()
+    if _reads is None or _reads.client is not client:
+        _reads = ReadPipeline(client)
+    return _reads
+
+
 async def ping() -> bool:
     return bool(await redis_client().ping())
 
 
 async def close_cache() -> None:
     """Close the client and forget this process's cache state (breaker, flights, scripts)."""
-    global _client, _client_loop, _breaker, _scripts
-    client, _client, _client_loop = _client, None, None
+    global _client, _client_loop, _breaker, _scripts, _reads
+    client, _client, _client_loop, _reads = _client, None, None, None
     _breaker, _scripts = None, None
     _flights.clear()
     _pending_tags.clear()
@@ -228,7 +239,7 @@ async def _fetch(key: str, *, ttl: float, load: Load, tags: Sequence[str]) -> by
     if _pending_tags and not await _apply_pending_invalidations():
         return await load()  # a write of this process is not in Redis yet: serve nothing cached
     keys = _cache_keys(key, tags)
-    values = await _guarded(lambda: redis_client().mget([keys[0], *keys[2:]]))
+    values = await _guarded(lambda: read_pipeline().mget([keys[0], *keys[2:]]))
     if values is None:  # Redis trouble (or the breaker is open): bypass
         return await load()
     hit = _valid_hit(values)
