@@ -35,6 +35,10 @@ CHECK_IF_IDLE_SECONDS = 0.2
 TRANSACTION_CONFLICT_SQLSTATES = ("40001", "40P01")
 
 _pools: dict[str, "AsyncConnectionPool"] = {}
+# One slot per pooled connection, taken before the pool is asked. Waiting here costs a future;
+# waiting inside psycopg_pool costs a task and a timer per waiter, which at 32 concurrent
+# requests on a 10-connection pool was a third of a list call's CPU (bench/README.md).
+_gates: dict[str, asyncio.Semaphore] = {}
 _pool_loop: asyncio.AbstractEventLoop | None = None
 
 
@@ -131,6 +135,7 @@ async def get_pool(*, read_only: bool = False) -> "AsyncConnectionPool":
     loop = asyncio.get_running_loop()
     if _pool_loop is not loop:  # a new loop (tests, restarts): pools of the old one are unusable
         _pools.clear()
+        _gates.clear()
         _pool_loop = loop
     settings = get_settings()
     name = "read" if read_only and settings.database_read_url else "primary"
@@ -138,8 +143,32 @@ async def get_pool(*, read_only: bool = False) -> "AsyncConnectionPool":
         url = settings.database_read_url if name == "read" else settings.database_url
         pool = _new_pool(url, settings, name)
         _pools[name] = pool
+        _gates[pool.name] = asyncio.Semaphore(settings.database_pool_max)
         await pool.open(wait=False)
     return _pools[name]
+
+
+@asynccontextmanager
+async def _checkout(pool: "AsyncConnectionPool") -> AsyncIterator["psycopg.AsyncConnection"]:
+    """`pool.connection()` behind the pool's gate; the pool timeout covers both waits."""
+    gate, timeout = _gates[pool.name], pool.timeout
+    if gate.locked():
+        from psycopg_pool import PoolTimeout
+
+        started = time.monotonic()
+        try:
+            async with asyncio.timeout(timeout):
+                await gate.acquire()
+        except TimeoutError:
+            raise PoolTimeout(f"couldn't get a connection after {timeout:.2f} sec") from None
+        timeout = max(0.0, timeout - (time.monotonic() - started))
+    else:
+        await gate.acquire()
+    try:
+        async with pool.connection(timeout=timeout) as conn:
+            yield conn
+    finally:
+        gate.release()
 
 
 def is_unavailable(error: BaseException) -> bool:
@@ -161,7 +190,7 @@ async def connection(*, read_only: bool = False) -> AsyncIterator["psycopg.Async
     """A pooled connection in autocommit mode; unreachable server → DependencyUnavailable."""
     try:
         pool = await get_pool(read_only=read_only)
-        async with pool.connection() as conn:
+        async with _checkout(pool) as conn:
             try:
                 yield conn
             finally:
@@ -228,6 +257,7 @@ async def close_pools() -> None:
     global _pool_loop
     pools = list(_pools.values())
     _pools.clear()
+    _gates.clear()
     _pool_loop = None
     for pool in pools:
         await pool.close()
