@@ -36,8 +36,9 @@ GRANTS = [
     "GRANT USAGE, SELECT ON ALL SEQUENCES IN SCHEMA public TO {role}",
     "ALTER DEFAULT PRIVILEGES IN SCHEMA public GRANT SELECT, INSERT, UPDATE, DELETE ON TABLES TO {role}",
     "ALTER DEFAULT PRIVILEGES IN SCHEMA public GRANT USAGE, SELECT ON SEQUENCES TO {role}",
-    # Behind PgBouncer the app cannot send it at connect time (docs/database.md).
+    # Behind PgBouncer the app cannot send these at connect time (docs/database.md).
     "ALTER ROLE {role} SET statement_timeout = {timeout}",
+    "ALTER ROLE {role} SET TimeZone = 'UTC'",
 ]
 
 

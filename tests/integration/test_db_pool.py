@@ -1,5 +1,5 @@
-"""The pool's limits as callers see them: more concurrent callers than connections wait their
-turn and all get served; a caller that waits longer than DATABASE_POOL_TIMEOUT_SECONDS gets
+"""The pool as callers see it: connections in UTC; more concurrent callers than connections
+wait their turn and all get served; a caller that waits longer than DATABASE_POOL_TIMEOUT_SECONDS gets
 DependencyUnavailable (HTTP 503), and the pool keeps working afterwards."""
 
 from __future__ import annotations
@@ -57,3 +57,13 @@ async def test_a_caller_waiting_past_the_pool_timeout_gets_503_and_the_pool_reco
     # all POOL_MAX slots are free again: holding each longer than the timeout fails nobody
     pids = await asyncio.gather(*(backend_pid_held(0.8) for _ in range(POOL_MAX)))
     assert len(set(pids)) == POOL_MAX
+
+
+async def test_connections_run_in_utc_and_load_timestamps_as_utc(app_env):
+    from datetime import timezone
+
+    from shared import db
+
+    async with db.connection() as conn:
+        zone, now = await (await conn.execute("SELECT current_setting('TimeZone'), now()")).fetchone()
+    assert zone == "UTC" and now.tzinfo is timezone.utc

@@ -11,7 +11,7 @@ BASE = dict(database_url="postgresql://u@h/db", redis_url="redis://h", auth_issu
 
 def test_direct_connections_carry_statement_timeout_and_application_name():
     kwargs = db.connection_kwargs(Settings(**BASE, database_statement_timeout_ms=1234))
-    assert kwargs["options"] == "-c statement_timeout=1234"
+    assert kwargs["options"] == "-c statement_timeout=1234 -c TimeZone=UTC"
     assert kwargs["application_name"] == "souq-api" and kwargs["autocommit"] is True
     assert "prepare_threshold" not in kwargs and "credential" not in kwargs
 
