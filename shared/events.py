@@ -83,13 +83,15 @@ async def record_event(conn: AsyncConnection, event_type: str, *, aggregate_type
 # so a later event of an order can't overtake an earlier one. Producers must write an
 # aggregate's events while holding its row lock (they do: the order row), so ids of one
 # aggregate follow commit order.
+# The head test is an index probe per candidate (migration 0005), so a claim reads about
+# `limit` events however large the backlog.
 CLAIM_UNPUBLISHED_AGGREGATES = """
-WITH heads AS (
-    SELECT min(id) AS id FROM outbox_events WHERE published_at IS NULL
-    GROUP BY aggregate_type, aggregate_id),
-taken AS (
-    SELECT e.aggregate_type, e.aggregate_id FROM outbox_events e JOIN heads USING (id)
+WITH taken AS (
+    SELECT e.aggregate_type, e.aggregate_id FROM outbox_events e
     WHERE e.published_at IS NULL AND (e.claimed_until IS NULL OR e.claimed_until < now())
+      AND NOT EXISTS (SELECT FROM outbox_events earlier
+                      WHERE earlier.published_at IS NULL AND earlier.aggregate_type = e.aggregate_type
+                        AND earlier.aggregate_id = e.aggregate_id AND earlier.id < e.id)
     ORDER BY e.id LIMIT %(limit)s
     FOR UPDATE OF e SKIP LOCKED)
 UPDATE outbox_events o SET claimed_until = now() + make_interval(secs => %(lease_seconds)s),

@@ -94,3 +94,26 @@ async def test_event_for_an_unseen_aggregate_is_retryable_and_leaves_no_trace(ap
         await events.consume_event(envelope(aggregate_id="ghost"), queue_name="q", message_id="m",
                                    handlers=EVENT_HANDLERS)
     assert scalar(database_url, "SELECT count(*) FROM processed_events") == 0
+
+
+def outbox_rows_read(plan: dict) -> int:
+    """Rows the plan's scans of outbox_events produced, over all their loops."""
+    own = plan.get("Actual Rows", 0) * plan.get("Actual Loops", 1) if plan.get("Relation Name") == "outbox_events" else 0
+    return own + sum(outbox_rows_read(child) for child in plan.get("Plans", []))
+
+
+def test_a_claim_reads_about_its_batch_however_large_the_backlog(database_url):
+    """20,000 unpublished events (a long Storage outage): claiming 10 aggregates reads about 10
+    events, not the whole backlog (migration 0005); the claim itself is rolled back."""
+    backlog = 20_000
+    with psycopg.connect(database_url) as conn:
+        conn.execute("INSERT INTO outbox_events (event_type, aggregate_type, aggregate_id) "
+                     "SELECT 'order.placed', 'order', (n %% 5000)::text FROM generate_series(1, %s) n", (backlog,))
+        conn.execute("ANALYZE outbox_events")
+        explained = conn.execute("EXPLAIN (ANALYZE, FORMAT JSON) " + events.CLAIM_UNPUBLISHED_AGGREGATES,
+                                 {"limit": 10, "lease_seconds": 30}).fetchone()[0]
+        claimed = conn.execute("SELECT count(DISTINCT aggregate_id) FROM outbox_events WHERE claimed_until > now()"
+                               ).fetchone()[0]
+        conn.rollback()
+    assert claimed == 10  # ten aggregates, each with all 4 of its events
+    assert outbox_rows_read(explained[0]["Plan"]) < 200
