@@ -232,6 +232,22 @@ async def fetch_all(
         return await cur.fetchall()
 
 
+async def fetch_all_together(
+    conn: "psycopg.AsyncConnection", *queries: tuple[str, dict | Sequence | None, type]
+) -> list[list[Any]]:
+    """Each query's typed rows, all sent in one round trip (pipeline mode). Outside a
+    transaction they also read one snapshot: a pipeline runs up to its sync as one."""
+    from psycopg.rows import class_row
+
+    cursors = []
+    async with conn.pipeline():
+        for sql, params, model in queries:
+            cursor = conn.cursor(row_factory=class_row(model))
+            await cursor.execute(sql, params)
+            cursors.append(cursor)
+    return [await cursor.fetchall() for cursor in cursors]
+
+
 async def fetch_value(conn: "psycopg.AsyncConnection", sql: Any, params: dict | Sequence | None) -> Any:
     """The first column of the first row, or None when there is no row."""
     async with conn.cursor() as cur:

@@ -1,4 +1,4 @@
-"""Reading one order with its children, items and history (a fixed number of queries)."""
+"""Reading one order with its children, items and history: four queries in one round trip."""
 
 from __future__ import annotations
 
@@ -28,12 +28,13 @@ class ItemRow(OrderItem):
 
 async def load_order(conn: AsyncConnection, order_id: UUID, *, seller_id: UUID | None = None) -> Order | None:
     """The order; with `seller_id`, only that seller's child order and its history rows."""
-    order = await db.fetch_one(conn, SELECT_ORDER, {"id": order_id}, Order)
-    if order is None:
+    params = {"id": order_id}
+    orders, children, items, history = await db.fetch_all_together(
+        conn, (SELECT_ORDER, params, Order), (SELECT_CHILDREN, params, SellerOrder),
+        (SELECT_ITEMS, params, ItemRow), (SELECT_HISTORY, params, HistoryEntry))
+    if not orders:
         return None
-    children = await db.fetch_all(conn, SELECT_CHILDREN, {"id": order_id}, SellerOrder)
-    items = await db.fetch_all(conn, SELECT_ITEMS, {"id": order_id}, ItemRow)
-    history = await db.fetch_all(conn, SELECT_HISTORY, {"id": order_id}, HistoryEntry)
+    order = orders[0]
     if seller_id is not None:
         children = [child for child in children if child.seller_id == seller_id]
         mine = {child.id for child in children}
