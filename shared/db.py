@@ -237,16 +237,24 @@ async def fetch_all_together(
     conn: "psycopg.AsyncConnection", *queries: tuple[str, dict | Sequence | None, type]
 ) -> list[list[Any]]:
     """Each query's typed rows, all sent in one round trip (pipeline mode). Outside a
-    transaction they also read one snapshot: a pipeline runs up to its sync as one."""
+    transaction they also read one snapshot: a pipeline runs up to its sync as one.
+
+    If one fails, the connection is closed (the pool replaces it): psycopg then still counts
+    as prepared the statements the aborted pipeline never prepared, and the connection's next
+    use of them would fail with "prepared statement does not exist" (found by a test)."""
     from psycopg.rows import class_row
 
-    cursors = []
-    async with conn.pipeline():
-        for sql, params, model in queries:
-            cursor = conn.cursor(row_factory=class_row(model))
-            await cursor.execute(sql, params)
-            cursors.append(cursor)
-    return [await cursor.fetchall() for cursor in cursors]
+    try:
+        cursors = []
+        async with conn.pipeline():
+            for sql, params, model in queries:
+                cursor = conn.cursor(row_factory=class_row(model))
+                await cursor.execute(sql, params)
+                cursors.append(cursor)
+        return [await cursor.fetchall() for cursor in cursors]
+    except BaseException:
+        await conn.close()
+        raise
 
 
 def json_param(value: Any) -> Any:

@@ -105,3 +105,16 @@ def counting_statements(monkeypatch: Any) -> Iterator[list[str]]:
     monkeypatch.setattr(psycopg.AsyncCursor, "execute", counting)
     yield sent
     monkeypatch.setattr(psycopg.AsyncCursor, "execute", original)
+
+
+def batch_sizes(monkeypatch: Any, owner: type, method: str) -> list[int]:
+    """Sizes of the batches `owner.method(self, batch)` is called with, in order (it still runs)."""
+    sizes: list[int] = []
+    real = getattr(owner, method)
+
+    async def spy(self, batch):
+        sizes.append(len(batch))
+        return await real(self, batch)
+
+    monkeypatch.setattr(owner, method, spy)
+    return sizes

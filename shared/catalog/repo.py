@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 from uuid import UUID
 
-from shared import db
+from shared import db, multiplexed
 from shared.catalog.models import (
     BrandRow, CategoryRow, ImageRow, OfferAvailabilityRow, ProductRow, VariantRow,
 )
@@ -102,5 +102,6 @@ ORDER BY v.sort_order, v.sku, price, se.slug
 """
 
 
-async def product_offers(conn: AsyncConnection, product_id: UUID) -> list[OfferAvailabilityRow]:
-    return await db.fetch_all(conn, SELECT_PRODUCT_OFFERS, {"id": product_id}, OfferAvailabilityRow)
+async def product_offers(product_id: UUID) -> list[OfferAvailabilityRow]:
+    """A multiplexed read (shared/multiplexed.py): it takes no connection of the caller's."""
+    return await multiplexed.fetch_all(SELECT_PRODUCT_OFFERS, {"id": product_id}, OfferAvailabilityRow)

@@ -142,8 +142,7 @@ def seller_offer(row: OfferAvailabilityRow, lang: Lang) -> SellerOffer:
 
 
 async def _load_offers(product_id: UUID, lang: Lang) -> bytes:
-    async with db.connection(read_only=True) as conn:
-        rows = await repo.product_offers(conn, product_id)
+    rows = await repo.product_offers(product_id)
     return OFFERS_JSON.dump_json([seller_offer(row, lang) for row in rows])
 
 

@@ -13,7 +13,7 @@ from datetime import date, datetime, time, timedelta, timezone
 from typing import TYPE_CHECKING, Any, Sequence
 from uuid import UUID
 
-from shared import db
+from shared import db, multiplexed
 from shared.auth import ADMIN_ROLES, Principal
 from shared.errors import FieldError, NotFound, ValidationFailed
 from shared.orders import reads
@@ -50,8 +50,7 @@ LIMIT %(limit)s
 
 async def list_my_orders(principal: Principal, query: MyOrdersQuery) -> OrderPage:
     params = {"user_id": principal.user_id, "status": query.status} | _page_params(query.cursor, query.limit)
-    async with db.connection(read_only=True) as conn:
-        rows = await db.fetch_all(conn, LIST_MY_ORDERS, params, OrderSummary)
+    rows = await multiplexed.fetch_all(LIST_MY_ORDERS, params, OrderSummary)
     items, next_cursor = page_of(rows, query.limit)
     return OrderPage(items=items, next_cursor=next_cursor)
 
@@ -88,8 +87,7 @@ LIMIT %(limit)s
 async def list_seller_orders(principal: Principal, query: SellerOrdersQuery) -> SellerOrderPage:
     seller_id = seller_scope(principal, query.seller)
     params = {"seller_id": seller_id, "status": query.status} | _page_params(query.cursor, query.limit)
-    async with db.connection(read_only=True) as conn:
-        rows = await db.fetch_all(conn, LIST_SELLER_ORDERS, params, SellerOrderSummary)
+    rows = await multiplexed.fetch_all(LIST_SELLER_ORDERS, params, SellerOrderSummary)
     items, next_cursor = page_of(rows, query.limit)
     return SellerOrderPage(items=items, next_cursor=next_cursor)
 
@@ -152,8 +150,7 @@ async def list_ops_orders(query: OpsOrdersQuery) -> OpsOrderPage:
     starts, ends = day_bounds(query.from_, query.to)
     params = {"status": query.status, "starts": starts, "ends": ends, "seller": query.seller,
               "seller_id": _uuid_or_none(query.seller)} | _page_params(query.cursor, query.limit)
-    async with db.connection(read_only=True) as conn:
-        rows = await db.fetch_all(conn, LIST_OPS_ORDERS, params, OpsOrderSummary)
+    rows = await multiplexed.fetch_all(LIST_OPS_ORDERS, params, OpsOrderSummary)
     items, next_cursor = page_of(rows, query.limit)
     return OpsOrderPage(items=items, next_cursor=next_cursor)
 

@@ -6,7 +6,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 from uuid import UUID
 
-from shared import db
+from shared import db, multiplexed
 from shared.users.models import Address, UserProfile
 
 if TYPE_CHECKING:
@@ -119,11 +119,11 @@ LIMIT %(limit)s
 """
 
 
-async def list_addresses_after(conn: AsyncConnection, user_id: str, *, after: tuple[datetime, UUID] | None,
-                               limit: int) -> list[Address]:
+async def list_addresses_after(user_id: str, *, after: tuple[datetime, UUID] | None, limit: int) -> list[Address]:
+    """A multiplexed read (shared/multiplexed.py): it takes no connection of the caller's."""
     after_created_at, after_id = after or ("-infinity", UUID(int=0))
     params = {"user_id": user_id, "after_created_at": after_created_at, "after_id": after_id, "limit": limit}
-    return await db.fetch_all(conn, LIST_ADDRESSES_AFTER, params, Address)
+    return await multiplexed.fetch_all(LIST_ADDRESSES_AFTER, params, Address)
 
 
 UPDATE_ADDRESS = f"""

@@ -45,8 +45,7 @@ async def update_my_profile(principal: Principal, patch: ProfilePatch) -> UserPr
 
 async def list_my_addresses(principal: Principal, page: PageQuery) -> AddressPage:
     after = decode_cursor(page.cursor)
-    async with db.connection(read_only=True) as conn:
-        rows = await repo.list_addresses_after(conn, principal.user_id, after=after, limit=page.limit + 1)
+    rows = await repo.list_addresses_after(principal.user_id, after=after, limit=page.limit + 1)
     items = rows[: page.limit]
     has_more = len(rows) > page.limit
     next_cursor = encode_cursor(items[-1].created_at, items[-1].id) if has_more else None

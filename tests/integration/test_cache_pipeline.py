@@ -8,21 +8,9 @@ import asyncio
 
 from shared.cache_pipeline import ReadPipeline
 from tests.integration.test_cache import Database, cache, product_reader, throwaway  # noqa: F401 - fixtures
+from tests.support import batch_sizes
 
 READERS = 40
-
-
-def counting_sends(monkeypatch) -> list[int]:
-    """Sizes of the batches sent to Redis, in order."""
-    sizes: list[int] = []
-    real = ReadPipeline._execute
-
-    async def spy(self, key_lists):
-        sizes.append(len(key_lists))
-        return await real(self, key_lists)
-
-    monkeypatch.setattr(ReadPipeline, "_execute", spy)
-    return sizes
 
 
 async def cached_readers(cache, db: Database, count: int):
@@ -38,7 +26,7 @@ async def cached_readers(cache, db: Database, count: int):
 async def test_concurrent_hits_share_round_trips_and_each_gets_its_own_value(cache, monkeypatch):
     db = Database()
     readers = await cached_readers(cache, db, READERS)
-    sizes = counting_sends(monkeypatch)
+    sizes = batch_sizes(monkeypatch, ReadPipeline, "_execute")
     values = await asyncio.gather(*(read() for read in readers))
     assert values == [db.values[f"p{n}"] for n in range(READERS)]
     assert all(count == 1 for count in db.reads.values())  # hits: nothing loaded again
@@ -48,7 +36,7 @@ async def test_concurrent_hits_share_round_trips_and_each_gets_its_own_value(cac
 async def test_a_lone_hit_is_sent_at_once_and_sequential_hits_are_not_held_back(cache, monkeypatch):
     db = Database()
     readers = await cached_readers(cache, db, 3)
-    sizes = counting_sends(monkeypatch)
+    sizes = batch_sizes(monkeypatch, ReadPipeline, "_execute")
     for read in readers:
         await read()
     assert sizes == [1, 1, 1]
@@ -57,7 +45,7 @@ async def test_a_lone_hit_is_sent_at_once_and_sequential_hits_are_not_held_back(
 async def test_a_cancelled_reader_does_not_disturb_the_others_in_its_batch(cache, monkeypatch):
     db = Database()
     readers = await cached_readers(cache, db, 10)
-    sizes = counting_sends(monkeypatch)
+    sizes = batch_sizes(monkeypatch, ReadPipeline, "_execute")
     tasks = [asyncio.create_task(read()) for read in readers]
     await asyncio.sleep(0)  # every reader has queued its MGET
     tasks[3].cancel()
