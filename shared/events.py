@@ -27,9 +27,10 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Awaitable, Callable
 from uuid import UUID
 
-from pydantic import BaseModel, ValidationError
+from pydantic import ValidationError
 
 from shared import db, logs
+from shared.base_model import AppModel
 from shared.config import get_settings
 
 if TYPE_CHECKING:
@@ -43,7 +44,7 @@ AFTER_COMMIT_BUDGET_SECONDS = 2.0
 AFTER_COMMIT_MAX_AGGREGATES = 10
 
 
-class EventEnvelope(BaseModel):
+class EventEnvelope(AppModel):
     event_id: UUID
     event_type: str
     aggregate_type: str

@@ -13,6 +13,8 @@ from uuid import UUID
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
 
+from shared.base_model import AppModel
+
 Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=120)]
 ProductName = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
 Description = Annotated[str, StringConstraints(strip_whitespace=True, max_length=10000)]
@@ -27,7 +29,7 @@ Barcode = Annotated[str, StringConstraints(strip_whitespace=True, pattern=r"^[0-
 Version = Annotated[int, Field(ge=1, description="the version last read; or send it as If-Match")]
 
 
-class Strict(BaseModel):
+class Strict(AppModel):
     model_config = ConfigDict(extra="forbid")
 
 
@@ -157,7 +159,7 @@ class OfferPut(Strict):
     is_active: bool = True
 
 
-class OfferRow(BaseModel):
+class OfferRow(AppModel):
     id: UUID
     variant_id: UUID
     seller_id: UUID
@@ -183,7 +185,7 @@ class OfferQuery(Strict):
     limit: int = Field(default=50, ge=1, le=100)
 
 
-class OfferPage(BaseModel):
+class OfferPage(AppModel):
     items: list[OfferRow]
     next_cursor: str | None
 

@@ -12,7 +12,9 @@ from decimal import Decimal
 from typing import Any, Literal
 from uuid import UUID
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import ConfigDict, Field, model_validator
+
+from shared.base_model import AppModel
 
 Lang = Literal["en", "ar"]
 Sort = Literal["relevance", "price_asc", "price_desc", "newest"]
@@ -25,13 +27,13 @@ def pick(lang: Lang, en: Any, ar: Any) -> Any:
     return (ar or en) if lang == "ar" else (en or ar)
 
 
-class LangQuery(BaseModel):
+class LangQuery(AppModel):
     model_config = ConfigDict(extra="forbid")
 
     lang: Lang | None = None
 
 
-class ProductQuery(BaseModel):
+class ProductQuery(AppModel):
     """`GET /products` filters; `attr.<key>=<value>` parameters land in `attributes`."""
 
     model_config = ConfigDict(extra="allow")
@@ -84,7 +86,7 @@ class ProductQuery(BaseModel):
         return self.sort or ("relevance" if self.q else "newest")
 
 
-class CategoryRow(BaseModel):
+class CategoryRow(AppModel):
     id: UUID
     parent_id: UUID | None
     name_en: str
@@ -101,7 +103,7 @@ class CategoryRow(BaseModel):
     updated_at: datetime
 
 
-class CategoryNode(BaseModel):
+class CategoryNode(AppModel):
     id: UUID
     slug: str
     name: str
@@ -115,7 +117,7 @@ class CategoryNode(BaseModel):
                    description=pick(lang, row.description_en, row.description_ar), image_url=row.image_url)
 
 
-class CategoryLink(BaseModel):
+class CategoryLink(AppModel):
     id: UUID
     slug: str
     name: str
@@ -131,12 +133,12 @@ class CategoryDetail(CategoryNode):
     path: list[CategoryLink] = Field(description="ancestors from the root down to this category")
 
 
-class CategoryTree(BaseModel):
+class CategoryTree(AppModel):
     lang: Lang
     items: list[CategoryNode]
 
 
-class BrandRow(BaseModel):
+class BrandRow(AppModel):
     id: UUID
     name_en: str
     name_ar: str
@@ -148,7 +150,7 @@ class BrandRow(BaseModel):
     updated_at: datetime
 
 
-class BrandView(BaseModel):
+class BrandView(AppModel):
     id: UUID
     slug: str
     name: str
@@ -159,18 +161,18 @@ class BrandView(BaseModel):
         return cls(id=row.id, slug=row.slug, name=pick(lang, row.name_en, row.name_ar), logo_url=row.logo_url)
 
 
-class SellerView(BaseModel):
+class SellerView(AppModel):
     id: UUID
     slug: str
     name: str
 
 
-class BrandList(BaseModel):
+class BrandList(AppModel):
     lang: Lang
     items: list[BrandView]
 
 
-class ProductSummaryRow(BaseModel):
+class ProductSummaryRow(AppModel):
     id: UUID
     name_en: str
     name_ar: str
@@ -188,7 +190,7 @@ class ProductSummaryRow(BaseModel):
     rank: float | None = None
 
 
-class ProductSummary(BaseModel):
+class ProductSummary(AppModel):
     id: UUID
     slug: str
     name: str
@@ -208,13 +210,13 @@ class ProductSummary(BaseModel):
                    in_stock=row.in_stock, image_url=row.image_url)
 
 
-class ProductPage(BaseModel):
+class ProductPage(AppModel):
     lang: Lang
     items: list[ProductSummary]
     next_cursor: str | None
 
 
-class ProductRow(BaseModel):
+class ProductRow(AppModel):
     id: UUID
     name_en: str
     name_ar: str
@@ -238,7 +240,7 @@ class ProductRow(BaseModel):
     updated_at: datetime
 
 
-class VariantRow(BaseModel):
+class VariantRow(AppModel):
     id: UUID
     product_id: UUID
     sku: str
@@ -253,7 +255,7 @@ class VariantRow(BaseModel):
     updated_at: datetime
 
 
-class VariantView(BaseModel):
+class VariantView(AppModel):
     id: UUID
     sku: str
     options: dict[str, Any]
@@ -263,7 +265,7 @@ class VariantView(BaseModel):
     effective_price: Decimal
 
 
-class ImageRow(BaseModel):
+class ImageRow(AppModel):
     id: UUID
     product_id: UUID
     url: str
@@ -273,13 +275,13 @@ class ImageRow(BaseModel):
     created_at: datetime
 
 
-class ImageView(BaseModel):
+class ImageView(AppModel):
     id: UUID
     url: str
     alt: str | None
 
 
-class OfferAvailabilityRow(BaseModel):
+class OfferAvailabilityRow(AppModel):
     variant_id: UUID
     seller_id: UUID
     seller_slug: str
@@ -290,7 +292,7 @@ class OfferAvailabilityRow(BaseModel):
     low_stock_threshold: int
 
 
-class SellerOffer(BaseModel):
+class SellerOffer(AppModel):
     variant_id: UUID
     seller: SellerView
     price: Decimal = Field(description="what this seller charges: its own price, else the variant's (sale) price")
@@ -299,7 +301,7 @@ class SellerOffer(BaseModel):
     low_stock: bool
 
 
-class ProductDetail(BaseModel):
+class ProductDetail(AppModel):
     """The product without its offers: offers change often and are cached separately."""
 
     id: UUID

@@ -8,6 +8,7 @@ commits.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 from dataclasses import replace
 from typing import Awaitable, Callable
@@ -26,10 +27,14 @@ from shared.config import get_settings
 from shared.errors import NotFound, ValidationFailed
 from shared.pagination import decode_keyset, encode_keyset
 
-OFFERS_JSON = TypeAdapter(list[SellerOffer])
 TAG_CATEGORIES, TAG_BRANDS, TAG_LISTINGS = "categories", "brands", "listings"
 # Product pages show brand and category names: renaming either invalidates every cached page.
 TAG_STRUCTURE = "catalog-structure"
+
+
+@functools.cache
+def offers_json() -> TypeAdapter:
+    return TypeAdapter(list[SellerOffer])  # built on first use, like the models (shared/base_model.py)
 
 
 def product_tag(product_id: UUID) -> str:
@@ -143,7 +148,7 @@ def seller_offer(row: OfferAvailabilityRow, lang: Lang) -> SellerOffer:
 
 async def _load_offers(product_id: UUID, lang: Lang) -> bytes:
     rows = await repo.product_offers(product_id)
-    return OFFERS_JSON.dump_json([seller_offer(row, lang) for row in rows])
+    return offers_json().dump_json([seller_offer(row, lang) for row in rows])
 
 
 async def product_detail(product_id: UUID, lang: Lang) -> bytes:

@@ -6,25 +6,27 @@ from datetime import datetime
 from typing import Any, Literal
 from uuid import UUID
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import ConfigDict, Field, model_validator
+
+from shared.base_model import AppModel
 
 RecipientType = Literal["user", "seller"]
 
 
 # -- the order events on ORDER_EVENTS_QUEUE (extra fields are ignored: producers may add some)
 
-class ChildRef(BaseModel):
+class ChildRef(AppModel):
     seller_order_id: UUID
     seller_id: UUID
 
 
-class OrderPlaced(BaseModel):
+class OrderPlaced(AppModel):
     order_id: UUID
     user_id: str = Field(min_length=1)
     children: list[ChildRef] = Field(min_length=1)
 
 
-class OrderStatusChanged(BaseModel):
+class OrderStatusChanged(AppModel):
     order_id: UUID
     user_id: str = Field(min_length=1)
     seller_id: UUID | None = None  # None: a parent field such as payment_status
@@ -33,25 +35,25 @@ class OrderStatusChanged(BaseModel):
     to: str = Field(min_length=1)
 
 
-class OrderCancelled(BaseModel):
+class OrderCancelled(AppModel):
     order_id: UUID
     user_id: str = Field(min_length=1)
     seller_id: UUID | None = None
     reason: str | None = None
 
 
-class OrderExpired(BaseModel):
+class OrderExpired(AppModel):
     order_id: UUID
     user_id: str = Field(min_length=1)
     children: list[ChildRef] = []
 
 
-class Recipient(BaseModel):
+class Recipient(AppModel):
     type: RecipientType
     id: str
 
 
-class NewNotification(BaseModel):
+class NewNotification(AppModel):
     """One notification to write; `kind` is the event type."""
 
     recipient: Recipient
@@ -63,7 +65,7 @@ class NewNotification(BaseModel):
 
 # -- rows and API bodies
 
-class Notification(BaseModel):
+class Notification(AppModel):
     id: UUID
     kind: str
     title_en: str
@@ -73,7 +75,7 @@ class Notification(BaseModel):
     created_at: datetime
 
 
-class NotificationQuery(BaseModel):
+class NotificationQuery(AppModel):
     model_config = ConfigDict(extra="forbid")
 
     cursor: str | None = Field(default=None, max_length=200)
@@ -81,13 +83,13 @@ class NotificationQuery(BaseModel):
     unread: bool = Field(default=False, description="only notifications not read yet")
 
 
-class NotificationPage(BaseModel):
+class NotificationPage(AppModel):
     items: list[Notification]
     next_cursor: str | None
     unread_count: int = Field(description="all unread notifications of the recipient, not just this page")
 
 
-class MarkRead(BaseModel):
+class MarkRead(AppModel):
     """Either `ids` (at most 100 of your notifications) or `all: true`."""
 
     model_config = ConfigDict(extra="forbid")
@@ -102,5 +104,5 @@ class MarkRead(BaseModel):
         return self
 
 
-class MarkedRead(BaseModel):
+class MarkedRead(AppModel):
     marked: int = Field(description="notifications that were unread and are now read")

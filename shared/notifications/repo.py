@@ -6,16 +6,15 @@ from datetime import datetime, timezone
 from typing import TYPE_CHECKING
 from uuid import UUID
 
-from pydantic import BaseModel
-
 from shared import db
+from shared.base_model import AppModel
 from shared.notifications.models import NewNotification, Notification, Recipient
 
 if TYPE_CHECKING:
     from psycopg import AsyncConnection
 
 
-class OrderNumbers(BaseModel):
+class OrderNumbers(AppModel):
     number: str
     seller_numbers: dict[str, str]  # seller id -> that seller's child order number
 

@@ -15,16 +15,17 @@ from decimal import Decimal
 from typing import Literal
 from uuid import UUID
 
-from pydantic import BaseModel, Field
+from pydantic import Field
 
 from shared import db, logs
+from shared.base_model import AppModel
 
 log = logs.get_logger("consistency")
 ViolationKind = Literal["order_totals", "seller_order_subtotal", "offer_reserved", "negative_stock"]
 MAX_ROWS_PER_CHECK = 1000  # a broken migration could flag every row: the report stays bounded
 
 
-class Violation(BaseModel):
+class Violation(AppModel):
     kind: ViolationKind
     entity_id: UUID = Field(description="orders.id, seller_orders.id or offers.id, by kind")
     field: str
@@ -32,7 +33,7 @@ class Violation(BaseModel):
     actual: Decimal
 
 
-class ConsistencyReport(BaseModel):
+class ConsistencyReport(AppModel):
     checked_at: datetime
     ok: bool
     violation_count: int

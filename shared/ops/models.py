@@ -4,14 +4,15 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from pydantic import BaseModel
+from shared.base_model import AppModel
 
 
-class Liveness(BaseModel):
+
+class Liveness(AppModel):
     status: Literal["ok"] = "ok"
 
 
-class DependencyCheck(BaseModel):
+class DependencyCheck(AppModel):
     name: str
     ok: bool
     latency_ms: float
@@ -19,7 +20,7 @@ class DependencyCheck(BaseModel):
     error: str | None = None
 
 
-class Readiness(BaseModel):
+class Readiness(AppModel):
     status: Literal["ready", "unavailable"]
     checks: list[DependencyCheck]
 

@@ -4,15 +4,14 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from pydantic import BaseModel
-
 from shared import db
+from shared.base_model import AppModel
 
 if TYPE_CHECKING:
     from psycopg import AsyncConnection
 
 
-class ServerFacts(BaseModel):
+class ServerFacts(AppModel):
     alive: int
     server_connections: int
     max_connections: int

@@ -10,16 +10,15 @@ from datetime import datetime
 from typing import TYPE_CHECKING
 from uuid import UUID
 
-from pydantic import BaseModel
-
 from shared import db
+from shared.base_model import AppModel
 from shared.orders.transitions import TransitionResult
 
 if TYPE_CHECKING:
     from psycopg import AsyncConnection
 
 
-class LockedChild(BaseModel):
+class LockedChild(AppModel):
     id: UUID
     order_id: UUID
     seller_id: UUID

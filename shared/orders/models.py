@@ -7,7 +7,9 @@ from decimal import Decimal
 from typing import Any, Literal
 from uuid import UUID
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import ConfigDict, Field, model_validator
+
+from shared.base_model import AppModel
 
 DeliveryMethod = Literal["delivery", "pickup"]
 ChildStatus = Literal["PENDING", "CONFIRMED", "PROCESSING", "READY_FOR_PICKUP", "OUT_FOR_DELIVERY", "DELIVERED",
@@ -18,7 +20,7 @@ ParentStatus = Literal["PENDING", "IN_PROGRESS", "COMPLETED", "CANCELLED", "REFU
 PaymentStatus = Literal["PENDING", "PROCESSING", "PAID", "FAILED", "REFUNDED", "PARTIALLY_REFUNDED"]
 
 
-class OrderLineIn(BaseModel):
+class OrderLineIn(AppModel):
     model_config = ConfigDict(extra="forbid")
 
     variant_id: UUID
@@ -26,7 +28,7 @@ class OrderLineIn(BaseModel):
     seller_id: UUID | None = Field(default=None, description="omit: the cheapest active offer with enough stock")
 
 
-class PlaceOrder(BaseModel):
+class PlaceOrder(AppModel):
     """Nothing price-like is accepted: the server prices every line from the offers."""
 
     model_config = ConfigDict(extra="forbid")
@@ -46,7 +48,7 @@ class PlaceOrder(BaseModel):
         return self
 
 
-class ResolvedLine(BaseModel):
+class ResolvedLine(AppModel):
     """A requested line matched to one offer, priced from the catalog."""
 
     line_no: int
@@ -64,7 +66,7 @@ class ResolvedLine(BaseModel):
     variant_active: bool
 
 
-class OrderItem(BaseModel):
+class OrderItem(AppModel):
     id: UUID
     line_no: int
     variant_id: UUID
@@ -78,7 +80,7 @@ class OrderItem(BaseModel):
     line_total: Decimal
 
 
-class SellerOrder(BaseModel):
+class SellerOrder(AppModel):
     id: UUID
     order_id: UUID
     seller_id: UUID
@@ -95,7 +97,7 @@ class SellerOrder(BaseModel):
     items: list[OrderItem] = Field(default_factory=list)
 
 
-class HistoryEntry(BaseModel):
+class HistoryEntry(AppModel):
     seller_order_id: UUID | None
     field: str
     from_status: str | None
@@ -105,7 +107,7 @@ class HistoryEntry(BaseModel):
     created_at: datetime
 
 
-class Order(BaseModel):
+class Order(AppModel):
     id: UUID
     number: str
     user_id: str
@@ -128,7 +130,7 @@ class Order(BaseModel):
     history: list[HistoryEntry] = Field(default_factory=list)
 
 
-class ShortLine(BaseModel):
+class ShortLine(AppModel):
     line_no: int
     variant_id: UUID
     requested: int

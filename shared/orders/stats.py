@@ -11,9 +11,8 @@ from datetime import date, datetime, timedelta, timezone
 from decimal import Decimal
 from typing import Any
 
-from pydantic import BaseModel
-
 from shared import db
+from shared.base_model import AppModel
 from shared.config import get_settings
 from shared.auth import Principal
 from shared.errors import FieldError, NotFound, ValidationFailed
@@ -75,7 +74,7 @@ WITH seller AS (
 )""" + STATS_TAIL + ", seller"
 
 
-class StatsRow(BaseModel):
+class StatsRow(AppModel):
     orders: int
     revenue: Decimal
     average_order_value: Decimal | None

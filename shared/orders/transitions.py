@@ -9,8 +9,9 @@ from dataclasses import dataclass
 from typing import Literal
 from uuid import UUID
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import ConfigDict, Field
 
+from shared.base_model import AppModel
 from shared.auth import ADMIN_ROLES, Principal
 
 Actor = Literal["customer", "seller", "admin"]
@@ -46,7 +47,7 @@ TRANSITIONS: dict[str, dict[str, dict[str, frozenset[Actor]]]] = {
 NOT_FOR_METHOD = {"pickup": {"OUT_FOR_DELIVERY"}, "delivery": {"READY_FOR_PICKUP"}}
 
 
-class TransitionRequest(BaseModel):
+class TransitionRequest(AppModel):
     model_config = ConfigDict(extra="forbid")
 
     field: Literal["status", "delivery_status"] = "status"
@@ -55,7 +56,7 @@ class TransitionRequest(BaseModel):
     reason: str | None = Field(default=None, max_length=500)
 
 
-class CancelRequest(BaseModel):
+class CancelRequest(AppModel):
     model_config = ConfigDict(extra="forbid")
 
     version: int = Field(ge=1, description="the order's version you last read")
@@ -95,7 +96,7 @@ def derive_parent_status(child_statuses: list[str]) -> str:
     return "PENDING" if all(s == "PENDING" for s in live) else "IN_PROGRESS"
 
 
-class TransitionResult(BaseModel):
+class TransitionResult(AppModel):
     seller_order_id: UUID
     status: str
     delivery_status: str

@@ -8,8 +8,9 @@ from datetime import date, datetime
 from decimal import Decimal
 from uuid import UUID
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import ConfigDict, Field
 
+from shared.base_model import AppModel
 from shared.orders.models import (
     ChildStatus, DeliveryMethod, DeliveryStatus, HistoryEntry, ParentStatus, PaymentStatus, SellerOrder,
 )
@@ -18,7 +19,7 @@ PAGE_LIMIT_DEFAULT = 20
 PAGE_LIMIT_MAX = 100
 
 
-class Query(BaseModel):
+class Query(AppModel):
     model_config = ConfigDict(extra="forbid", populate_by_name=True)
 
 
@@ -57,7 +58,7 @@ class SellerStatsQuery(DateRange):
     seller: UUID | None = Field(default=None, description="admins: the seller (sellers get their own)")
 
 
-class OrderSummary(BaseModel):
+class OrderSummary(AppModel):
     id: UUID
     number: str
     status: ParentStatus
@@ -74,17 +75,17 @@ class OpsOrderSummary(OrderSummary):
     delivery_method: DeliveryMethod
 
 
-class OrderPage(BaseModel):
+class OrderPage(AppModel):
     items: list[OrderSummary]
     next_cursor: str | None
 
 
-class OpsOrderPage(BaseModel):
+class OpsOrderPage(AppModel):
     items: list[OpsOrderSummary]
     next_cursor: str | None
 
 
-class SellerOrderSummary(BaseModel):
+class SellerOrderSummary(AppModel):
     id: UUID
     order_id: UUID
     seller_id: UUID
@@ -100,12 +101,12 @@ class SellerOrderSummary(BaseModel):
     item_count: int = Field(description="order lines")
 
 
-class SellerOrderPage(BaseModel):
+class SellerOrderPage(AppModel):
     items: list[SellerOrderSummary]
     next_cursor: str | None
 
 
-class DeliveryAddress(BaseModel):
+class DeliveryAddress(AppModel):
     """Where the seller delivers: the address snapshot without the shopper's address id."""
 
     label: str | None = None
@@ -135,7 +136,7 @@ class SellerOrderView(SellerOrder):
     history: list[HistoryEntry] = Field(default_factory=list)
 
 
-class TopProduct(BaseModel):
+class TopProduct(AppModel):
     product_id: UUID
     name_en: str
     name_ar: str
@@ -143,7 +144,7 @@ class TopProduct(BaseModel):
     revenue: Decimal = Field(description="sum of the line totals (before VAT and delivery)")
 
 
-class OrderStats(BaseModel):
+class OrderStats(AppModel):
     model_config = ConfigDict(populate_by_name=True, serialize_by_alias=True)
 
     from_: date = Field(alias="from")

@@ -6,9 +6,9 @@ from datetime import datetime
 from typing import Annotated, Literal
 from uuid import UUID
 
-from pydantic import (
-    AfterValidator, BaseModel, ConfigDict, Field, StringConstraints, field_validator, model_validator,
-)
+from pydantic import AfterValidator, ConfigDict, Field, StringConstraints, field_validator, model_validator
+
+from shared.base_model import AppModel
 
 DEFAULT_PHONE_REGION = "SA"  # local numbers like 0501234567 are read as Saudi numbers
 
@@ -45,7 +45,7 @@ PostalCode = Annotated[str, StringConstraints(strip_whitespace=True, pattern=r"^
 Language = Literal["en", "ar"]
 
 
-class UserProfile(BaseModel):
+class UserProfile(AppModel):
     id: str
     email: str | None
     full_name: str | None
@@ -55,7 +55,7 @@ class UserProfile(BaseModel):
     updated_at: datetime
 
 
-class ProfilePatch(BaseModel):
+class ProfilePatch(AppModel):
     model_config = ConfigDict(extra="forbid")
 
     full_name: Text(200) | None = None
@@ -70,7 +70,7 @@ class ProfilePatch(BaseModel):
         return self
 
 
-class Address(BaseModel):
+class Address(AppModel):
     id: UUID
     label: str | None
     first_name: str
@@ -90,7 +90,7 @@ class Address(BaseModel):
     updated_at: datetime
 
 
-class AddressFields(BaseModel):
+class AddressFields(AppModel):
     model_config = ConfigDict(extra="forbid")
 
     label: Text(50) | None = None
@@ -114,7 +114,7 @@ REQUIRED_ADDRESS_FIELDS = frozenset(
 ) | {"country", "is_default"}
 
 
-class AddressPatch(BaseModel):
+class AddressPatch(AppModel):
     """Every field optional; a required one may be changed but not cleared."""
 
     model_config = ConfigDict(extra="forbid")
@@ -150,13 +150,13 @@ class AddressPatch(BaseModel):
         return self
 
 
-class PageQuery(BaseModel):
+class PageQuery(AppModel):
     model_config = ConfigDict(extra="forbid")
 
     cursor: str | None = Field(default=None, max_length=200)
     limit: int = Field(default=20, ge=1, le=100)
 
 
-class AddressPage(BaseModel):
+class AddressPage(AppModel):
     items: list[Address]
     next_cursor: str | None

@@ -1,5 +1,6 @@
-"""Cold start stays small: heavy SDKs load on first use, not when the worker imports the app.
-(A module list, not a timing: bench/coldstart.py measures the milliseconds.)"""
+"""Cold start stays small: heavy SDKs load on first use, not when the worker imports the app,
+and no app model builds its validator at import. (Structure, not timing: bench/coldstart.py
+measures the milliseconds.)"""
 
 import json
 import subprocess
@@ -14,3 +15,23 @@ def test_importing_the_app_loads_none_of_the_heavy_sdks():
     loaded = json.loads(subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
                                        check=True).stdout)
     assert loaded == []
+
+
+def _subclasses(cls: type) -> set[type]:
+    found = set(cls.__subclasses__())
+    for sub in list(found):
+        found |= _subclasses(sub)
+    return found
+
+
+def test_every_app_model_builds_its_validator_on_first_use_not_at_import():
+    import function_app  # noqa: F401 - registers every module's models
+    from pydantic import BaseModel
+
+    from shared.base_model import AppModel
+
+    ours = [m for m in _subclasses(BaseModel)
+            if m.__module__.startswith(("shared.", "functions.")) and m.__module__ != "shared.settings_model"]
+    assert len(ours) > 50
+    assert [m.__qualname__ for m in ours if not issubclass(m, AppModel)] == []
+    assert AppModel.model_config.get("defer_build") is True
