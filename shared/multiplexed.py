@@ -10,12 +10,14 @@ this way (bench/README.md).
 What callers can rely on:
 - For one statement that only reads, outside any transaction of the caller's (use
   `db.connection()` for anything else). The rows are typed like `db.fetch_all`.
-- Read your writes: a read issued after a write committed is sent after that commit.
+- Read your writes: a read issued after a write committed is sent after that commit (on the
+  primary; with DATABASE_READ_URL, reads go to the replica as `db.connection(read_only=True)`'s do).
 - Reads sent together see one snapshot (a pipeline runs as one implicit transaction up to its
   sync), never an older one than a read sent alone would.
-- Failures stay with their caller: if anything goes wrong with a batch, each of its reads is
-  run again on its own, so a bad query fails only its own request, and an unreachable server
-  gives each caller DependencyUnavailable (503) as `db.connection()` does.
+- Failures stay with their caller: if a batch fails, each of its reads is run again on its
+  own, so a bad query fails only its own request. Except when the database is unavailable
+  (unreachable, or a statement timed out): then every caller of the batch gets
+  DependencyUnavailable (503) at once, as `db.connection()` would give each.
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ from dataclasses import dataclass, field
 from typing import Any, Sequence, TypeVar
 
 from shared import db
+from shared.errors import DependencyUnavailable
 
 Row = TypeVar("Row")
 MAX_BATCH = 16  # more waiting reads go out as further batches, each on its own connection
@@ -69,10 +72,14 @@ class Multiplexer:
                     for read, rows in zip(batch, await self._together(batch)):
                         _settle(read, rows)
                     return
+                except DependencyUnavailable as down:  # alone they would only wait again
+                    for read in batch:
+                        _settle(read, error=down)
+                    return
                 except Exception:  # noqa: BLE001 - whatever it was, each read finds out alone
                     pass
-            for read in batch:
-                await self._alone(read)
+            # side by side: in an outage each caller waits its own timeout, not the sum of all
+            await asyncio.gather(*(self._alone(read) for read in batch))
         except asyncio.CancelledError:  # the loop is closing: so are the callers' requests
             for read in batch:
                 read.future.cancel()
