@@ -11,46 +11,33 @@ transaction and needs none. The client's socket timeout bounds the pipeline like
 
 from __future__ import annotations
 
-import asyncio
 from typing import TYPE_CHECKING, Any, Sequence
 
+from shared.turn_batching import TurnBatcher, Waiter, settle
+
 if TYPE_CHECKING:
+    import asyncio
+
     from redis.asyncio import Redis
 
 
-class ReadPipeline:
+class ReadPipeline(TurnBatcher[Sequence[str]]):
     """Collects MGETs until the loop's next turn, then sends them together."""
 
     def __init__(self, client: Redis) -> None:
+        super().__init__()
         self.client = client
-        self._waiting: list[tuple[Sequence[str], asyncio.Future]] = []
-        self._sending: set[asyncio.Task] = set()  # strong references until each send is done
 
     def mget(self, keys: Sequence[str]) -> asyncio.Future:
-        loop = asyncio.get_running_loop()
-        future = loop.create_future()
-        self._waiting.append((keys, future))
-        if len(self._waiting) == 1:  # the first of this turn schedules the send for the next
-            loop.call_soon(self._send_waiting)
-        return future
+        return self.submit(keys)
 
-    def _send_waiting(self) -> None:
-        batch, self._waiting = self._waiting, []
-        task = asyncio.get_running_loop().create_task(self._send(batch))
-        self._sending.add(task)
-        task.add_done_callback(self._sending.discard)
-
-    async def _send(self, batch: list[tuple[Sequence[str], asyncio.Future]]) -> None:
+    async def run_batch(self, batch: list[Waiter[Sequence[str]]]) -> None:
         try:
-            results = await self._execute([keys for keys, _ in batch])
-        except asyncio.CancelledError:  # the loop is closing: so are the waiters' requests
-            for _, future in batch:
-                future.cancel()
-            raise
+            results = await self._execute([waiter.request for waiter in batch])
         except Exception as error:  # noqa: BLE001 - every waiter gets it; its breaker counts it
             results = [error] * len(batch)
-        for (_, future), result in zip(batch, results):
-            _settle(future, result)
+        for waiter, result in zip(batch, results):
+            settle(waiter, result)
 
     async def _execute(self, key_lists: list[Sequence[str]]) -> list[Any]:
         if len(key_lists) == 1:  # nothing to combine: a pipeline would only add its own cost
@@ -59,12 +46,3 @@ class ReadPipeline:
         for keys in key_lists:
             pipe.mget(keys)
         return await pipe.execute(raise_on_error=False)
-
-
-def _settle(future: asyncio.Future, result: Any) -> None:
-    if future.done():  # its caller was cancelled meanwhile
-        return
-    if isinstance(result, Exception):
-        future.set_exception(result)
-    else:
-        future.set_result(result)

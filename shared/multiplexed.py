@@ -23,91 +23,58 @@ What callers can rely on:
 from __future__ import annotations
 
 import asyncio
-from dataclasses import dataclass, field
-from typing import Any, Sequence, TypeVar
+from typing import Any, NamedTuple, Sequence, TypeVar
 
 from shared import db
 from shared.errors import DependencyUnavailable
+from shared.turn_batching import TurnBatcher, Waiter, settle
 
 Row = TypeVar("Row")
-MAX_BATCH = 16  # more waiting reads go out as further batches, each on its own connection
 
 
-@dataclass
-class _Read:
+class _Read(NamedTuple):
     sql: str
     params: dict | Sequence | None
     model: type
-    future: asyncio.Future = field(repr=False)
 
 
-class Multiplexer:
+class Multiplexer(TurnBatcher[_Read]):
     """Collects reads until the loop's next turn, then sends them in batches."""
 
+    max_batch = 16  # each further batch goes out on a connection of its own
+
     def __init__(self, *, read_only: bool) -> None:
+        super().__init__()
         self.read_only = read_only
-        self._waiting: list[_Read] = []
-        self._running: set[asyncio.Task] = set()  # strong references until each batch is done
 
-    def fetch_all(self, sql: str, params: dict | Sequence | None, model: type[Row]) -> asyncio.Future:
-        loop = asyncio.get_running_loop()
-        read = _Read(sql, params, model, loop.create_future())
-        self._waiting.append(read)
-        if len(self._waiting) == 1:  # the first read of this turn schedules the send for the next
-            loop.call_soon(self._dispatch)
-        return read.future
+    async def run_batch(self, batch: list[Waiter[_Read]]) -> None:
+        if len(batch) > 1:
+            try:
+                for waiter, rows in zip(batch, await self._together(batch)):
+                    settle(waiter, rows)
+                return
+            except DependencyUnavailable as down:  # alone they would only wait again
+                for waiter in batch:
+                    settle(waiter, down)
+                return
+            except Exception:  # noqa: BLE001 - whatever it was, each read finds out alone
+                pass
+        # side by side: in an outage each caller waits its own timeout, not the sum of all
+        await asyncio.gather(*(self._alone(waiter) for waiter in batch))
 
-    def _dispatch(self) -> None:
-        waiting, self._waiting = self._waiting, []
-        loop = asyncio.get_running_loop()
-        for start in range(0, len(waiting), MAX_BATCH):
-            task = loop.create_task(self._run(waiting[start:start + MAX_BATCH]))
-            self._running.add(task)
-            task.add_done_callback(self._running.discard)
-
-    async def _run(self, batch: list[_Read]) -> None:
-        try:
-            if len(batch) > 1:
-                try:
-                    for read, rows in zip(batch, await self._together(batch)):
-                        _settle(read, rows)
-                    return
-                except DependencyUnavailable as down:  # alone they would only wait again
-                    for read in batch:
-                        _settle(read, error=down)
-                    return
-                except Exception:  # noqa: BLE001 - whatever it was, each read finds out alone
-                    pass
-            # side by side: in an outage each caller waits its own timeout, not the sum of all
-            await asyncio.gather(*(self._alone(read) for read in batch))
-        except asyncio.CancelledError:  # the loop is closing: so are the callers' requests
-            for read in batch:
-                read.future.cancel()
-            raise
-
-    async def _together(self, batch: list[_Read]) -> list[list[Any]]:
+    async def _together(self, batch: list[Waiter[_Read]]) -> list[list[Any]]:
         async with db.connection(read_only=self.read_only) as conn:
-            return await db.fetch_all_together(conn, *((r.sql, r.params, r.model) for r in batch))
+            return await db.fetch_all_together(conn, *(waiter.request for waiter in batch))
 
-    async def _alone(self, read: _Read) -> None:
-        if read.future.done():
+    async def _alone(self, waiter: Waiter[_Read]) -> None:
+        if waiter.future.done():
             return
+        sql, params, model = waiter.request
         try:
             async with db.connection(read_only=self.read_only) as conn:
-                rows = await db.fetch_all(conn, read.sql, read.params, read.model)
+                settle(waiter, await db.fetch_all(conn, sql, params, model))
         except Exception as error:  # noqa: BLE001 - the caller's own error, raised where it awaits
-            _settle(read, error=error)
-        else:
-            _settle(read, rows)
-
-
-def _settle(read: _Read, rows: Any = None, *, error: Exception | None = None) -> None:
-    if read.future.done():  # its caller was cancelled meanwhile
-        return
-    if error is not None:
-        read.future.set_exception(error)
-    else:
-        read.future.set_result(rows)
+            settle(waiter, error)
 
 
 _multiplexers: dict[bool, Multiplexer] = {}  # by read_only, for the loop below
@@ -128,7 +95,7 @@ def _multiplexer(read_only: bool) -> Multiplexer:
 async def fetch_all(sql: str, params: dict | Sequence | None, model: type[Row], *,
                     read_only: bool = True) -> list[Row]:
     """The statement's rows, typed as `model`; see the module docstring for the guarantees."""
-    return await _multiplexer(read_only).fetch_all(sql, params, model)
+    return await _multiplexer(read_only).submit(_Read(sql, params, model))
 
 
 async def fetch_one(sql: str, params: dict | Sequence | None, model: type[Row], *,

@@ -13,7 +13,7 @@ from pydantic import BaseModel
 
 from shared import db, multiplexed
 from shared.errors import DependencyUnavailable
-from shared.multiplexed import MAX_BATCH, Multiplexer
+from shared.multiplexed import Multiplexer
 from tests.support import batch_sizes
 
 ECHO = "SELECT %(n)s::int AS n, %(n)s::int * 2 AS twice"
@@ -29,7 +29,7 @@ async def test_concurrent_reads_share_batches_and_each_gets_its_own_rows(app_env
     sizes = batch_sizes(monkeypatch, Multiplexer, "_together")
     results = await asyncio.gather(*(multiplexed.fetch_all(ECHO, {"n": n}, Echo) for n in range(40)))
     assert results == [[Echo(n=n, twice=2 * n)] for n in range(40)]
-    assert sum(sizes) == 40 and len(sizes) < 40 and max(sizes) <= MAX_BATCH
+    assert sum(sizes) == 40 and len(sizes) < 40 and max(sizes) <= Multiplexer.max_batch
 
 
 async def test_a_read_sees_what_committed_before_it(app_env):
