@@ -34,7 +34,6 @@ import asyncio
 import itertools
 import os
 import random
-import sys
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -46,7 +45,7 @@ import psycopg
 
 from bench import plans
 from bench.harness import (Stats, Target, client_session, cpu_columns, create_database, dev_host, drop_database,
-                           free_port, run_round, with_database)
+                           free_port, run_cli, run_round, with_database)
 from devhost.process import RunningHost
 from scripts import catalog_names as vocabulary
 from scripts.dev import provision, say
@@ -303,8 +302,4 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    try:
-        sys.exit(main())
-    except KeyboardInterrupt:
-        say("interrupted: dev host stopped")
-        sys.exit(130)
+    run_cli(main, "dev host stopped")

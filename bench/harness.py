@@ -7,6 +7,7 @@ import asyncio
 import math
 import os
 import socket
+import sys
 import tempfile
 import time
 from collections.abc import Callable, Iterator
@@ -20,6 +21,7 @@ import psycopg
 from psycopg import sql
 
 from devhost.process import RunningHost, start_devhost
+from scripts.dev import say
 from scripts.dev_tokens import DEV_AUDIENCE, DEV_ISSUER
 
 
@@ -181,3 +183,12 @@ def print_table(rows: dict[str, Stats], quantiles: tuple[float, ...] = (0.50, 0.
         client, server = cpu_columns(s)
         cells = "".join(f"{s.percentile_ms(q):>9.1f}" for q in quantiles)
         print(f"{name:<{width}}{s.rate:>9.1f}{cells}{s.ok:>9}{s.failures + s.errors:>8}{client:>11.0f}%{server:>9.0f}%")
+
+
+def run_cli(main: Callable[[], int], interrupted: str) -> None:
+    """A benchmark's entry point: its exit status, or 130 after Ctrl-C (its clean-up has run)."""
+    try:
+        sys.exit(main())
+    except KeyboardInterrupt:
+        say(f"interrupted: {interrupted}")
+        sys.exit(130)

@@ -31,11 +31,10 @@ import argparse
 import asyncio
 import os
 import random
-import sys
 import uuid
 
 from bench import catalog
-from bench.harness import Stats, dev_host, print_table
+from bench.harness import Stats, dev_host, print_table, run_cli
 from bench.orders_data import Offer, Stock, consistency_violations, order_count, prepare_stock
 from bench.orders_load import (counting_statements, create_scratch_table, http_round, run_pgbench, service_round,
                                undo_pgbench)
@@ -250,8 +249,4 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    try:
-        sys.exit(main())
-    except KeyboardInterrupt:
-        say("interrupted: dev host stopped")
-        sys.exit(130)
+    run_cli(main, "dev host stopped")

@@ -17,12 +17,12 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
-import sys
 import uuid
 
 import httpx
 
-from bench.harness import Stats, Target, bench_database, client_session, cpu_columns, dev_host, run_round
+from bench.harness import (Stats, Target, bench_database, client_session, cpu_columns, dev_host, run_cli,
+                           run_round)
 from scripts.dev import provision, say
 from scripts.dev_tokens import DEV_AUDIENCE, DEV_ISSUER, mint_token
 from scripts.migrate import migrate_up
@@ -127,8 +127,4 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    try:
-        sys.exit(main())
-    except KeyboardInterrupt:
-        say("interrupted: dev host stopped, bench database dropped")
-        sys.exit(130)
+    run_cli(main, "dev host stopped, bench database dropped")
