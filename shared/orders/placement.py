@@ -21,7 +21,7 @@ from shared.errors import Conflict, FieldError, ValidationFailed
 from shared.orders import repo
 from shared.orders.models import PlaceOrder, ResolvedLine, ShortLine
 from shared.orders.pricing import quote
-from shared.users.service import ensure_profile
+from shared.users.service import ensure_user
 
 RETRIES_ON_CONFLICT = 3
 
@@ -68,7 +68,7 @@ async def _place_once(principal: Principal, body: PlaceOrder, key: str, now: dat
     async with db.transaction() as conn:
         if not await repo.claim_idempotency_key(conn, principal.user_id, key, request_hash(body)):
             return await _replay(conn, principal.user_id, key, request_hash(body))
-        await ensure_profile(conn, principal)
+        await ensure_user(conn, principal)  # orders.user_id references it; the profile itself is not needed
         lines = await repo.resolve_lines(conn, [(i + 1, line.variant_id, line.quantity, line.seller_id)
                                                 for i, line in enumerate(body.lines)])
         _check_lines(body, lines)

@@ -1,8 +1,9 @@
 """SQL for placing orders and moving stock; each constant sits next to the one function that runs it.
 
-Placing an order runs the same five statements whatever its number of lines: claim the
-idempotency key, resolve every line, write the whole order (one data-modifying CTE), reserve
-every offer (one conditional UPDATE), then COMMIT. Lines travel as one jsonb document each
+Placing an order runs the same five statements whatever its number of lines, between BEGIN and
+COMMIT: claim the idempotency key, create the shopper's profile if absent (shared.users), resolve
+every line, write the whole order (one data-modifying CTE), reserve every offer (one conditional
+UPDATE). Lines travel as one jsonb document each
 (`jsonb_to_recordset`): psycopg adapts that far faster than a dozen typed arrays.
 """
 

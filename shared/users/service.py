@@ -16,13 +16,21 @@ if TYPE_CHECKING:
     from psycopg import AsyncConnection
 
 
-async def ensure_profile(conn: AsyncConnection, principal: Principal) -> UserProfile:
-    """Create the profile from token claims on first sight; race-free under concurrent calls."""
+async def ensure_user(conn: AsyncConnection, principal: Principal) -> UserProfile | None:
+    """Create the profile from token claims on first sight (race-free under concurrent calls); the
+    new profile, or None when it existed. For callers that only need the row to exist."""
     created = await repo.insert_user_if_absent(
         conn, user_id=principal.user_id, email=principal.email, full_name=principal.name)
     if created is not None:
         await events.record_event(conn, "user.registered", aggregate_type="user",
                                   aggregate_id=created.id, payload={"email": created.email})
+    return created
+
+
+async def ensure_profile(conn: AsyncConnection, principal: Principal) -> UserProfile:
+    """The caller's profile, created on first sight."""
+    created = await ensure_user(conn, principal)
+    if created is not None:
         return created
     existing = await repo.get_user(conn, principal.user_id)
     assert existing is not None  # the conflicting row is committed: ON CONFLICT waited for it
@@ -54,7 +62,7 @@ async def list_my_addresses(principal: Principal, page: PageQuery) -> AddressPag
 
 async def add_my_address(principal: Principal, fields: AddressFields) -> Address:
     async with db.transaction() as conn:
-        await ensure_profile(conn, principal)
+        await ensure_user(conn, principal)
         await repo.lock_user(conn, principal.user_id)
         if fields.is_default:
             await repo.clear_default_address(conn, principal.user_id)
