@@ -192,13 +192,13 @@ def report(loads: list[Load], args: argparse.Namespace, products: int) -> int:
     print(f"\n{products:,} products · {args.seconds:g} s per round · {args.rounds} rounds per endpoint "
           f"(interleaved) · {os.cpu_count()} CPUs")
     print(f"{'endpoint':<36}{'clients':>8}{'req/s':>9}{'p50 ms':>9}{'p95 ms':>9}{'p99 ms':>9}{'requests':>10}"
-          f"{'errors':>8}{'client cpu':>12}{'host cpu':>10}")
+          f"{'errors':>8}{'client cpu':>12}{'host cpu':>10}{'db cpu':>9}")
     for load in loads:
         s = load.stats
-        client, server = cpu_columns(s)
+        client, server, database = cpu_columns(s)
         print(f"{load.target.name:<36}{load.clients:>8}{s.rate:>9.1f}{s.percentile_ms(0.50):>9.1f}"
               f"{s.percentile_ms(0.95):>9.1f}{s.percentile_ms(0.99):>9.1f}{s.ok:>10}{s.failures + s.errors:>8}"
-              f"{client:>11.0f}%{server:>9.0f}%")
+              f"{client:>11.0f}%{server:>9.0f}%{database:>8.0f}%")
     failed = [load for load in loads if load.stats.failed]
     for load in failed:
         print(f"FAILED {load.target.name}: {load.stats.failures} non-2xx, {load.stats.errors} client errors "

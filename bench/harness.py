@@ -37,6 +37,7 @@ class Stats:
     first_failure: str = ""
     client_cpu: float = 0.0  # CPU seconds this process spent during the rounds
     server_cpu: float = 0.0  # CPU seconds the dev host spent during the rounds
+    database_cpu: float = 0.0  # CPU seconds the local PostgreSQL server spent during the rounds
 
     def percentile_ms(self, q: float) -> float:
         ordered = sorted(self.latencies)
@@ -120,13 +121,48 @@ def dev_host(database_url: str, run_id: str, extra_env: dict[str, str] | None = 
         host.stop()
 
 
+def _proc_stat(pid: int | str) -> tuple[str, list[str]]:
+    """(command name, fields after it) of /proc/<pid>/stat."""
+    text = Path(f"/proc/{pid}/stat").read_text()
+    return text[text.index("(") + 1:text.rindex(")")], text.rsplit(")", 1)[1].split()
+
+
 def cpu_seconds(pid: int) -> float:
     """user+system CPU of a process (Linux /proc); NaN elsewhere, the figure does not need it."""
     try:
-        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        fields = _proc_stat(pid)[1]
         return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
     except (OSError, ValueError, IndexError):
         return float("nan")
+
+
+def database_cpu_seconds() -> float:
+    """CPU of every `postgres` process, with the children they have reaped (cutime/cstime): a
+    backend that exits during a round (pgbench's connections) still counts. NaN without /proc."""
+    ticks = 0
+    try:
+        pids = [pid for pid in os.listdir("/proc") if pid.isdigit()]
+    except OSError:
+        return float("nan")
+    for pid in pids:
+        try:
+            name, fields = _proc_stat(pid)
+        except (OSError, ValueError):
+            continue  # exited meanwhile
+        if name == "postgres":
+            ticks += sum(int(value) for value in fields[11:15])
+    return ticks / os.sysconf("SC_CLK_TCK")
+
+
+@contextmanager
+def cpu_metered(stats: Stats, server_pid: int | None = None) -> Iterator[None]:
+    """Adds this process's, the dev host's (if any) and PostgreSQL's CPU during the block to `stats`."""
+    client, server, database = time.process_time(), cpu_seconds(server_pid or 0), database_cpu_seconds()
+    yield
+    stats.client_cpu += time.process_time() - client
+    if server_pid:
+        stats.server_cpu += cpu_seconds(server_pid) - server
+    stats.database_cpu += database_cpu_seconds() - database
 
 
 # --- load ----------------------------------------------------------------------------------
@@ -154,13 +190,11 @@ async def worker(session: aiohttp.ClientSession, target: Target, deadline: float
 async def run_round(session: aiohttp.ClientSession, target: Target, concurrency: int, seconds: float,
                     stats: Stats, server_pid: int) -> None:
     """All clients hammer one endpoint until the deadline; elapsed includes the last in-flight calls."""
-    client_cpu, server_cpu = time.process_time(), cpu_seconds(server_pid)
-    started = time.perf_counter()
-    deadline = started + seconds
-    await asyncio.gather(*(worker(session, target, deadline, stats) for _ in range(concurrency)))
-    stats.seconds += time.perf_counter() - started
-    stats.client_cpu += time.process_time() - client_cpu
-    stats.server_cpu += cpu_seconds(server_pid) - server_cpu
+    with cpu_metered(stats, server_pid):
+        started = time.perf_counter()
+        deadline = started + seconds
+        await asyncio.gather(*(worker(session, target, deadline, stats) for _ in range(concurrency)))
+        stats.seconds += time.perf_counter() - started
 
 
 def client_session(concurrency: int) -> aiohttp.ClientSession:
@@ -168,21 +202,23 @@ def client_session(concurrency: int) -> aiohttp.ClientSession:
     return aiohttp.ClientSession(connector=connector, timeout=aiohttp.ClientTimeout(total=30))
 
 
-def cpu_columns(stats: Stats) -> tuple[float, float]:
-    """Percent of one CPU used by the load generator and by the dev host during the rounds."""
+def cpu_columns(stats: Stats) -> tuple[float, float, float]:
+    """Percent of one CPU used by the load generator, the dev host and PostgreSQL during the rounds."""
     if not stats.seconds:
-        return float("nan"), float("nan")
-    return stats.client_cpu / stats.seconds * 100, stats.server_cpu / stats.seconds * 100
+        return float("nan"), float("nan"), float("nan")
+    return tuple(cpu / stats.seconds * 100 for cpu in (stats.client_cpu, stats.server_cpu, stats.database_cpu))
 
 
 def print_table(rows: dict[str, Stats], quantiles: tuple[float, ...] = (0.50, 0.99), width: int = 24) -> None:
-    """One line per load: rate, latency percentiles, count, errors and the two CPU columns."""
+    """One line per load: rate, latency percentiles, count, errors and the three CPU columns."""
     heads = "".join(f"{f'p{round(q * 100)} ms':>9}" for q in quantiles)
-    print(f"{'load':<{width}}{'per s':>9}{heads}{'count':>9}{'errors':>8}{'client cpu':>12}{'host cpu':>10}")
+    print(f"{'load':<{width}}{'per s':>9}{heads}{'count':>9}{'errors':>8}{'client cpu':>12}{'host cpu':>10}"
+          f"{'db cpu':>9}")
     for name, s in rows.items():
-        client, server = cpu_columns(s)
+        client, server, database = cpu_columns(s)
         cells = "".join(f"{s.percentile_ms(q):>9.1f}" for q in quantiles)
-        print(f"{name:<{width}}{s.rate:>9.1f}{cells}{s.ok:>9}{s.failures + s.errors:>8}{client:>11.0f}%{server:>9.0f}%")
+        print(f"{name:<{width}}{s.rate:>9.1f}{cells}{s.ok:>9}{s.failures + s.errors:>8}{client:>11.0f}%{server:>9.0f}%"
+              f"{database:>8.0f}%")
 
 
 def run_cli(main: Callable[[], int], interrupted: str) -> None:

@@ -84,9 +84,9 @@ def report(results: dict[str, Stats], args: argparse.Namespace) -> int:
     print(f"{'endpoint':<24}{'req/s':>9}{'p50 ms':>10}{'p99 ms':>9}{'requests':>11}{'errors':>8}"
           f"{'client cpu':>12}{'host cpu':>10}")
     for name, s in results.items():
-        client, server = cpu_columns(s)
+        client, server, database = cpu_columns(s)
         print(f"{name:<24}{s.rate:>9.1f}{s.percentile_ms(0.50):>10.1f}{s.percentile_ms(0.99):>9.1f}"
-              f"{s.ok:>11}{s.failures + s.errors:>8}{client:>11.0f}%{server:>9.0f}%")
+              f"{s.ok:>11}{s.failures + s.errors:>8}{client:>11.0f}%{server:>9.0f}%{database:>8.0f}%")
     failed = {name: s for name, s in results.items() if s.failures or s.errors}
     for name, s in failed.items():
         print(f"FAILED {name}: {s.failures} non-2xx, {s.errors} client errors; first: {s.first_failure}")
