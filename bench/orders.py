@@ -31,26 +31,42 @@ import argparse
 import asyncio
 import os
 import random
+import tempfile
 import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
 
 from bench import catalog
 from bench.harness import Stats, dev_host, print_table, run_cli
 from bench.orders_data import Offer, Stock, consistency_violations, order_count, prepare_stock
-from bench.orders_load import (counting_statements, create_scratch_table, http_round, run_pgbench, service_round,
-                               undo_pgbench)
+from bench.orders_floor import prepare_floor_orders, write_floor_script
+from bench.orders_load import (RESERVE_SCRIPT, counting_statements, create_scratch_table, http_round, run_pgbench,
+                               service_round, undo_pgbench)
 from scripts.dev import provision, say
 from scripts.dev_tokens import DEV_AUDIENCE, DEV_ISSUER, mint_token
 
 BENCH_DATABASE = "souq_bench_orders"
 TARGET_SERVICE_RATIO, TARGET_HTTP_RATIO, TARGET_SPREAD_P95_MS, TARGET_OFFERS = 0.5, 0.25, 100.0, 100_000
 WARMUP_SECONDS = 1
-PGBENCH, SERVICE, HTTP_HOT, HTTP_SPREAD = ("pgbench reserve transaction", "place_order in-process (hot)",
-                                           "POST /api/orders (hot)", "POST /api/orders (3 lines, spread)")
+PGBENCH, SERVICE, HTTP_HOT, HTTP_SPREAD, FLOOR = (
+    "pgbench reserve transaction", "place_order in-process (hot)", "POST /api/orders (hot)",
+    "POST /api/orders (3 lines, spread)", "pgbench app's SQL (3 lines, spread)")
 SHOPPER = "bench-shopper-{:02d}"
 
 
 def order_body(lines: list[dict]) -> dict:
     return {"lines": lines, "delivery_method": "pickup"}
+
+
+@dataclass(frozen=True)
+class Loads:
+    """What each round sends: the spread bodies, one token per client, the floor's pgbench script."""
+
+    spread_body: Callable[[], dict]
+    auths: list[dict[str, str]]
+    floor_script: Path
+    floor_variables: dict[str, str]
 
 
 def spread_bodies(offers: list[Offer]):
@@ -132,36 +148,47 @@ async def statements_per_order(offers: list[Offer]) -> dict[int, int]:
 # --- rounds ------------------------------------------------------------------------------------
 
 
-async def one_round(host, stock: Stock, args: argparse.Namespace, results: dict[str, Stats],
-                    seconds: float, spread_body, auths: list[dict[str, str]]) -> bool:
-    """a, b, c, d once each; False as soon as one failed."""
+async def one_round(host, stock: Stock, args: argparse.Namespace, results: dict[str, Stats], seconds: float,
+                    loads: Loads) -> bool:
+    """a, b, c, d, e once each; False as soon as one failed."""
     database_url, clients = args.database_url, args.clients
     url, pid = f"{host.base_url}/api/orders", host.process.pid
     hot_body = order_body([stock.hot.line()])
     from shared import db
 
     await db.close_pools()  # 64 pgbench connections + the dev host's must fit in max_connections
-    await asyncio.to_thread(run_pgbench, database_url, stock.hot.id, clients, int(seconds), results[PGBENCH])
+    await asyncio.to_thread(run_pgbench, database_url, RESERVE_SCRIPT, {"offer": stock.hot.id}, clients,
+                            int(seconds), results[PGBENCH])
     await asyncio.to_thread(undo_pgbench, database_url, stock.hot.id)
     await service_round(in_process_placer(stock.hot, clients), clients, seconds, results[SERVICE])
-    await http_round(url, auths, lambda: hot_body, seconds, results[HTTP_HOT], pid)
-    await http_round(url, auths, spread_body, seconds, results[HTTP_SPREAD], pid)
+    await http_round(url, loads.auths, lambda: hot_body, seconds, results[HTTP_HOT], pid)
+    await http_round(url, loads.auths, loads.spread_body, seconds, results[HTTP_SPREAD], pid)
+    await db.close_pools()
+    await asyncio.to_thread(run_pgbench, database_url, loads.floor_script, loads.floor_variables, clients,
+                            int(seconds), results[FLOOR])
     return not any(stats.failed for stats in results.values())
 
 
-async def measure(host, stock: Stock, args: argparse.Namespace) -> tuple[dict[str, Stats], dict[int, int], tuple]:
+async def measure(host, stock: Stock, args: argparse.Namespace,
+                  scratch: Path) -> tuple[dict[str, Stats], dict[int, int], tuple]:
     from shared import db
+    from shared.config import get_settings
 
-    spread_body = spread_bodies(stock.spread[:-20])  # the last 20 are for counting statements
-    results = {name: Stats() for name in (PGBENCH, SERVICE, HTTP_HOT, HTTP_SPREAD)}
-    auths = [{"Authorization": f"Bearer {mint_token(role='customer', sub=SHOPPER.format(c))}"}
-             for c in range(args.clients)]
+    spread = stock.spread[:-20]  # the last 20 are for counting statements
+    floor_orders = prepare_floor_orders(args.database_url, spread)
+    settings = get_settings()
+    loads = Loads(spread_body=spread_bodies(spread),
+                  auths=[{"Authorization": f"Bearer {mint_token(role='customer', sub=SHOPPER.format(c))}"}
+                         for c in range(args.clients)],
+                  floor_script=write_floor_script(scratch, settings.order_currency),
+                  floor_variables={"orders": str(floor_orders), "vat": str(settings.order_vat_rate)})
+    results = {name: Stats() for name in (PGBENCH, SERVICE, HTTP_HOT, HTTP_SPREAD, FLOOR)}
     try:
         warmup = {name: Stats() for name in results}  # connections, JWKS, profiles, plans; not counted
-        if not await one_round(host, stock, args, warmup, WARMUP_SECONDS, spread_body, auths):
+        if not await one_round(host, stock, args, warmup, WARMUP_SECONDS, loads):
             return warmup, {}, await consistency_violations(args.database_url)
         for round_number in range(args.rounds):
-            if not await one_round(host, stock, args, results, args.seconds, spread_body, auths):
+            if not await one_round(host, stock, args, results, args.seconds, loads):
                 return results, {}, await consistency_violations(args.database_url)
             say(f"round {round_number + 1}/{args.rounds} done")
         statements = await statements_per_order(stock.spread)
@@ -182,7 +209,7 @@ def report(results: dict[str, Stats], statements: dict[int, int], consistency: t
     for name, s in failed.items():
         print(f"FAILED {name}: {s.failures} non-2xx, {s.errors} errors; first: {s.first_failure}")
     if not failed:
-        print_figures(results, statements, stock)
+        print_figures(results, statements, stock, args.clients)
     checker, violations = consistency
     print(f"consistency after the load ({checker}):")
     for name, count in violations.items():
@@ -195,16 +222,34 @@ def verdict(ok: bool) -> str:
     return "met" if ok else "NOT met"
 
 
-def print_figures(results: dict[str, Stats], statements: dict[int, int], stock: Stock) -> None:
+def print_cpu_budget(spread: Stats, clients: int) -> None:
+    """What the machine's CPUs allow: Little's law turns the CPU each order costs into the least
+    time closed-loop clients can wait on average."""
+    if not spread.ok:
+        return
+    costs = {"dev host": spread.server_cpu, "PostgreSQL": spread.database_cpu, "load generator": spread.client_cpu}
+    per_order_ms = {name: seconds / spread.ok * 1000 for name, seconds in costs.items()}
+    cpus = os.cpu_count() or 1
+    most_per_second = cpus * 1000 / sum(per_order_ms.values())
+    print("CPU per spread order: " + ", ".join(f"{name} {ms:.2f} ms" for name, ms in per_order_ms.items())
+          + f"; {cpus} CPUs allow at most {most_per_second:.0f} orders/s, so {clients} closed-loop clients wait at "
+          f"least {clients / most_per_second * 1000:.0f} ms on average (Little's law)")
+
+
+def print_figures(results: dict[str, Stats], statements: dict[int, int], stock: Stock, clients: int) -> None:
     baseline = results[PGBENCH].rate
     for name, target in ((SERVICE, TARGET_SERVICE_RATIO), (HTTP_HOT, TARGET_HTTP_RATIO)):
         ratio = results[name].rate / baseline if baseline else float("nan")
         print(f"ratio {name} / pgbench: {ratio:.2f}  (target >= {target}: {verdict(ratio >= target)})")
-    p95 = results[HTTP_SPREAD].percentile_ms(0.95)
-    print(f"spread p95 {p95:.1f} ms, p50 {results[HTTP_SPREAD].percentile_ms(0.5):.1f} ms, "
-          f"{results[HTTP_SPREAD].rate:.1f} orders/s  (target p95 <= {TARGET_SPREAD_P95_MS:g} ms: "
-          f"{verdict(p95 <= TARGET_SPREAD_P95_MS)}; over {stock.offers:,} offers, target >= {TARGET_OFFERS:,}: "
-          f"{verdict(stock.offers >= TARGET_OFFERS)})")
+    spread, floor = results[HTTP_SPREAD], results[FLOOR]
+    p95 = spread.percentile_ms(0.95)
+    print(f"spread p95 {p95:.1f} ms, p50 {spread.percentile_ms(0.5):.1f} ms, {spread.rate:.1f} orders/s  "
+          f"(target p95 <= {TARGET_SPREAD_P95_MS:g} ms: {verdict(p95 <= TARGET_SPREAD_P95_MS)}; over "
+          f"{stock.offers:,} offers, target >= {TARGET_OFFERS:,}: {verdict(stock.offers >= TARGET_OFFERS)})")
+    floor_p95 = floor.percentile_ms(0.95)
+    print(f"the database's floor for the same orders (pgbench sending the app's statements, no HTTP, no Python): "
+          f"p95 {floor_p95:.1f} ms, p50 {floor.percentile_ms(0.5):.1f} ms, {floor.rate:.1f} orders/s")
+    print_cpu_budget(spread, clients)
     one, twenty = statements[1], statements[20]
     print(f"statements per placement (BEGIN/COMMIT not counted): 1 line {one}, 20 lines {twenty}  "
           f"(target equal: {verdict(one == twenty)})")
@@ -240,9 +285,9 @@ def main(argv: list[str] | None = None) -> int:
     configure_in_process(args.database_url, run_id)
     try:
         host_env = {"ORDER_EVENTS_QUEUE": order_queue(run_id)} | args.host_env
-        with dev_host(args.database_url, run_id, host_env) as host:
+        with dev_host(args.database_url, run_id, host_env) as host, tempfile.TemporaryDirectory() as scratch:
             say(f"dev host at {host.base_url} (log {host.log_path}); hot offer {stock.hot.id}")
-            results, statements, consistency = asyncio.run(measure(host, stock, args))
+            results, statements, consistency = asyncio.run(measure(host, stock, args, Path(scratch)))
     finally:
         asyncio.run(delete_order_queue(run_id))
     return report(results, statements, consistency, stock, args)

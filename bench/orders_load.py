@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import re
 import subprocess
+import tempfile
 import time
 import uuid
 from collections.abc import Callable, Iterator
@@ -15,10 +16,10 @@ from pathlib import Path
 import aiohttp
 import psycopg
 
-from bench.harness import Stats, client_session, cpu_seconds
+from bench.harness import Stats, client_session, cpu_metered
 from scripts.pg_cluster import server_bindir
 
-PGBENCH_SCRIPT = Path(__file__).with_name("reserve.pgbench")
+RESERVE_SCRIPT = Path(__file__).with_name("reserve.pgbench")
 Body = Callable[[], dict]  # the next order's JSON body
 
 # The scratch table pgbench inserts into: the shape of reservations (defaults, CHECKs, unique
@@ -51,17 +52,24 @@ def undo_pgbench(database_url: str, offer_id: str) -> None:
 # --- pgbench -------------------------------------------------------------------------------
 
 
-def run_pgbench(database_url: str, offer_id: str, clients: int, seconds: int, stats: Stats) -> None:
-    """One pgbench round; transactions and elapsed time are added to `stats` (no latencies kept)."""
-    command = [str(server_bindir() / "pgbench"), "-n", "-M", "prepared", "-c", str(clients), "-j", "2",
-               "-T", str(seconds), "-f", str(PGBENCH_SCRIPT), "-D", f"offer={offer_id}", database_url]
-    for attempt in range(3):  # the server is shared: others' connections may leave no room for 64 for a moment
-        started = time.perf_counter()
-        done = subprocess.run(command, capture_output=True, text=True, check=False)
-        elapsed = time.perf_counter() - started
-        if "too many clients" not in done.stderr:
-            break
-        time.sleep(2)
+def run_pgbench(database_url: str, script: Path, variables: dict[str, str], clients: int, seconds: int,
+                stats: Stats, *, transactions: int | None = None) -> None:
+    """One pgbench round of `seconds` (or `transactions` per client); transactions, elapsed time
+    and each transaction's latency go to `stats`."""
+    length = ["-t", str(transactions)] if transactions else ["-T", str(seconds)]
+    with tempfile.TemporaryDirectory(prefix="souq-pgbench-") as logs:
+        command = [str(server_bindir() / "pgbench"), "-n", "-M", "prepared", "-c", str(clients), "-j", "2",
+                   *length, "-f", str(script), "-l", "--log-prefix", f"{logs}/latency",
+                   *(f"-D{name}={value}" for name, value in variables.items()), database_url]
+        for attempt in range(3):  # the server is shared: others' connections may leave no room for 64 for a moment
+            started = time.perf_counter()
+            with cpu_metered(stats):  # this process idles meanwhile; pgbench's own CPU is not counted
+                done = subprocess.run(command, capture_output=True, text=True, check=False)
+            elapsed = time.perf_counter() - started
+            if "too many clients" not in done.stderr:
+                break
+            time.sleep(2)
+        latencies = logged_latencies(Path(logs))
     processed = re.search(r"number of transactions actually processed: (\d+)", done.stdout)
     failed = re.search(r"number of failed transactions: (\d+)", done.stdout)
     if done.returncode != 0 or not processed or (failed and int(failed.group(1))):
@@ -70,8 +78,14 @@ def run_pgbench(database_url: str, offer_id: str, clients: int, seconds: int, st
         return
     tps = re.search(r"tps = ([\d.]+) \(without initial connection time\)", done.stdout)
     stats.ok += int(processed.group(1))
+    stats.latencies += latencies
     # pgbench's own clock (excludes connecting 64 clients); ours only if it did not print one
     stats.seconds += int(processed.group(1)) / float(tps.group(1)) if tps else elapsed
+
+
+def logged_latencies(directory: Path) -> list[float]:
+    """Seconds per transaction from pgbench's -l logs (one file per thread; the 3rd field is µs)."""
+    return [int(line.split()[2]) / 1e6 for log in directory.iterdir() for line in log.read_text().splitlines()]
 
 
 # --- the service, in-process -----------------------------------------------------------------
@@ -79,7 +93,6 @@ def run_pgbench(database_url: str, offer_id: str, clients: int, seconds: int, st
 
 async def service_round(place: Callable[[int], object], clients: int, seconds: float, stats: Stats) -> None:
     """`clients` tasks call `place(client)` (an awaitable order placement) until the deadline."""
-    cpu = time.process_time()
     started = time.perf_counter()
     deadline = started + seconds
 
@@ -95,9 +108,9 @@ async def service_round(place: Callable[[int], object], clients: int, seconds: f
             stats.ok += 1
             stats.latencies.append(time.perf_counter() - begun)
 
-    await asyncio.gather(*(task(client) for client in range(clients)))
+    with cpu_metered(stats):
+        await asyncio.gather(*(task(client) for client in range(clients)))
     stats.seconds += time.perf_counter() - started
-    stats.client_cpu += time.process_time() - cpu
 
 
 # --- HTTP ------------------------------------------------------------------------------------
@@ -129,14 +142,12 @@ async def http_round(url: str, auths: list[dict[str, str]], body: Body, seconds:
                      server_pid: int) -> None:
     """One client per token, all posting until the deadline. Connections are new each round: the
     host closes keep-alive connections idle for 5 s, as they are while the other loads run."""
-    client_cpu, server_cpu = time.process_time(), cpu_seconds(server_pid)
-    started = time.perf_counter()
-    deadline = started + seconds
-    async with client_session(len(auths)) as session:
-        await asyncio.gather(*(post_worker(session, url, auth, body, deadline, stats) for auth in auths))
-    stats.seconds += time.perf_counter() - started
-    stats.client_cpu += time.process_time() - client_cpu
-    stats.server_cpu += cpu_seconds(server_pid) - server_cpu
+    with cpu_metered(stats, server_pid):
+        started = time.perf_counter()
+        deadline = started + seconds
+        async with client_session(len(auths)) as session:
+            await asyncio.gather(*(post_worker(session, url, auth, body, deadline, stats) for auth in auths))
+        stats.seconds += time.perf_counter() - started
 
 
 # --- statements per order ------------------------------------------------------------------
