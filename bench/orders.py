@@ -181,7 +181,8 @@ async def measure(host, stock: Stock, args: argparse.Namespace,
                   auths=[{"Authorization": f"Bearer {mint_token(role='customer', sub=SHOPPER.format(c))}"}
                          for c in range(args.clients)],
                   floor_script=write_floor_script(scratch, settings.order_currency),
-                  floor_variables={"orders": str(floor_orders), "vat": str(settings.order_vat_rate)})
+                  floor_variables={"orders": str(floor_orders), "vat": str(settings.order_vat_rate),
+                                   "window": str(settings.order_payment_window_minutes)})
     results = {name: Stats() for name in (PGBENCH, SERVICE, HTTP_HOT, HTTP_SPREAD, FLOOR)}
     try:
         warmup = {name: Stats() for name in results}  # connections, JWKS, profiles, plans; not counted

@@ -1,9 +1,9 @@
 """The database's own floor for the spread orders: pgbench (a C client, no HTTP, no Python)
 sending the app's own placement statements for the same 3-line orders, then the four queries
-of the reply. Whatever the app does above the database, its latency cannot go below this.
+of the reply: what PostgreSQL alone gives for them at the same number of clients.
 
 The script is generated from the app's SQL constants, so it cannot drift from what the app
-sends: claim the idempotency key, upsert the profile, resolve the lines (with the pricing of
+sends: claim the idempotency key, create the profile if absent, resolve the lines (with the pricing of
 shared.orders.pricing done in SQL around it), write the whole order, reserve every offer,
 COMMIT, then read the order back in one pipeline (shared.orders.reads). It leaves out the
 outbox relay, which the app batches after the response.
@@ -49,12 +49,14 @@ SELECT (SELECT jsonb_agg(to_jsonb(children)) FROM children) AS children,
             'rx', requires_prescription, 'unit_price', unit_price, 'quantity', quantity,
             'line_total', round(unit_price * quantity, 2))) FROM resolved) AS items,
        sum(subtotal) AS subtotal, sum(tax) AS tax, 0 AS delivery_fee, sum(subtotal + tax) AS total,
-       now() + interval '15 minutes' AS expires_at
+       now() + make_interval(mins => :window) AS expires_at
 FROM children \\gset"""
 
 # Every offer reserved, or the transaction fails loudly (division by zero) instead of leaving
 # reservations without their units: the spread offers have stock to spare, so it never should.
-RESERVE_ALL = "WITH reserved AS ({reserve}) SELECT 1 / (count(*) = (SELECT count(*) FROM jsonb_object_keys(:wanted)))::int FROM reserved;"
+RESERVE_ALL = """
+WITH reserved AS ({reserve})
+SELECT 1 / (count(*) = (SELECT count(*) FROM jsonb_object_keys(:wanted)))::int FROM reserved;"""
 
 # Placeholders the floor's pickup orders fill with constants (no address, notes or prescriptions).
 PICKUP_ORDER = {"delivery_method": "'pickup'", "delivery_address": "NULL", "customer_notes": "NULL",

@@ -18,6 +18,7 @@ LINES = [("nahdi", "panadol"), ("dawaa", "brufen"), ("nahdi", "vitamin")]  # two
 # An order as the shopper would see it, without what differs between two placements (ids, numbers, times).
 ORDER_FIGURES = """
 SELECT o.subtotal, o.tax, o.delivery_fee, o.total, o.status, o.payment_status, o.delivery_method,
+       round(extract(epoch FROM o.expires_at - o.created_at) / 60) AS payment_window_minutes,
        (SELECT array_agg(ARRAY[right(c.number, 2), c.seller_id::text, c.subtotal::text, c.tax::text,
                                c.delivery_fee::text, c.total::text] ORDER BY c.number)
         FROM seller_orders c WHERE c.order_id = o.id) AS children,
@@ -39,11 +40,13 @@ async def test_the_floor_places_the_orders_the_app_places(catalog, database_url,
                     catalog.sellers[seller]) for seller, product in LINES]
     assert prepare_floor_orders(database_url, offers) == 1
     stats = Stats()
-    run_pgbench(database_url, write_floor_script(tmp_path, "SAR"), {"orders": "1", "vat": "0.15"}, clients=2,
-                seconds=0, stats=stats, transactions=2)
+    settings = {"orders": "1", "vat": "0.15", "window": "15"}  # the app's defaults
+    run_pgbench(database_url, write_floor_script(tmp_path, "SAR"), settings, clients=2, seconds=0, stats=stats,
+                transactions=2)
     assert (stats.ok, stats.errors, stats.first_failure, len(stats.latencies)) == (4, 0, "", 4)
 
-    status, _, _ = await place(bearer(sub="floor-twin"), [line(catalog, product, 1, seller) for seller, product in LINES])
+    twin_lines = [line(catalog, product, 1, seller) for seller, product in LINES]
+    status, _, _ = await place(bearer(sub="floor-twin"), twin_lines)
     assert status == 201
     [app_order] = sql(database_url, ORDER_FIGURES, "floor-twin")
     floor_orders = sql(database_url, ORDER_FIGURES, f"{FLOOR_USER}%")
