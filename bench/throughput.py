@@ -82,7 +82,7 @@ def report(results: dict[str, Stats], args: argparse.Namespace) -> int:
     print(f"\nconcurrency {args.concurrency} · {args.seconds:g} s per round · {args.rounds} rounds "
           f"per endpoint (interleaved) · {os.cpu_count()} CPUs")
     print(f"{'endpoint':<24}{'req/s':>9}{'p50 ms':>10}{'p99 ms':>9}{'requests':>11}{'errors':>8}"
-          f"{'client cpu':>12}{'host cpu':>10}")
+          f"{'client cpu':>12}{'host cpu':>10}{'db cpu':>9}")
     for name, s in results.items():
         client, server, database = cpu_columns(s)
         print(f"{name:<24}{s.rate:>9.1f}{s.percentile_ms(0.50):>10.1f}{s.percentile_ms(0.99):>9.1f}"
