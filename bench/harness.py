@@ -157,7 +157,8 @@ def database_cpu_seconds() -> float:
 @contextmanager
 def cpu_metered(stats: Stats, server_pid: int | None = None) -> Iterator[None]:
     """Adds this process's, the dev host's (if any) and PostgreSQL's CPU during the block to `stats`."""
-    client, server, database = time.process_time(), cpu_seconds(server_pid or 0), database_cpu_seconds()
+    client, database = time.process_time(), database_cpu_seconds()
+    server = cpu_seconds(server_pid) if server_pid else 0.0
     yield
     stats.client_cpu += time.process_time() - client
     if server_pid:
