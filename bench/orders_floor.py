@@ -6,7 +6,8 @@ The script is generated from the app's SQL constants, so it cannot drift from wh
 sends: claim the idempotency key, create the profile if absent, resolve the lines (with the pricing of
 shared.orders.pricing done in SQL around it), write the whole order, reserve every offer,
 COMMIT, then read the order back in one pipeline (shared.orders.reads). It leaves out the
-outbox relay, which the app batches after the response.
+outbox relay, which the app batches after the response, and the `user.registered` event the
+app records once per new shopper.
 """
 
 from __future__ import annotations
