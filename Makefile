@@ -8,7 +8,7 @@ ROLE ?= customer
 SUB ?=
 SELLER_ID ?=
 
-.PHONY: run test token migrate migrate-down migrate-status bench coldstart deps
+.PHONY: run test lint token migrate migrate-down migrate-status bench coldstart deps
 
 $(VENV)/.installed: requirements.txt requirements-dev.txt
 	$(PYTHON) -m venv $(VENV)
@@ -22,6 +22,12 @@ deps: $(VENV)/.installed node_modules/.package-lock.json
 
 run: deps
 	$(PY) -m scripts.dev run
+
+# ruff (lint + format check) and mypy, configured in pyproject.toml.
+lint: $(VENV)/.installed
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/mypy
 
 test: deps
 	$(PY) -m scripts.dev test

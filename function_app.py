@@ -2,8 +2,21 @@
 
 import azure.functions as func
 
-from functions import notifications, ops
-from functions import cache_warmer, catalog, catalog_admin, events, fallback, health, order_jobs, order_reads, orders, sellers, users
+from functions import (
+    cache_warmer,
+    catalog,
+    catalog_admin,
+    events,
+    fallback,
+    health,
+    notifications,
+    ops,
+    order_jobs,
+    order_reads,
+    orders,
+    sellers,
+    users,
+)
 
 app = func.FunctionApp(http_auth_level=func.AuthLevel.ANONYMOUS)
 app.register_functions(health.bp)

@@ -44,8 +44,19 @@ import httpx
 import psycopg
 
 from bench import plans
-from bench.harness import (Stats, Target, client_session, cpu_columns, create_database, dev_host, drop_database,
-                           free_port, run_cli, run_round, with_database)
+from bench.harness import (
+    Stats,
+    Target,
+    client_session,
+    cpu_columns,
+    create_database,
+    dev_host,
+    drop_database,
+    free_port,
+    run_cli,
+    run_round,
+    with_database,
+)
 from devhost.process import RunningHost
 from scripts import catalog_names as vocabulary
 from scripts.dev import provision, say
@@ -106,8 +117,11 @@ def listing_params(conn: psycopg.Connection) -> dict[str, list[dict[str, str]]]:
     return {
         "category+in_stock+price_asc": [{"category": c, "in_stock": "true", "sort": "price_asc"} for c in categories],
         "brand+rx=exclude": [{"brand": b, "rx": "exclude"} for b in brands],
-        "price range+newest": [{"min_price": str(low), "max_price": str(low + span), "sort": "newest"}
-                               for low in range(5, 45, 5) for span in (20, 40)],
+        "price range+newest": [
+            {"min_price": str(low), "max_price": str(low + span), "sort": "newest"}
+            for low in range(5, 45, 5)
+            for span in (20, 40)
+        ],
         "attr.dosage_form": [{"attr.dosage_form": form} for form in vocabulary.FORMS],
     }
 
@@ -122,18 +136,28 @@ def product_ids(conn: psycopg.Connection, rng: random.Random) -> tuple[list[str]
 def product_loads(host: RunningHost, hot: list[str], cold: list[str], rng: random.Random) -> list[Load]:
     base = host.base_url
     uncached = UrlPool([f"{base}/api/products/{product_id}" for product_id in cold], rng)
-    return [Load(Target(HEALTH, f"{base}/api/health"), THROUGHPUT_CLIENTS, host),
-            Load(Target(CACHED, cycling([f"{base}/api/products/{i}" for i in hot], rng)), THROUGHPUT_CLIENTS, host),
-            Load(Target(UNCACHED, uncached), THROUGHPUT_CLIENTS, host, pool=uncached)]
+    return [
+        Load(Target(HEALTH, f"{base}/api/health"), THROUGHPUT_CLIENTS, host),
+        Load(Target(CACHED, cycling([f"{base}/api/products/{i}" for i in hot], rng)), THROUGHPUT_CLIENTS, host),
+        Load(Target(UNCACHED, uncached), THROUGHPUT_CLIENTS, host, pool=uncached),
+    ]
 
 
 def query_loads(host: RunningHost, listings: dict[str, list[dict[str, str]]], rng: random.Random) -> list[Load]:
     base = host.base_url
     headline = {"en": plans.SEARCH_EN, "ar": plans.SEARCH_AR}
-    loads = [Load(Target(name, cycling([listing_url(base, {"q": q, "lang": lang}) for q in headline[lang]], rng)),
-                  QUERY_CLIENTS, host) for lang, name in SEARCH.items()]
-    loads += [Load(Target(f"listing {kind}", cycling([listing_url(base, p) for p in params], rng)), QUERY_CLIENTS, host)
-              for kind, params in listings.items()]
+    loads = [
+        Load(
+            Target(name, cycling([listing_url(base, {"q": q, "lang": lang}) for q in headline[lang]], rng)),
+            QUERY_CLIENTS,
+            host,
+        )
+        for lang, name in SEARCH.items()
+    ]
+    loads += [
+        Load(Target(f"listing {kind}", cycling([listing_url(base, p) for p in params], rng)), QUERY_CLIENTS, host)
+        for kind, params in listings.items()
+    ]
     return loads
 
 
@@ -157,8 +181,7 @@ async def measure(loads: list[Load], args: argparse.Namespace) -> None:
         for round_number in range(args.rounds):
             for load in loads:
                 if not load.stats.failed:
-                    await run_round(session, load.target, load.clients, args.seconds, load.stats,
-                                    load.host.process.pid)
+                    await run_round(session, load.target, load.clients, args.seconds, load.stats, load.host.process.pid)
             say(f"round {round_number + 1}/{args.rounds} done")
 
 
@@ -166,10 +189,14 @@ async def measure(loads: list[Load], args: argparse.Namespace) -> None:
 def hosts(database_url: str) -> Iterator[tuple[RunningHost, RunningHost]]:
     """(cached host, cache-less host): the second one's Redis is a closed port."""
     run_id = uuid.uuid4().hex[:8]
-    with dev_host(database_url, run_id) as cached, \
-            dev_host(database_url, f"{run_id}-nocache", {"REDIS_URL": f"redis://127.0.0.1:{free_port()}/0"}) as bare:
-        say(f"dev hosts at {cached.base_url} (cache) and {bare.base_url} (no cache); logs {cached.log_path}, "
-            f"{bare.log_path}")
+    with (
+        dev_host(database_url, run_id) as cached,
+        dev_host(database_url, f"{run_id}-nocache", {"REDIS_URL": f"redis://127.0.0.1:{free_port()}/0"}) as bare,
+    ):
+        say(
+            f"dev hosts at {cached.base_url} (cache) and {bare.base_url} (no cache); logs {cached.log_path}, "
+            f"{bare.log_path}"
+        )
         yield cached, bare
 
 
@@ -189,25 +216,35 @@ def run_loads(database_url: str, args: argparse.Namespace) -> list[Load]:
 
 
 def report(loads: list[Load], args: argparse.Namespace, products: int) -> int:
-    print(f"\n{products:,} products · {args.seconds:g} s per round · {args.rounds} rounds per endpoint "
-          f"(interleaved) · {os.cpu_count()} CPUs")
-    print(f"{'endpoint':<36}{'clients':>8}{'req/s':>9}{'p50 ms':>9}{'p95 ms':>9}{'p99 ms':>9}{'requests':>10}"
-          f"{'errors':>8}{'client cpu':>12}{'host cpu':>10}{'db cpu':>9}")
+    print(
+        f"\n{products:,} products · {args.seconds:g} s per round · {args.rounds} rounds per endpoint "
+        f"(interleaved) · {os.cpu_count()} CPUs"
+    )
+    print(
+        f"{'endpoint':<36}{'clients':>8}{'req/s':>9}{'p50 ms':>9}{'p95 ms':>9}{'p99 ms':>9}{'requests':>10}"
+        f"{'errors':>8}{'client cpu':>12}{'host cpu':>10}{'db cpu':>9}"
+    )
     for load in loads:
         s = load.stats
         client, server, database = cpu_columns(s)
-        print(f"{load.target.name:<36}{load.clients:>8}{s.rate:>9.1f}{s.percentile_ms(0.50):>9.1f}"
-              f"{s.percentile_ms(0.95):>9.1f}{s.percentile_ms(0.99):>9.1f}{s.ok:>10}{s.failures + s.errors:>8}"
-              f"{client:>11.0f}%{server:>9.0f}%{database:>8.0f}%")
+        print(
+            f"{load.target.name:<36}{load.clients:>8}{s.rate:>9.1f}{s.percentile_ms(0.50):>9.1f}"
+            f"{s.percentile_ms(0.95):>9.1f}{s.percentile_ms(0.99):>9.1f}{s.ok:>10}{s.failures + s.errors:>8}"
+            f"{client:>11.0f}%{server:>9.0f}%{database:>8.0f}%"
+        )
     failed = [load for load in loads if load.stats.failed]
     for load in failed:
-        print(f"FAILED {load.target.name}: {load.stats.failures} non-2xx, {load.stats.errors} client errors "
-              f"(not measured further); first: {load.stats.first_failure}")
+        print(
+            f"FAILED {load.target.name}: {load.stats.failures} non-2xx, {load.stats.errors} client errors "
+            f"(not measured further); first: {load.stats.first_failure}"
+        )
     print_figures({load.target.name: load.stats for load in loads if not load.stats.failed})
     for load in loads:
         if load.pool and load.pool.repeats:
-            print(f"note: {load.target.name}: {load.pool.repeats} requests repeated an id "
-                  f"(pool of {len(load.pool.urls)}), possibly answered from the cache")
+            print(
+                f"note: {load.target.name}: {load.pool.repeats} requests repeated an id "
+                f"(pool of {len(load.pool.urls)}), possibly answered from the cache"
+            )
     return 1 if failed else 0
 
 
@@ -216,8 +253,10 @@ def print_figures(stats: dict[str, Stats]) -> None:
     nan = Stats()
     health, cached, uncached = (stats.get(name, nan) for name in (HEALTH, CACHED, UNCACHED))
     ratio = cached.rate / health.rate if health.rate and cached.rate else float("nan")
-    print(f"ratio cached product/health: {ratio:.2f}  (target >= {TARGET_RATIO}: "
-          f"{'met' if ratio >= TARGET_RATIO else 'NOT met'})")
+    print(
+        f"ratio cached product/health: {ratio:.2f}  (target >= {TARGET_RATIO}: "
+        f"{'met' if ratio >= TARGET_RATIO else 'NOT met'})"
+    )
     hit, miss = cached.percentile_ms(0.95), uncached.percentile_ms(0.95)
     print(f"product p95 uncached {miss:.1f} ms vs cached {hit:.1f} ms ({miss / hit:.1f}x)")
     for lang, name in SEARCH.items():
@@ -237,8 +276,10 @@ def print_plans(database_url: str) -> None:
             shown = "&".join(f"{key}={value}" for key, value in params.items())  # readable, Arabic included
             print(f"\n=== {name}  [{shown}]  {verdict}\n{plans.render(plan)}")
             verdicts.append((name, verdict, plan.get("Execution Time", float("nan"))))
-    print(f"\nplans (PASS: no sequential scan of products, variants or offers; SLOW: over "
-          f"{TARGET_SEARCH_P95_MS:g} ms alone, without concurrent load):")
+    print(
+        f"\nplans (PASS: no sequential scan of products, variants or offers; SLOW: over "
+        f"{TARGET_SEARCH_P95_MS:g} ms alone, without concurrent load):"
+    )
     for name, verdict, milliseconds in verdicts:
         slow = "SLOW" if milliseconds > TARGET_SEARCH_P95_MS else ""
         print(f"  {verdict:<6} {name:<42} {milliseconds:8.1f} ms {slow}")

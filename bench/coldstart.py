@@ -23,13 +23,19 @@ TARGET_MS = 250.0
 def import_time_ms(module: str) -> tuple[float, list[tuple[int, str]]]:
     """Cumulative import time of `module` in a fresh interpreter, and its direct imports by cost."""
     env = os.environ | {"PYTHONDONTWRITEBYTECODE": "1"}
-    result = subprocess.run([sys.executable, "-X", "importtime", "-c", f"import {module}"],
-                            cwd=ROOT, env=env, capture_output=True, text=True, check=True)
+    result = subprocess.run(
+        [sys.executable, "-X", "importtime", "-c", f"import {module}"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
     entries = []  # (cumulative µs, nesting depth, name)
     for line in result.stderr.splitlines():
         if not line.startswith("import time:") or "cumulative" in line:
             continue
-        _, cumulative, raw_name = line[len("import time:"):].split("|")
+        _, cumulative, raw_name = line[len("import time:") :].split("|")
         depth = (len(raw_name) - len(raw_name.lstrip())) // 2
         entries.append((int(cumulative), depth, raw_name.strip()))
     total = next(us for us, _, name in entries if name == module)

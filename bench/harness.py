@@ -124,7 +124,7 @@ def dev_host(database_url: str, run_id: str, extra_env: dict[str, str] | None = 
 def _proc_stat(pid: int | str) -> tuple[str, list[str]]:
     """(command name, fields after it) of /proc/<pid>/stat."""
     text = Path(f"/proc/{pid}/stat").read_text()
-    return text[text.index("(") + 1:text.rindex(")")], text.rsplit(")", 1)[1].split()
+    return text[text.index("(") + 1 : text.rindex(")")], text.rsplit(")", 1)[1].split()
 
 
 def cpu_seconds(pid: int) -> float:
@@ -176,7 +176,7 @@ async def worker(session: aiohttp.ClientSession, target: Target, deadline: float
             async with session.get(target.next_url(), headers=target.headers) as response:
                 body = await response.read()  # read fully: the body is part of the work
                 status = response.status
-        except (aiohttp.ClientError, asyncio.TimeoutError) as exc:
+        except (TimeoutError, aiohttp.ClientError) as exc:
             stats.errors += 1
             stats.first_failure = stats.first_failure or f"{type(exc).__name__}: {exc}"
             return  # the run has failed already; retrying a dead host would only spin
@@ -188,8 +188,9 @@ async def worker(session: aiohttp.ClientSession, target: Target, deadline: float
             stats.first_failure = stats.first_failure or f"HTTP {status}: {body[:500].decode(errors='replace')}"
 
 
-async def run_round(session: aiohttp.ClientSession, target: Target, concurrency: int, seconds: float,
-                    stats: Stats, server_pid: int) -> None:
+async def run_round(
+    session: aiohttp.ClientSession, target: Target, concurrency: int, seconds: float, stats: Stats, server_pid: int
+) -> None:
     """All clients hammer one endpoint until the deadline; elapsed includes the last in-flight calls."""
     with cpu_metered(stats, server_pid):
         started = time.perf_counter()
@@ -213,13 +214,16 @@ def cpu_columns(stats: Stats) -> tuple[float, float, float]:
 def print_table(rows: dict[str, Stats], quantiles: tuple[float, ...] = (0.50, 0.99), width: int = 24) -> None:
     """One line per load: rate, latency percentiles, count, errors and the three CPU columns."""
     heads = "".join(f"{f'p{round(q * 100)} ms':>9}" for q in quantiles)
-    print(f"{'load':<{width}}{'per s':>9}{heads}{'count':>9}{'errors':>8}{'client cpu':>12}{'host cpu':>10}"
-          f"{'db cpu':>9}")
+    print(
+        f"{'load':<{width}}{'per s':>9}{heads}{'count':>9}{'errors':>8}{'client cpu':>12}{'host cpu':>10}{'db cpu':>9}"
+    )
     for name, s in rows.items():
         client, server, database = cpu_columns(s)
         cells = "".join(f"{s.percentile_ms(q):>9.1f}" for q in quantiles)
-        print(f"{name:<{width}}{s.rate:>9.1f}{cells}{s.ok:>9}{s.failures + s.errors:>8}{client:>11.0f}%{server:>9.0f}%"
-              f"{database:>8.0f}%")
+        print(
+            f"{name:<{width}}{s.rate:>9.1f}{cells}{s.ok:>9}{s.failures + s.errors:>8}{client:>11.0f}%{server:>9.0f}%"
+            f"{database:>8.0f}%"
+        )
 
 
 def run_cli(main: Callable[[], int], interrupted: str) -> None:

@@ -41,8 +41,15 @@ from bench import catalog
 from bench.harness import Stats, dev_host, print_table, run_cli
 from bench.orders_data import Offer, Stock, consistency_violations, order_count, prepare_stock
 from bench.orders_floor import prepare_floor_orders, write_floor_script
-from bench.orders_load import (RESERVE_SCRIPT, counting_statements, create_scratch_table, http_round, run_pgbench,
-                               service_round, undo_pgbench)
+from bench.orders_load import (
+    RESERVE_SCRIPT,
+    counting_statements,
+    create_scratch_table,
+    http_round,
+    run_pgbench,
+    service_round,
+    undo_pgbench,
+)
 from scripts.dev import provision, say
 from scripts.dev_tokens import DEV_AUDIENCE, DEV_ISSUER, mint_token
 
@@ -50,8 +57,12 @@ BENCH_DATABASE = "souq_bench_orders"
 TARGET_SERVICE_RATIO, TARGET_HTTP_RATIO, TARGET_SPREAD_P95_MS, TARGET_OFFERS = 0.5, 0.25, 100.0, 100_000
 WARMUP_SECONDS = 1
 PGBENCH, SERVICE, HTTP_HOT, HTTP_SPREAD, FLOOR = (
-    "pgbench reserve transaction", "place_order in-process (hot)", "POST /api/orders (hot)",
-    "POST /api/orders (3 lines, spread)", "pgbench app's SQL (3 lines, spread)")
+    "pgbench reserve transaction",
+    "place_order in-process (hot)",
+    "POST /api/orders (hot)",
+    "POST /api/orders (3 lines, spread)",
+    "pgbench app's SQL (3 lines, spread)",
+)
 SHOPPER = "bench-shopper-{:02d}"
 
 
@@ -87,12 +98,20 @@ def spread_bodies(offers: list[Offer]):
 
 def configure_in_process(database_url: str, run_id: str) -> None:
     """The app's settings for calls in this process: the dev host's, on the bench database."""
-    from shared import auth
-    from shared.config import reset_settings
+    from shared.platform import auth
+    from shared.platform.config import reset_settings
 
-    os.environ.update({"DATABASE_URL": database_url, "LOG_LEVEL": "WARNING", "AUTH_ISSUER": DEV_ISSUER,
-                       "AUTH_AUDIENCE": DEV_AUDIENCE, "REDIS_KEY_PREFIX": f"bench:{run_id}:",
-                       "DOMAIN_EVENTS_QUEUE": f"bench-events-{run_id}", "ORDER_EVENTS_QUEUE": order_queue(run_id)})
+    os.environ.update(
+        {
+            "DATABASE_URL": database_url,
+            "LOG_LEVEL": "WARNING",
+            "AUTH_ISSUER": DEV_ISSUER,
+            "AUTH_AUDIENCE": DEV_AUDIENCE,
+            "REDIS_KEY_PREFIX": f"bench:{run_id}:",
+            "DOMAIN_EVENTS_QUEUE": f"bench-events-{run_id}",
+            "ORDER_EVENTS_QUEUE": order_queue(run_id),
+        }
+    )
     reset_settings()
     auth.reset_caches()
 
@@ -116,10 +135,11 @@ async def delete_order_queue(run_id: str) -> None:
 
 
 def shopper(client: int):
-    from shared.auth import Principal
+    from shared.platform.auth import Principal
 
-    return Principal(user_id=SHOPPER.format(client), roles=frozenset({"customer"}),
-                     email=f"{SHOPPER.format(client)}@bench.example")
+    return Principal(
+        user_id=SHOPPER.format(client), roles=frozenset({"customer"}), email=f"{SHOPPER.format(client)}@bench.example"
+    )
 
 
 def in_process_placer(offer: Offer, clients: int):
@@ -148,41 +168,52 @@ async def statements_per_order(offers: list[Offer]) -> dict[int, int]:
 # --- rounds ------------------------------------------------------------------------------------
 
 
-async def one_round(host, stock: Stock, args: argparse.Namespace, results: dict[str, Stats], seconds: float,
-                    loads: Loads) -> bool:
+async def one_round(
+    host, stock: Stock, args: argparse.Namespace, results: dict[str, Stats], seconds: float, loads: Loads
+) -> bool:
     """a, b, c, d, e once each; False as soon as one failed."""
     database_url, clients = args.database_url, args.clients
     url, pid = f"{host.base_url}/api/orders", host.process.pid
     hot_body = order_body([stock.hot.line()])
-    from shared import db
+    from shared.data import db
 
     await db.close_pools()  # 64 pgbench connections + the dev host's must fit in max_connections
-    await asyncio.to_thread(run_pgbench, database_url, RESERVE_SCRIPT, {"offer": stock.hot.id}, clients,
-                            int(seconds), results[PGBENCH])
+    await asyncio.to_thread(
+        run_pgbench, database_url, RESERVE_SCRIPT, {"offer": stock.hot.id}, clients, int(seconds), results[PGBENCH]
+    )
     await asyncio.to_thread(undo_pgbench, database_url, stock.hot.id)
     await service_round(in_process_placer(stock.hot, clients), clients, seconds, results[SERVICE])
     await http_round(url, loads.auths, lambda: hot_body, seconds, results[HTTP_HOT], pid)
     await http_round(url, loads.auths, loads.spread_body, seconds, results[HTTP_SPREAD], pid)
     await db.close_pools()
-    await asyncio.to_thread(run_pgbench, database_url, loads.floor_script, loads.floor_variables, clients,
-                            int(seconds), results[FLOOR])
+    await asyncio.to_thread(
+        run_pgbench, database_url, loads.floor_script, loads.floor_variables, clients, int(seconds), results[FLOOR]
+    )
     return not any(stats.failed for stats in results.values())
 
 
-async def measure(host, stock: Stock, args: argparse.Namespace,
-                  scratch: Path) -> tuple[dict[str, Stats], dict[int, int], tuple]:
-    from shared import db
-    from shared.config import get_settings
+async def measure(
+    host, stock: Stock, args: argparse.Namespace, scratch: Path
+) -> tuple[dict[str, Stats], dict[int, int], tuple]:
+    from shared.data import db
+    from shared.platform.config import get_settings
 
     spread = stock.spread[:-20]  # the last 20 are for counting statements
     floor_orders = prepare_floor_orders(args.database_url, spread)
     settings = get_settings()
-    loads = Loads(spread_body=spread_bodies(spread),
-                  auths=[{"Authorization": f"Bearer {mint_token(role='customer', sub=SHOPPER.format(c))}"}
-                         for c in range(args.clients)],
-                  floor_script=write_floor_script(scratch, settings.order_currency),
-                  floor_variables={"orders": str(floor_orders), "vat": str(settings.order_vat_rate),
-                                   "window": str(settings.order_payment_window_minutes)})
+    loads = Loads(
+        spread_body=spread_bodies(spread),
+        auths=[
+            {"Authorization": f"Bearer {mint_token(role='customer', sub=SHOPPER.format(c))}"}
+            for c in range(args.clients)
+        ],
+        floor_script=write_floor_script(scratch, settings.order_currency),
+        floor_variables={
+            "orders": str(floor_orders),
+            "vat": str(settings.order_vat_rate),
+            "window": str(settings.order_payment_window_minutes),
+        },
+    )
     results = {name: Stats() for name in (PGBENCH, SERVICE, HTTP_HOT, HTTP_SPREAD, FLOOR)}
     try:
         warmup = {name: Stats() for name in results}  # connections, JWKS, profiles, plans; not counted
@@ -201,10 +232,17 @@ async def measure(host, stock: Stock, args: argparse.Namespace,
 # --- report ------------------------------------------------------------------------------------
 
 
-def report(results: dict[str, Stats], statements: dict[int, int], consistency: tuple[str, dict[str, int]],
-           stock: Stock, args: argparse.Namespace) -> int:
-    print(f"\n{stock.offers:,} offers · {args.clients} clients · {args.seconds:g} s per round · {args.rounds} rounds "
-          f"(interleaved) · {os.cpu_count()} CPUs · {order_count(args.database_url):,} orders placed")
+def report(
+    results: dict[str, Stats],
+    statements: dict[int, int],
+    consistency: tuple[str, dict[str, int]],
+    stock: Stock,
+    args: argparse.Namespace,
+) -> int:
+    print(
+        f"\n{stock.offers:,} offers · {args.clients} clients · {args.seconds:g} s per round · {args.rounds} rounds "
+        f"(interleaved) · {os.cpu_count()} CPUs · {order_count(args.database_url):,} orders placed"
+    )
     print_table(results, quantiles=(0.50, 0.95), width=38)
     failed = {name: s for name, s in results.items() if s.failed}
     for name, s in failed.items():
@@ -232,9 +270,12 @@ def print_cpu_budget(spread: Stats, clients: int) -> None:
     per_order_ms = {name: seconds / spread.ok * 1000 for name, seconds in costs.items()}
     cpus = os.cpu_count() or 1
     most_per_second = cpus * 1000 / sum(per_order_ms.values())
-    print("CPU per spread order: " + ", ".join(f"{name} {ms:.2f} ms" for name, ms in per_order_ms.items())
-          + f"; {cpus} CPUs allow at most {most_per_second:.0f} orders/s, so {clients} closed-loop clients wait at "
-          f"least {clients / most_per_second * 1000:.0f} ms on average (Little's law)")
+    print(
+        "CPU per spread order: "
+        + ", ".join(f"{name} {ms:.2f} ms" for name, ms in per_order_ms.items())
+        + f"; {cpus} CPUs allow at most {most_per_second:.0f} orders/s, so {clients} closed-loop clients wait at "
+        f"least {clients / most_per_second * 1000:.0f} ms on average (Little's law)"
+    )
 
 
 def print_figures(results: dict[str, Stats], statements: dict[int, int], stock: Stock, clients: int) -> None:
@@ -244,16 +285,22 @@ def print_figures(results: dict[str, Stats], statements: dict[int, int], stock: 
         print(f"ratio {name} / pgbench: {ratio:.2f}  (target >= {target}: {verdict(ratio >= target)})")
     spread, floor = results[HTTP_SPREAD], results[FLOOR]
     p95 = spread.percentile_ms(0.95)
-    print(f"spread p95 {p95:.1f} ms, p50 {spread.percentile_ms(0.5):.1f} ms, {spread.rate:.1f} orders/s  "
-          f"(target p95 <= {TARGET_SPREAD_P95_MS:g} ms: {verdict(p95 <= TARGET_SPREAD_P95_MS)}; over "
-          f"{stock.offers:,} offers, target >= {TARGET_OFFERS:,}: {verdict(stock.offers >= TARGET_OFFERS)})")
+    print(
+        f"spread p95 {p95:.1f} ms, p50 {spread.percentile_ms(0.5):.1f} ms, {spread.rate:.1f} orders/s  "
+        f"(target p95 <= {TARGET_SPREAD_P95_MS:g} ms: {verdict(p95 <= TARGET_SPREAD_P95_MS)}; over "
+        f"{stock.offers:,} offers, target >= {TARGET_OFFERS:,}: {verdict(stock.offers >= TARGET_OFFERS)})"
+    )
     floor_p95 = floor.percentile_ms(0.95)
-    print(f"the database's floor for the same orders (pgbench sending the app's statements, no HTTP, no Python): "
-          f"p95 {floor_p95:.1f} ms, p50 {floor.percentile_ms(0.5):.1f} ms, {floor.rate:.1f} orders/s")
+    print(
+        f"the database's floor for the same orders (pgbench sending the app's statements, no HTTP, no Python): "
+        f"p95 {floor_p95:.1f} ms, p50 {floor.percentile_ms(0.5):.1f} ms, {floor.rate:.1f} orders/s"
+    )
     print_cpu_budget(spread, clients)
     one, twenty = statements[1], statements[20]
-    print(f"statements per placement (BEGIN/COMMIT not counted): 1 line {one}, 20 lines {twenty}  "
-          f"(target equal: {verdict(one == twenty)})")
+    print(
+        f"statements per placement (BEGIN/COMMIT not counted): 1 line {one}, 20 lines {twenty}  "
+        f"(target equal: {verdict(one == twenty)})"
+    )
 
 
 # --- main --------------------------------------------------------------------------------------
@@ -265,8 +312,13 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--clients", type=int, default=64, help="concurrent clients of every load (default 64)")
     parser.add_argument("--seconds", type=int, default=4, help="length of one round, whole seconds (default 4)")
     parser.add_argument("--rounds", type=int, default=3, help="rounds of each load (default 3)")
-    parser.add_argument("--host-env", action="append", default=[], metavar="NAME=VALUE",
-                        help="a setting for the dev host only, e.g. DATABASE_POOL_MAX=32 (repeatable)")
+    parser.add_argument(
+        "--host-env",
+        action="append",
+        default=[],
+        metavar="NAME=VALUE",
+        help="a setting for the dev host only, e.g. DATABASE_POOL_MAX=32 (repeatable)",
+    )
     args = parser.parse_args(argv)
     if min(args.products, args.clients, args.seconds, args.rounds) < 1:
         parser.error("--products, --clients, --seconds and --rounds must be positive")

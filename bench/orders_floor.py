@@ -60,9 +60,17 @@ WITH reserved AS ({reserve})
 SELECT 1 / (count(*) = (SELECT count(*) FROM jsonb_object_keys(:wanted)))::int FROM reserved;"""
 
 # Placeholders the floor's pickup orders fill with constants (no address, notes or prescriptions).
-PICKUP_ORDER = {"delivery_method": "'pickup'", "delivery_address": "NULL", "customer_notes": "NULL",
-                "prescription_ids": "'{}'::uuid[]", "email": "NULL", "full_name": "NULL", "id": ":user_id",
-                "hash": "'bench-floor'", "expires_at": ":expires_at::timestamptz"}
+PICKUP_ORDER = {
+    "delivery_method": "'pickup'",
+    "delivery_address": "NULL",
+    "customer_notes": "NULL",
+    "prescription_ids": "'{}'::uuid[]",
+    "email": "NULL",
+    "full_name": "NULL",
+    "id": ":user_id",
+    "hash": "'bench-floor'",
+    "expires_at": ":expires_at::timestamptz",
+}
 
 
 def as_pgbench(query: str, constants: dict[str, str] | None = None) -> str:
@@ -74,21 +82,28 @@ def as_pgbench(query: str, constants: dict[str, str] | None = None) -> str:
 
 def floor_script(currency: str) -> str:
     fill = PICKUP_ORDER | {"currency": f"'{currency}'"}
-    reply = [as_pgbench(query, {"id": ":order_id"}) + ";"
-             for query in (reads.SELECT_ORDER, reads.SELECT_CHILDREN, reads.SELECT_ITEMS, reads.SELECT_HISTORY)]
-    return "\n".join([
-        "\\set n random(1, :orders)",
-        "\\set key random(1, 9000000000000000000)",
-        PICK_ORDER,
-        "BEGIN;",
-        as_pgbench(repo.CLAIM_IDEMPOTENCY_KEY, fill) + ";",
-        as_pgbench(INSERT_USER_IF_ABSENT, fill) + ";",
-        PRICE_LINES.format(resolve=as_pgbench(repo.RESOLVE_LINES)),
-        as_pgbench(repo.INSERT_ORDER, fill) + " \\gset order_",
-        RESERVE_ALL.format(reserve=as_pgbench(repo.RESERVE_OFFERS)),
-        "COMMIT;",
-        "\\startpipeline", *reply, "\\endpipeline", "",
-    ])
+    reply = [
+        as_pgbench(query, {"id": ":order_id"}) + ";"
+        for query in (reads.SELECT_ORDER, reads.SELECT_CHILDREN, reads.SELECT_ITEMS, reads.SELECT_HISTORY)
+    ]
+    return "\n".join(
+        [
+            "\\set n random(1, :orders)",
+            "\\set key random(1, 9000000000000000000)",
+            PICK_ORDER,
+            "BEGIN;",
+            as_pgbench(repo.CLAIM_IDEMPOTENCY_KEY, fill) + ";",
+            as_pgbench(INSERT_USER_IF_ABSENT, fill) + ";",
+            PRICE_LINES.format(resolve=as_pgbench(repo.RESOLVE_LINES)),
+            as_pgbench(repo.INSERT_ORDER, fill) + " \\gset order_",
+            RESERVE_ALL.format(reserve=as_pgbench(repo.RESERVE_OFFERS)),
+            "COMMIT;",
+            "\\startpipeline",
+            *reply,
+            "\\endpipeline",
+            "",
+        ]
+    )
 
 
 def write_floor_script(directory: Path, currency: str) -> Path:
@@ -101,9 +116,15 @@ def prepare_floor_orders(database_url: str, offers: list[Offer]) -> int:
     """The orders pgbench picks from (1..n): offers 3k, 3k+1, 3k+2 of the list, as the HTTP load walks it."""
     from psycopg.types.json import Jsonb
 
-    groups = [offers[i:i + 3] for i in range(0, len(offers) - 2, 3)]
-    rows = [(n, Jsonb([offer.line() | {"line_no": i + 1} for i, offer in enumerate(group)]),
-             Jsonb({offer.id: 1 for offer in group})) for n, group in enumerate(groups, start=1)]
+    groups = [offers[i : i + 3] for i in range(0, len(offers) - 2, 3)]
+    rows = [
+        (
+            n,
+            Jsonb([offer.line() | {"line_no": i + 1} for i, offer in enumerate(group)]),
+            Jsonb({offer.id: 1 for offer in group}),
+        )
+        for n, group in enumerate(groups, start=1)
+    ]
     with psycopg.connect(database_url) as conn:
         conn.execute(CREATE_FLOOR_ORDERS)
         with conn.cursor() as cur:

@@ -52,15 +52,38 @@ def undo_pgbench(database_url: str, offer_id: str) -> None:
 # --- pgbench -------------------------------------------------------------------------------
 
 
-def run_pgbench(database_url: str, script: Path, variables: dict[str, str], clients: int, seconds: int,
-                stats: Stats, *, transactions: int | None = None) -> None:
+def run_pgbench(
+    database_url: str,
+    script: Path,
+    variables: dict[str, str],
+    clients: int,
+    seconds: int,
+    stats: Stats,
+    *,
+    transactions: int | None = None,
+) -> None:
     """One pgbench round of `seconds` (or `transactions` per client); transactions, elapsed time
     and each transaction's latency go to `stats`."""
     length = ["-t", str(transactions)] if transactions else ["-T", str(seconds)]
     with tempfile.TemporaryDirectory(prefix="souq-pgbench-") as logs:
-        command = [str(server_bindir() / "pgbench"), "-n", "-M", "prepared", "-c", str(clients), "-j", "2",
-                   *length, "-f", str(script), "-l", "--log-prefix", f"{logs}/latency",
-                   *(f"-D{name}={value}" for name, value in variables.items()), database_url]
+        command = [
+            str(server_bindir() / "pgbench"),
+            "-n",
+            "-M",
+            "prepared",
+            "-c",
+            str(clients),
+            "-j",
+            "2",
+            *length,
+            "-f",
+            str(script),
+            "-l",
+            "--log-prefix",
+            f"{logs}/latency",
+            *(f"-D{name}={value}" for name, value in variables.items()),
+            database_url,
+        ]
         for attempt in range(3):  # the server is shared: others' connections may leave no room for 64 for a moment
             started = time.perf_counter()
             with cpu_metered(stats):  # this process idles meanwhile; pgbench's own CPU is not counted
@@ -116,8 +139,9 @@ async def service_round(place: Callable[[int], object], clients: int, seconds: f
 # --- HTTP ------------------------------------------------------------------------------------
 
 
-async def post_worker(session: aiohttp.ClientSession, url: str, auth: dict[str, str], body: Body,
-                      deadline: float, stats: Stats) -> None:
+async def post_worker(
+    session: aiohttp.ClientSession, url: str, auth: dict[str, str], body: Body, deadline: float, stats: Stats
+) -> None:
     """One shopper (its own token) posting orders, each with a fresh Idempotency-Key."""
     while time.perf_counter() < deadline:
         started = time.perf_counter()
@@ -126,7 +150,7 @@ async def post_worker(session: aiohttp.ClientSession, url: str, auth: dict[str, 
             async with session.post(url, json=body(), headers=headers) as response:
                 text = await response.read()
                 status = response.status
-        except (aiohttp.ClientError, asyncio.TimeoutError) as exc:
+        except (TimeoutError, aiohttp.ClientError) as exc:
             stats.errors += 1
             stats.first_failure = stats.first_failure or f"{type(exc).__name__}: {exc}"
             return
@@ -138,8 +162,9 @@ async def post_worker(session: aiohttp.ClientSession, url: str, auth: dict[str, 
             stats.first_failure = stats.first_failure or f"HTTP {status}: {text[:500].decode(errors='replace')}"
 
 
-async def http_round(url: str, auths: list[dict[str, str]], body: Body, seconds: float, stats: Stats,
-                     server_pid: int) -> None:
+async def http_round(
+    url: str, auths: list[dict[str, str]], body: Body, seconds: float, stats: Stats, server_pid: int
+) -> None:
     """One client per token, all posting until the deadline. Connections are new each round: the
     host closes keep-alive connections idle for 5 s, as they are while the other loads run."""
     with cpu_metered(stats, server_pid):

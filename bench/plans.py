@@ -75,8 +75,11 @@ def nodes(plan: dict[str, Any]) -> list[dict[str, Any]]:
 
 def seq_scans(plan: dict[str, Any]) -> list[str]:
     """Sequential scans of products, variants or offers ('Seq Scan on products p')."""
-    return [f"{n['Node Type']} on {n['Relation Name']} {n.get('Alias', '')}".strip() for n in nodes(plan)
-            if "Seq Scan" in n["Node Type"] and n.get("Relation Name") in BIG_TABLES]
+    return [
+        f"{n['Node Type']} on {n['Relation Name']} {n.get('Alias', '')}".strip()
+        for n in nodes(plan)
+        if "Seq Scan" in n["Node Type"] and n.get("Relation Name") in BIG_TABLES
+    ]
 
 
 def render(plan: dict[str, Any]) -> str:
@@ -95,9 +98,11 @@ def _render_node(node: dict[str, Any], depth: int, lines: list[str]) -> None:
     if "Relation Name" in node:
         label += f" on {node['Relation Name']} {node.get('Alias', '')}".rstrip()
     indent = "  " * depth + ("->  " if depth else "")
-    lines.append(f"{indent}{label}  (cost={node['Startup Cost']:.2f}..{node['Total Cost']:.2f} rows={node['Plan Rows']})"
-                 f" (actual time={node.get('Actual Startup Time', 0):.3f}..{node.get('Actual Total Time', 0):.3f}"
-                 f" rows={node.get('Actual Rows', 0)} loops={node.get('Actual Loops', 0)})")
+    lines.append(
+        f"{indent}{label}  (cost={node['Startup Cost']:.2f}..{node['Total Cost']:.2f} rows={node['Plan Rows']})"
+        f" (actual time={node.get('Actual Startup Time', 0):.3f}..{node.get('Actual Total Time', 0):.3f}"
+        f" rows={node.get('Actual Rows', 0)} loops={node.get('Actual Loops', 0)})"
+    )
     detail = "  " * depth + "      "
     for key in ("Index Cond", "Recheck Cond", "Hash Cond", "Join Filter", "Filter", "Sort Key"):
         if key in node:
@@ -105,8 +110,11 @@ def _render_node(node: dict[str, Any], depth: int, lines: list[str]) -> None:
             lines.append(f"{detail}{key}: {value}")
     if node.get("Rows Removed by Filter"):
         lines.append(f"{detail}Rows Removed by Filter: {node['Rows Removed by Filter']}")
-    buffers = [f"{kind}={node[f'Shared {kind.title()} Blocks']}" for kind in ("hit", "read")
-               if node.get(f"Shared {kind.title()} Blocks")]
+    buffers = [
+        f"{kind}={node[f'Shared {kind.title()} Blocks']}"
+        for kind in ("hit", "read")
+        if node.get(f"Shared {kind.title()} Blocks")
+    ]
     if buffers:
         lines.append(f"{detail}Buffers: shared {' '.join(buffers)}")
     for child in node.get("Plans", ()):

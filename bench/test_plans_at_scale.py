@@ -30,8 +30,11 @@ def conn() -> Iterator[psycopg.Connection]:
     with psycopg.connect(DATABASE_URL) as connection:
         products = connection.execute("SELECT count(*) FROM products").fetchone()[0]
         if products < MIN_PRODUCTS:
-            pytest.fail(f"{products:,} products in BENCH_DATABASE_URL; the plans mean something from "
-                        f"{MIN_PRODUCTS:,} (seed with python -m bench.catalog)", pytrace=False)
+            pytest.fail(
+                f"{products:,} products in BENCH_DATABASE_URL; the plans mean something from "
+                f"{MIN_PRODUCTS:,} (seed with python -m bench.catalog)",
+                pytrace=False,
+            )
         yield connection
 
 

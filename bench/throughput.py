@@ -21,8 +21,7 @@ import uuid
 
 import httpx
 
-from bench.harness import (Stats, Target, bench_database, client_session, cpu_columns, dev_host, run_cli,
-                           run_round)
+from bench.harness import Stats, Target, bench_database, client_session, cpu_columns, dev_host, run_cli, run_round
 from scripts.dev import provision, say
 from scripts.dev_tokens import DEV_AUDIENCE, DEV_ISSUER, mint_token
 from scripts.migrate import migrate_up
@@ -31,8 +30,14 @@ TARGET_RATIO = 0.5
 SEED_ADDRESSES = 10
 WARMUP_SECONDS = 1.0
 BENCH_SUB = "bench-user"
-ADDRESS = {"label": "Home", "first_name": "Sara", "last_name": "Al-Harbi", "mobile": "0501234567",
-           "street": "King Fahd Road", "city": "Riyadh"}
+ADDRESS = {
+    "label": "Home",
+    "first_name": "Sara",
+    "last_name": "Al-Harbi",
+    "mobile": "0501234567",
+    "street": "King Fahd Road",
+    "city": "Riyadh",
+}
 HEALTH, ADDRESSES = "GET /api/health", "GET /api/me/addresses"
 
 
@@ -49,8 +54,10 @@ def seed(base_url: str, headers: dict[str, str]) -> None:
         listed = client.get("/api/me/addresses")
     items = listed.json().get("items", []) if listed.status_code == 200 else []
     if len(items) != SEED_ADDRESSES:
-        raise SystemExit(f"GET /api/me/addresses -> {listed.status_code} with {len(items)} items "
-                         f"(expected {SEED_ADDRESSES})\n{listed.text}")
+        raise SystemExit(
+            f"GET /api/me/addresses -> {listed.status_code} with {len(items)} items "
+            f"(expected {SEED_ADDRESSES})\n{listed.text}"
+        )
 
 
 # --- load ----------------------------------------------------------------------------------
@@ -79,14 +86,20 @@ async def measure(targets: list[Target], args: argparse.Namespace, server_pid: i
 
 
 def report(results: dict[str, Stats], args: argparse.Namespace) -> int:
-    print(f"\nconcurrency {args.concurrency} · {args.seconds:g} s per round · {args.rounds} rounds "
-          f"per endpoint (interleaved) · {os.cpu_count()} CPUs")
-    print(f"{'endpoint':<24}{'req/s':>9}{'p50 ms':>10}{'p99 ms':>9}{'requests':>11}{'errors':>8}"
-          f"{'client cpu':>12}{'host cpu':>10}{'db cpu':>9}")
+    print(
+        f"\nconcurrency {args.concurrency} · {args.seconds:g} s per round · {args.rounds} rounds "
+        f"per endpoint (interleaved) · {os.cpu_count()} CPUs"
+    )
+    print(
+        f"{'endpoint':<24}{'req/s':>9}{'p50 ms':>10}{'p99 ms':>9}{'requests':>11}{'errors':>8}"
+        f"{'client cpu':>12}{'host cpu':>10}{'db cpu':>9}"
+    )
     for name, s in results.items():
         client, server, database = cpu_columns(s)
-        print(f"{name:<24}{s.rate:>9.1f}{s.percentile_ms(0.50):>10.1f}{s.percentile_ms(0.99):>9.1f}"
-              f"{s.ok:>11}{s.failures + s.errors:>8}{client:>11.0f}%{server:>9.0f}%{database:>8.0f}%")
+        print(
+            f"{name:<24}{s.rate:>9.1f}{s.percentile_ms(0.50):>10.1f}{s.percentile_ms(0.99):>9.1f}"
+            f"{s.ok:>11}{s.failures + s.errors:>8}{client:>11.0f}%{server:>9.0f}%{database:>8.0f}%"
+        )
     failed = {name: s for name, s in results.items() if s.failures or s.errors}
     for name, s in failed.items():
         print(f"FAILED {name}: {s.failures} non-2xx, {s.errors} client errors; first: {s.first_failure}")
@@ -120,8 +133,10 @@ def main(argv: list[str] | None = None) -> int:
             token = mint_token(role="customer", sub=BENCH_SUB, issuer=DEV_ISSUER, audience=DEV_AUDIENCE)
             auth = {"Authorization": f"Bearer {token}"}
             seed(host.base_url, auth)
-            targets = [Target(HEALTH, f"{host.base_url}/api/health", {}),
-                       Target(ADDRESSES, f"{host.base_url}/api/me/addresses", auth)]
+            targets = [
+                Target(HEALTH, f"{host.base_url}/api/health", {}),
+                Target(ADDRESSES, f"{host.base_url}/api/me/addresses", auth),
+            ]
             results = asyncio.run(measure(targets, args, host.process.pid))
     return report(results, args)
 

@@ -22,7 +22,8 @@ import uvicorn
 
 from devhost.asgi import DevHostApp
 from devhost.host import DevHost
-from devhost.settings import HostConfig, apply_local_settings, read_local_settings
+from devhost.settings import apply_local_settings, read_local_settings
+from shared.platform.hostjson import HostConfig
 
 log = logging.getLogger("devhost")
 

@@ -96,19 +96,21 @@ class DevHostApp:
             return problem(405, "method_not_allowed", detail, {"allow": allow})
         return problem(404, "route_not_found", f"No function is routed at {request.path}.")
 
-    async def _function(
-        self, request: IncomingRequest, resolution: Resolution[HttpTarget]
-    ) -> OutgoingResponse:
+    async def _function(self, request: IncomingRequest, resolution: Resolution[HttpTarget]) -> OutgoingResponse:
         assert resolution.route is not None
         target = resolution.route.target
         if not self.host.keys.allows(target.auth_level, request):
-            return _key_required(f"This function requires a valid {target.auth_level} key "
-                                 "in the x-functions-key header or the code query parameter.")
+            return _key_required(
+                f"This function requires a valid {target.auth_level} key "
+                "in the x-functions-key header or the code query parameter."
+            )
         try:
             invocation = await self.host.invoker.invoke(
-                target.spec, function_request(request, resolution.values),
+                target.spec,
+                function_request(request, resolution.values),
                 reason=f"This function was programmatically called via HTTP ({request.method}).",
-                trace_parent=request.header("traceparent"), quiet=True,
+                trace_parent=request.header("traceparent"),
+                quiet=True,
             )
             return from_function_result(_http_result(target, invocation))
         except InvocationFailed:
@@ -134,8 +136,9 @@ class DevHostApp:
         if spec is None:
             return problem(404, "function_not_found", f"No function named '{name}'.")
         if spec.trigger_type == "httpTrigger":
-            return problem(400, "http_function_not_invocable",
-                           f"'{spec.name}' is HTTP-triggered; call its route instead.")
+            return problem(
+                400, "http_function_not_invocable", f"'{spec.name}' is HTTP-triggered; call its route instead."
+            )
         if spec.name in self.host.errors:
             return problem(400, "function_disabled", self.host.errors[spec.name])
         text = _admin_input(request.body)

@@ -27,7 +27,7 @@ from devhost.queues import (
     validate_queue_name,
 )
 from devhost.routing import Router
-from devhost.settings import HostConfig, SettingMissing, resolve_expression
+from devhost.settings import SettingMissing, resolve_expression
 from devhost.timers import (
     Schedule,
     TimerJob,
@@ -36,6 +36,7 @@ from devhost.timers import (
     parse_schedule,
     timer_request,
 )
+from shared.platform.hostjson import HostConfig
 
 log = logging.getLogger("devhost")
 
@@ -125,8 +126,9 @@ class DevHost:
             self._timers.start()
         if self.enable_queues:
             for spec in (s for s in self.specs if s.name in self.queue_names):
-                poller = QueuePoller(spec, self.queue_names[spec.name], self.config.queues,
-                                     self.invoke_queue, self._client_factory)
+                poller = QueuePoller(
+                    spec, self.queue_names[spec.name], self.config.queues, self.invoke_queue, self._client_factory
+                )
                 poller.start()
                 self._pollers.append(poller)
 
@@ -163,8 +165,12 @@ class DevHost:
         else:
             now = datetime.now(UTC)
             message = FunctionQueueMessage(
-                id=str(uuid.uuid4()), body=text.encode("utf-8"), dequeue_count=1,
-                insertion_time=now, expiration_time=now + timedelta(days=7), time_next_visible=now,
+                id=str(uuid.uuid4()),
+                body=text.encode("utf-8"),
+                dequeue_count=1,
+                insertion_time=now,
+                expiration_time=now + timedelta(days=7),
+                time_next_visible=now,
             )
             coroutine = self.invoker.invoke(spec, message, reason=MANUAL_REASON)
         self._spawn(coroutine, spec.name)
@@ -186,7 +192,7 @@ class DevHost:
         lines = ["", "Functions:", ""]
         for spec in self.specs:
             lines.append(f"  {spec.name}: {self._describe(spec, base_url)}")
-        return lines + [""]
+        return [*lines, ""]
 
     def _describe(self, spec: FunctionSpec, base_url: str) -> str:
         if spec.name in self.errors:

@@ -108,9 +108,7 @@ class OutgoingResponse:
         await send({"type": "http.response.body", "body": self.body})
 
 
-def problem(
-    status: int, code: str, detail: str, extra_headers: Mapping[str, str] | None = None
-) -> OutgoingResponse:
+def problem(status: int, code: str, detail: str, extra_headers: Mapping[str, str] | None = None) -> OutgoingResponse:
     """An RFC 9457 problem+json response with a fresh x-request-id."""
     document = {
         "type": "about:blank",
@@ -135,7 +133,7 @@ class FunctionKeys:
     master_key: str | None
 
     @classmethod
-    def from_environ(cls, environ: Mapping[str, str]) -> "FunctionKeys":
+    def from_environ(cls, environ: Mapping[str, str]) -> FunctionKeys:
         # an empty value means "no key", never "the empty key"
         function_key = environ.get("DEVHOST_FUNCTION_KEY") or None
         return cls(function_key, environ.get("DEVHOST_MASTER_KEY") or None)

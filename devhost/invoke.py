@@ -228,12 +228,16 @@ class Invoker:
             values = {key: out.get() for key, out in outs.items()} | {RETURN: result}
             await self._flush(spec, values)
         except Exception as error:
-            log.error("Executed 'Functions.%s' (Failed, Id=%s, Duration=%dms): %s", name,
-                      invocation_id, _ms(started), error,
-                      exc_info=not isinstance(error, FunctionTimeout))
+            log.error(
+                "Executed 'Functions.%s' (Failed, Id=%s, Duration=%dms): %s",
+                name,
+                invocation_id,
+                _ms(started),
+                error,
+                exc_info=not isinstance(error, FunctionTimeout),
+            )
             raise InvocationFailed(name, invocation_id) from error
-        log.log(level, "Executed 'Functions.%s' (Succeeded, Id=%s, Duration=%dms)", name,
-                invocation_id, _ms(started))
+        log.log(level, "Executed 'Functions.%s' (Succeeded, Id=%s, Duration=%dms)", name, invocation_id, _ms(started))
         return Invocation(invocation_id, result, values)
 
     @staticmethod
@@ -272,9 +276,7 @@ class Invoker:
 def _check_return(spec: FunctionSpec, result: Any) -> None:
     # the Python worker's own rule: a value with nowhere to go is a bug, not something to drop
     if result is not None and not any(b["name"] == RETURN for b in spec.outputs):
-        raise RuntimeError(
-            f"function '{spec.name}' without a $return binding returned a non-None value"
-        )
+        raise RuntimeError(f"function '{spec.name}' without a $return binding returned a non-None value")
 
 
 def _run_sync(function: Callable[..., Any], kwargs: dict[str, Any], context: DevContext) -> Any:

@@ -40,8 +40,7 @@ class RunningHost:
 def start_devhost(env: dict[str, str], *, port: int, log_path: Path, extra_args: tuple[str, ...] = ()) -> RunningHost:
     command = [sys.executable, "-m", "devhost", "--port", str(port), *extra_args]
     with open(log_path, "wb") as log_file:  # the child keeps its own copy of the descriptor
-        process = subprocess.Popen(command, cwd=ROOT, env=os.environ | env, stdout=log_file,
-                                   stderr=subprocess.STDOUT)
+        process = subprocess.Popen(command, cwd=ROOT, env=os.environ | env, stdout=log_file, stderr=subprocess.STDOUT)
     host = RunningHost(process, f"http://127.0.0.1:{port}", log_path)
     deadline = time.monotonic() + START_TIMEOUT_SECONDS
     while time.monotonic() < deadline:

@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import base64
 import binascii
+import contextlib
 import logging
 import re
 from collections.abc import Awaitable, Callable
@@ -21,7 +22,7 @@ from typing import TYPE_CHECKING, Any
 from azure.functions.queue import QueueMessage as FunctionQueueMessage
 
 from devhost.invoke import DEFAULT_CONNECTION, FunctionSpec, InvocationFailed
-from devhost.settings import QueueOptions
+from shared.platform.hostjson import QueueOptions
 
 if TYPE_CHECKING:
     from azure.storage.queue import QueueMessage as StorageMessage
@@ -40,25 +41,21 @@ Invoke = Callable[[FunctionSpec, FunctionQueueMessage], Awaitable[Any]]
 
 def validate_queue_name(name: str) -> str:
     if not _QUEUE_NAME.fullmatch(name):
-        raise ValueError(
-            f"invalid queue name '{name}': 3-63 lowercase letters, digits and single dashes"
-        )
+        raise ValueError(f"invalid queue name '{name}': 3-63 lowercase letters, digits and single dashes")
     return name
 
 
-def default_client_factory(queue_name: str, connection: str) -> "QueueClient":
+def default_client_factory(queue_name: str, connection: str) -> QueueClient:
     from shared.storage import queue_client  # the app's own resolution of `connection`
 
     return queue_client(queue_name, connection)
 
 
-async def ensure_queue(client: "QueueClient") -> None:
+async def ensure_queue(client: QueueClient) -> None:
     from azure.core.exceptions import ResourceExistsError
 
-    try:
+    with contextlib.suppress(ResourceExistsError):
         await client.create_queue()
-    except ResourceExistsError:
-        pass
 
 
 class StorageQueueSender:
@@ -94,7 +91,7 @@ def decode_body(content: str | bytes | None, encoding: str) -> bytes:
         return raw
 
 
-def to_function_message(message: "StorageMessage", encoding: str) -> FunctionQueueMessage:
+def to_function_message(message: StorageMessage, encoding: str) -> FunctionQueueMessage:
     return FunctionQueueMessage(
         id=message.id,
         body=decode_body(message.content, encoding),
@@ -176,8 +173,7 @@ class QueuePoller:
     def _outage(self, error: Exception, retry_in: float) -> None:
         # warn once per outage, not on every retry
         level = logging.DEBUG if self._down else logging.WARNING
-        log.log(level, "Queue '%s' unavailable (%s); retrying every %.1fs",
-                self.queue_name, _short(error), retry_in)
+        log.log(level, "Queue '%s' unavailable (%s); retrying every %.1fs", self.queue_name, _short(error), retry_in)
         self._down, self._ready = True, False
 
     async def _wait_for_room(self) -> None:
@@ -185,21 +181,22 @@ class QueuePoller:
             self._room.clear()
             await self._room.wait()
 
-    async def _receive(self) -> list["StorageMessage"]:
+    async def _receive(self) -> list[StorageMessage]:
         client = self._factory(self.queue_name, self.connection)
         if not self._ready:
             await ensure_queue(client)
             self._ready = True
         size = self._options.batch_size
         pages = client.receive_messages(
-            messages_per_page=size, max_messages=size,
+            messages_per_page=size,
+            max_messages=size,
             visibility_timeout=PROCESSING_VISIBILITY_SECONDS,
         ).by_page()
         async for page in pages:  # one page is one receive call
             return [message async for message in page]
         return []
 
-    def _dispatch(self, message: "StorageMessage") -> None:
+    def _dispatch(self, message: StorageMessage) -> None:
         task = asyncio.create_task(self._process(message), name=f"message:{message.id}")
         self._inflight.add(task)
         task.add_done_callback(self._finished)
@@ -208,7 +205,7 @@ class QueuePoller:
         self._inflight.discard(task)
         self._room.set()
 
-    async def _process(self, message: "StorageMessage") -> None:
+    async def _process(self, message: StorageMessage) -> None:
         count = message.dequeue_count or 1
         if count > self._options.max_dequeue_count:
             # a previous attempt never reported back (crash): poison it without running
@@ -229,46 +226,58 @@ class QueuePoller:
     def _encoding(self) -> str:
         return self._options.message_encoding
 
-    async def _delete(self, message: "StorageMessage", invocation_id: str) -> None:
+    async def _delete(self, message: StorageMessage, invocation_id: str) -> None:
         try:
             await self._client().delete_message(message.id, message.pop_receipt)
         except Exception as error:  # it reappears after the 10-minute lease: at-least-once
-            log.warning("Deleting message %s from '%s' failed: %s",
-                        message.id, self.queue_name, _short(error))
+            log.warning("Deleting message %s from '%s' failed: %s", message.id, self.queue_name, _short(error))
             return
-        log.info("Message %s on '%s' processed (Id=%s, DequeueCount=%d)",
-                 message.id, self.queue_name, invocation_id, message.dequeue_count or 1)
+        log.info(
+            "Message %s on '%s' processed (Id=%s, DequeueCount=%d)",
+            message.id,
+            self.queue_name,
+            invocation_id,
+            message.dequeue_count or 1,
+        )
 
-    async def _failed(self, message: "StorageMessage", invocation_id: str) -> None:
+    async def _failed(self, message: StorageMessage, invocation_id: str) -> None:
         count = message.dequeue_count or 1
         if count >= self._options.max_dequeue_count:
             await self._move_to_poison(message, invocation_id)
             return
         delay = int(self._options.visibility_timeout.total_seconds())
         try:
-            await self._client().update_message(
-                message.id, pop_receipt=message.pop_receipt, visibility_timeout=delay
-            )
+            await self._client().update_message(message.id, pop_receipt=message.pop_receipt, visibility_timeout=delay)
         except Exception as error:  # the 10-minute lease expires on its own
             log.warning("Releasing message %s failed: %s", message.id, _short(error))
             return
-        log.warning("Message %s on '%s' failed (Id=%s, DequeueCount=%d); retry in %ds",
-                    message.id, self.queue_name, invocation_id, count, delay)
+        log.warning(
+            "Message %s on '%s' failed (Id=%s, DequeueCount=%d); retry in %ds",
+            message.id,
+            self.queue_name,
+            invocation_id,
+            count,
+            delay,
+        )
 
-    async def _move_to_poison(self, message: "StorageMessage", invocation_id: str) -> None:
+    async def _move_to_poison(self, message: StorageMessage, invocation_id: str) -> None:
         try:
             # the original text, not the decoded body: re-queueing it must work unchanged
             await self._poison(self.poison_queue_name, self.connection, [message.content or ""])
             await self._client().delete_message(message.id, message.pop_receipt)
         except Exception as error:
-            log.warning("Moving message %s to '%s' failed: %s",
-                        message.id, self.poison_queue_name, _short(error))
+            log.warning("Moving message %s to '%s' failed: %s", message.id, self.poison_queue_name, _short(error))
             return
-        log.error("Message %s on '%s' moved to '%s' (Id=%s, DequeueCount=%d)",
-                  message.id, self.queue_name, self.poison_queue_name, invocation_id,
-                  message.dequeue_count or 1)
+        log.error(
+            "Message %s on '%s' moved to '%s' (Id=%s, DequeueCount=%d)",
+            message.id,
+            self.queue_name,
+            self.poison_queue_name,
+            invocation_id,
+            message.dequeue_count or 1,
+        )
 
-    def _client(self) -> "QueueClient":
+    def _client(self) -> QueueClient:
         return self._factory(self.queue_name, self.connection)
 
 

@@ -132,7 +132,7 @@ def _split_top_level(text: str, separator: str) -> list[str]:
             current = ""
         else:
             current += char
-    return parts + [current]
+    return [*parts, current]
 
 
 def parse_parameter(body: str) -> Segment:
@@ -183,7 +183,7 @@ class RouteTemplate:
     literals: tuple[tuple[int, str], ...] = ()
 
     @classmethod
-    def parse(cls, template: str, prefix: str = "") -> "RouteTemplate":
+    def parse(cls, template: str, prefix: str = "") -> RouteTemplate:
         route = template.removeprefix("~").strip("/")
         texts = split_path(prefix) + split_path(route)
         segments = tuple(parse_segment(t) for t in texts)
@@ -195,8 +195,13 @@ class RouteTemplate:
         required = sum(1 for s in segments if not (s.optional or s.default is not None))
         unbounded = any(s.kind == "catchall" for s in segments)
         literals = tuple((i, s.text.casefold()) for i, s in enumerate(segments) if s.kind == "literal")
-        return cls(template=template, segments=segments, min_parts=required,
-                   max_parts=None if unbounded else len(segments), literals=literals)
+        return cls(
+            template=template,
+            segments=segments,
+            min_parts=required,
+            max_parts=None if unbounded else len(segments),
+            literals=literals,
+        )
 
     def could_match(self, folded: list[str]) -> bool:
         """False when `folded` (casefolded path segments) cannot match; True means maybe."""
@@ -290,9 +295,7 @@ class Router(Generic[T]):
     def routes(self) -> list[Route[T]]:
         return list(self._routes)
 
-    def add(
-        self, template: str, methods: Iterable[str] | None, target: T, prefix: str = ""
-    ) -> Route[T]:
+    def add(self, template: str, methods: Iterable[str] | None, target: T, prefix: str = "") -> Route[T]:
         allowed = frozenset(m.upper() for m in methods) if methods else None
         route = Route(RouteTemplate.parse(template, prefix), allowed, target)
         self._routes.append(route)

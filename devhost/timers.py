@@ -19,7 +19,8 @@ from typing import Protocol
 from azure.functions.timer import TimerRequest
 from croniter import croniter
 
-from devhost.settings import parse_timespan, resolve_expression
+from devhost.settings import resolve_expression
+from shared.platform.hostjson import parse_timespan
 
 log = logging.getLogger("devhost.timers")
 
@@ -146,9 +147,7 @@ class TimerScheduler:
         if previous is not None and not previous.done():
             log.warning("Timer '%s' still running; skipping the run due %s", job.name, iso_utc(due))
             return
-        self._running[job.name] = asyncio.create_task(
-            self._guarded(job, due, past_due), name=f"timer-run:{job.name}"
-        )
+        self._running[job.name] = asyncio.create_task(self._guarded(job, due, past_due), name=f"timer-run:{job.name}")
 
     @staticmethod
     async def _guarded(job: TimerJob, due: datetime, past_due: bool) -> None:

@@ -3,7 +3,7 @@
 import azure.functions as func
 
 from shared.catalog.warming import warm_cache as warm
-from shared.jobs import background_job
+from shared.platform.jobs import background_job
 
 bp = func.Blueprint()
 

@@ -8,8 +8,18 @@ from uuid import UUID
 import azure.functions as func
 
 from shared.catalog import service as catalog
-from shared.catalog.models import BrandList, CategoryDetail, CategoryTree, Lang, LangQuery, ProductDetail, ProductPage, ProductQuery, SellerOffer
-from shared.http import ApiCall, RawJson, Reply, endpoint
+from shared.catalog.models import (
+    BrandList,
+    CategoryDetail,
+    CategoryTree,
+    Lang,
+    LangQuery,
+    ProductDetail,
+    ProductPage,
+    ProductQuery,
+    SellerOffer,
+)
+from shared.platform.http import ApiCall, RawJson, Reply, endpoint
 
 bp = func.Blueprint()
 ANONYMOUS = func.AuthLevel.ANONYMOUS
@@ -35,8 +45,11 @@ def language(call: ApiCall) -> Lang:
 
 
 def localized(body, lang: Lang) -> Reply:
-    headers = {"Content-Language": lang, "Vary": "Accept-Language",
-               "Cache-Control": f"public, max-age={PUBLIC_CACHE_SECONDS}"}
+    headers = {
+        "Content-Language": lang,
+        "Vary": "Accept-Language",
+        "Cache-Control": f"public, max-age={PUBLIC_CACHE_SECONDS}",
+    }
     return Reply(body=RawJson(body) if isinstance(body, bytes) else body, headers=headers)
 
 
@@ -48,8 +61,12 @@ async def list_categories(call: ApiCall) -> Reply:
 
 
 @bp.route(route="categories/{slug}", methods=["GET"], auth_level=ANONYMOUS)
-@endpoint(summary="One category by its English or Arabic slug, with its path and subtree",
-          query=LangQuery, response=CategoryDetail, tags=TAGS)
+@endpoint(
+    summary="One category by its English or Arabic slug, with its path and subtree",
+    query=LangQuery,
+    response=CategoryDetail,
+    tags=TAGS,
+)
 async def get_category(call: ApiCall) -> Reply:
     lang = language(call)
     return localized(await catalog.category_by_slug(call.route["slug"], lang), lang)
@@ -63,16 +80,24 @@ async def list_brands(call: ApiCall) -> Reply:
 
 
 @bp.route(route="products", methods=["GET"], auth_level=ANONYMOUS)
-@endpoint(summary="Search and filter products (keyset pages; attr.<key>=<value> filters attributes)",
-          query=ProductQuery, response=ProductPage, tags=TAGS)
+@endpoint(
+    summary="Search and filter products (keyset pages; attr.<key>=<value> filters attributes)",
+    query=ProductQuery,
+    response=ProductPage,
+    tags=TAGS,
+)
 async def list_products(call: ApiCall) -> Reply:
     lang = language(call)
     return localized(await catalog.list_products(call.query, lang), lang)
 
 
 @bp.route(route="products/{id:guid}", methods=["GET"], auth_level=ANONYMOUS)
-@endpoint(summary="A product with variants, images, brand, category path and seller offers",
-          query=LangQuery, response=ProductWithOffers, tags=TAGS)
+@endpoint(
+    summary="A product with variants, images, brand, category path and seller offers",
+    query=LangQuery,
+    response=ProductWithOffers,
+    tags=TAGS,
+)
 async def get_product(call: ApiCall) -> Reply:
     lang = language(call)
     return localized(await catalog.product_detail(UUID(call.route["id"]), lang), lang)

@@ -9,14 +9,21 @@ from uuid import UUID
 
 import azure.functions as func
 
-from shared.auth import ADMIN_ROLES
 from shared.catalog import admin_service as admin
 from shared.catalog.admin_models import (
-    BrandFields, BrandPatch, CategoryFields, CategoryPatch, ImageFields, ProductFields, ProductPatch, VariantFields,
+    BrandFields,
+    BrandPatch,
+    CategoryFields,
+    CategoryPatch,
+    ImageFields,
+    ProductFields,
+    ProductPatch,
+    VariantFields,
     VariantPatch,
 )
 from shared.catalog.models import BrandRow, CategoryRow, ImageRow, ProductRow, VariantRow
-from shared.http import ApiCall, Reply, endpoint
+from shared.platform.auth import ADMIN_ROLES
+from shared.platform.http import ApiCall, Reply, endpoint
 
 bp = func.Blueprint()
 ANONYMOUS = func.AuthLevel.ANONYMOUS  # the bearer token and its role are checked by @endpoint
@@ -40,23 +47,28 @@ def target(call: ApiCall) -> UUID:
 
 
 @bp.route(route="catalog/categories", methods=["POST"], auth_level=ANONYMOUS)
-@endpoint(summary="Create a category", body=CategoryFields, response=CategoryRow, status=201,
-          roles=ADMIN_ROLES, tags=TAGS)
+@endpoint(
+    summary="Create a category", body=CategoryFields, response=CategoryRow, status=201, roles=ADMIN_ROLES, tags=TAGS
+)
 async def create_category(call: ApiCall) -> Reply:
     row = await admin.create("categories", call.body.model_dump())
     return created(row, f"/api/categories/{row.slug_en}")
 
 
 @bp.route(route="catalog/categories/{id:guid}", methods=["PATCH"], auth_level=ANONYMOUS)
-@endpoint(summary="Update a category (moves are refused when they would make a cycle)", body=CategoryPatch,
-          response=CategoryRow, roles=ADMIN_ROLES, tags=TAGS)
+@endpoint(
+    summary="Update a category (moves are refused when they would make a cycle)",
+    body=CategoryPatch,
+    response=CategoryRow,
+    roles=ADMIN_ROLES,
+    tags=TAGS,
+)
 async def update_category(call: ApiCall) -> Reply:
     return saved(await admin.patch("categories", target(call), call.body, if_match(call)))
 
 
 @bp.route(route="catalog/categories/{id:guid}", methods=["DELETE"], auth_level=ANONYMOUS)
-@endpoint(summary="Deactivate a category (soft; needs If-Match)", response=CategoryRow,
-          roles=ADMIN_ROLES, tags=TAGS)
+@endpoint(summary="Deactivate a category (soft; needs If-Match)", response=CategoryRow, roles=ADMIN_ROLES, tags=TAGS)
 async def deactivate_category(call: ApiCall) -> Reply:
     return saved(await admin.deactivate("categories", target(call), if_match(call)))
 
@@ -81,8 +93,14 @@ async def deactivate_brand(call: ApiCall) -> Reply:
 
 
 @bp.route(route="catalog/products", methods=["POST"], auth_level=ANONYMOUS)
-@endpoint(summary="Create a product (add variants to make it sellable)", body=ProductFields,
-          response=ProductRow, status=201, roles=ADMIN_ROLES, tags=TAGS)
+@endpoint(
+    summary="Create a product (add variants to make it sellable)",
+    body=ProductFields,
+    response=ProductRow,
+    status=201,
+    roles=ADMIN_ROLES,
+    tags=TAGS,
+)
 async def create_product(call: ApiCall) -> Reply:
     row = await admin.create("products", call.body.model_dump())
     return created(row, f"/api/products/{row.id}")
@@ -101,8 +119,14 @@ async def deactivate_product(call: ApiCall) -> Reply:
 
 
 @bp.route(route="catalog/products/{id:guid}/variants", methods=["POST"], auth_level=ANONYMOUS)
-@endpoint(summary="Add a variant (the sellable unit) to a product", body=VariantFields, response=VariantRow,
-          status=201, roles=ADMIN_ROLES, tags=TAGS)
+@endpoint(
+    summary="Add a variant (the sellable unit) to a product",
+    body=VariantFields,
+    response=VariantRow,
+    status=201,
+    roles=ADMIN_ROLES,
+    tags=TAGS,
+)
 async def create_variant(call: ApiCall) -> Reply:
     row = await admin.create_variant(target(call), call.body.model_dump())
     return created(row, f"/api/catalog/variants/{row.id}")
@@ -121,8 +145,9 @@ async def deactivate_variant(call: ApiCall) -> Reply:
 
 
 @bp.route(route="catalog/products/{id:guid}/images", methods=["POST"], auth_level=ANONYMOUS)
-@endpoint(summary="Add an image to a product", body=ImageFields, response=ImageRow, status=201,
-          roles=ADMIN_ROLES, tags=TAGS)
+@endpoint(
+    summary="Add an image to a product", body=ImageFields, response=ImageRow, status=201, roles=ADMIN_ROLES, tags=TAGS
+)
 async def add_product_image(call: ApiCall) -> Reply:
     image = await admin.add_image(target(call), call.body)
     return Reply(body=image, status=201)

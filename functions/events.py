@@ -2,12 +2,10 @@
 
 import azure.functions as func
 
-from shared import events
-from shared.auth import ADMIN_ROLES
-from shared.config import get_settings
-from shared.http import ApiCall, endpoint
-from shared.jobs import background_job
-from shared.users.service import EVENT_HANDLERS
+from shared.events import service as events
+from shared.platform.auth import ADMIN_ROLES
+from shared.platform.http import ApiCall, endpoint
+from shared.platform.jobs import background_job
 
 bp = func.Blueprint()
 STORAGE = "AzureWebJobsStorage"
@@ -28,7 +26,5 @@ async def relay_outbox_now(call: ApiCall) -> dict:
 @bp.queue_trigger(arg_name="msg", queue_name="%DOMAIN_EVENTS_QUEUE%", connection=STORAGE)
 @background_job
 async def handle_domain_event(msg: func.QueueMessage, context: func.Context) -> dict:
-    outcome = await events.consume_event(
-        msg.get_body(), queue_name=get_settings().domain_events_queue, message_id=msg.id,
-        handlers=EVENT_HANDLERS)
+    outcome = await events.consume_domain_event(msg.get_body(), message_id=msg.id)
     return {"event_message": msg.id, "outcome": outcome, "dequeue_count": msg.dequeue_count}

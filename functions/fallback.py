@@ -3,8 +3,8 @@ a catch-all route has the lowest precedence, so it only sees requests no other r
 
 import azure.functions as func
 
-from shared.errors import MethodNotAllowed, NotFound
-from shared.http import ApiCall, endpoint
+from shared.platform.errors import MethodNotAllowed, NotFound
+from shared.platform.http import ApiCall, endpoint
 
 bp = func.Blueprint()
 
@@ -13,7 +13,7 @@ bp = func.Blueprint()
 @endpoint(summary="No such route (problem+json 404/405)", in_schema=False)
 async def route_fallback(call: ApiCall) -> None:
     from function_app import app
-    from shared.openapi import methods_for_path
+    from shared.platform.openapi import methods_for_path
 
     path = call.route.get("path") or ""
     allowed = methods_for_path(app, path)

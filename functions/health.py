@@ -2,10 +2,10 @@
 
 import azure.functions as func
 
-from shared.errors import DependencyUnavailable
-from shared.http import ApiCall, Reply, endpoint
 from shared.ops import service as ops
 from shared.ops.models import Liveness, Readiness
+from shared.platform.errors import DependencyUnavailable
+from shared.platform.http import ApiCall, Reply, endpoint
 
 bp = func.Blueprint()
 
@@ -31,6 +31,6 @@ async def health_ready(call: ApiCall) -> Readiness:
 @endpoint(summary="This API's OpenAPI 3.1 document", tags=("ops",))
 async def openapi_document(call: ApiCall) -> Reply:
     from function_app import app
-    from shared.openapi import build_openapi
+    from shared.platform.openapi import build_openapi
 
     return Reply(body=build_openapi(app), headers={"Cache-Control": "public, max-age=300"})

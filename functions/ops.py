@@ -6,18 +6,22 @@ Azure Functions reserves routes starting with `admin`, so the issue's `/api/admi
 
 import azure.functions as func
 
-from shared.auth import ADMIN_ROLES
-from shared.http import ApiCall, endpoint
-from shared.jobs import background_job
 from shared.ops import consistency
 from shared.ops.consistency import ConsistencyReport
+from shared.platform.auth import ADMIN_ROLES
+from shared.platform.http import ApiCall, endpoint
+from shared.platform.jobs import background_job
 
 bp = func.Blueprint()
 
 
 @bp.route(route="ops/consistency", methods=["GET"], auth_level=func.AuthLevel.FUNCTION)
-@endpoint(summary="Consistency report: order totals, reserved stock, negative stock (maintenance)",
-          response=ConsistencyReport, roles=ADMIN_ROLES, tags=("ops",))
+@endpoint(
+    summary="Consistency report: order totals, reserved stock, negative stock (maintenance)",
+    response=ConsistencyReport,
+    roles=ADMIN_ROLES,
+    tags=("ops",),
+)
 async def get_consistency(call: ApiCall) -> ConsistencyReport:
     return await consistency.consistency_report()
 

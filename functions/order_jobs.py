@@ -2,8 +2,8 @@
 
 import azure.functions as func
 
-from shared.jobs import background_job
 from shared.orders.expiry import expire_unpaid_orders as expire
+from shared.platform.jobs import background_job
 
 bp = func.Blueprint()
 

@@ -7,64 +7,103 @@ from uuid import UUID
 
 import azure.functions as func
 
-from shared.auth import ADMIN_ROLES, SELLER_ROLES
-from shared.http import ApiCall, endpoint
 from shared.orders import queries, stats
 from shared.orders import service as orders
 from shared.orders.models import Order
 from shared.orders.views import (
-    MyOrdersQuery, OpsOrderPage, OpsOrdersQuery, OrderPage, OrderStats, SellerOrderPage, SellerOrdersQuery,
-    SellerOrderView, SellerStats, SellerStatsQuery, StatsQuery,
+    MyOrdersQuery,
+    OpsOrderPage,
+    OpsOrdersQuery,
+    OrderPage,
+    OrderStats,
+    SellerOrderPage,
+    SellerOrdersQuery,
+    SellerOrderView,
+    SellerStats,
+    SellerStatsQuery,
+    StatsQuery,
 )
+from shared.platform.auth import ADMIN_ROLES, SELLER_ROLES
+from shared.platform.http import ApiCall, endpoint
 
 bp = func.Blueprint()
 ANONYMOUS = func.AuthLevel.ANONYMOUS  # the bearer token and its role are checked by @endpoint
 
 
 @bp.route(route="orders", methods=["GET"], auth_level=ANONYMOUS)
-@endpoint(summary="My orders, newest first (keyset pages; ?status= on the order's status)",
-          query=MyOrdersQuery, response=OrderPage, authenticated=True, tags=("orders",))
+@endpoint(
+    summary="My orders, newest first (keyset pages; ?status= on the order's status)",
+    query=MyOrdersQuery,
+    response=OrderPage,
+    authenticated=True,
+    tags=("orders",),
+)
 async def list_my_orders(call: ApiCall) -> OrderPage:
     return await queries.list_my_orders(call.user, call.query)
 
 
 @bp.route(route="seller/orders", methods=["GET"], auth_level=ANONYMOUS)
-@endpoint(summary="My child orders as a seller, newest first (keyset pages; ?status= on the child's status)",
-          query=SellerOrdersQuery, response=SellerOrderPage, roles=SELLER_ROLES, tags=("sellers",))
+@endpoint(
+    summary="My child orders as a seller, newest first (keyset pages; ?status= on the child's status)",
+    query=SellerOrdersQuery,
+    response=SellerOrderPage,
+    roles=SELLER_ROLES,
+    tags=("sellers",),
+)
 async def list_seller_orders(call: ApiCall) -> SellerOrderPage:
     return await queries.list_seller_orders(call.user, call.query)
 
 
 @bp.route(route="seller/orders/{id:guid}", methods=["GET"], auth_level=ANONYMOUS)
-@endpoint(summary="One of my child orders: my items, totals and history, and where to deliver",
-          response=SellerOrderView, roles=SELLER_ROLES, tags=("sellers",))
+@endpoint(
+    summary="One of my child orders: my items, totals and history, and where to deliver",
+    response=SellerOrderView,
+    roles=SELLER_ROLES,
+    tags=("sellers",),
+)
 async def get_seller_order(call: ApiCall) -> SellerOrderView:
     return await queries.seller_order(call.user, UUID(call.route["id"]))
 
 
 @bp.route(route="seller/stats", methods=["GET"], auth_level=ANONYMOUS)
-@endpoint(summary="My sales figures over a date range (default: the last 30 days)", query=SellerStatsQuery,
-          response=SellerStats, roles=SELLER_ROLES, tags=("sellers",))
+@endpoint(
+    summary="My sales figures over a date range (default: the last 30 days)",
+    query=SellerStatsQuery,
+    response=SellerStats,
+    roles=SELLER_ROLES,
+    tags=("sellers",),
+)
 async def get_seller_stats(call: ApiCall) -> SellerStats:
     return await stats.seller_stats(call.user, call.query)
 
 
 @bp.route(route="ops/orders", methods=["GET"], auth_level=ANONYMOUS)
-@endpoint(summary="All orders, newest first (?status=&seller=<id or slug>&from=&to=)", query=OpsOrdersQuery,
-          response=OpsOrderPage, roles=ADMIN_ROLES, tags=("ops",))
+@endpoint(
+    summary="All orders, newest first (?status=&seller=<id or slug>&from=&to=)",
+    query=OpsOrdersQuery,
+    response=OpsOrderPage,
+    roles=ADMIN_ROLES,
+    tags=("ops",),
+)
 async def list_ops_orders(call: ApiCall) -> OpsOrderPage:
     return await queries.list_ops_orders(call.query)
 
 
 @bp.route(route="ops/orders/{id:guid}", methods=["GET"], auth_level=ANONYMOUS)
-@endpoint(summary="Any order with its seller orders, items and history", response=Order, roles=ADMIN_ROLES,
-          tags=("ops",))
+@endpoint(
+    summary="Any order with its seller orders, items and history", response=Order, roles=ADMIN_ROLES, tags=("ops",)
+)
 async def get_ops_order(call: ApiCall) -> Order:
     return await orders.any_order(UUID(call.route["id"]))
 
 
 @bp.route(route="ops/stats", methods=["GET"], auth_level=ANONYMOUS)
-@endpoint(summary="Marketplace order figures over a date range (default: the last 30 days)", query=StatsQuery,
-          response=OrderStats, roles=ADMIN_ROLES, tags=("ops",))
+@endpoint(
+    summary="Marketplace order figures over a date range (default: the last 30 days)",
+    query=StatsQuery,
+    response=OrderStats,
+    roles=ADMIN_ROLES,
+    tags=("ops",),
+)
 async def get_ops_stats(call: ApiCall) -> OrderStats:
     return await stats.marketplace_stats(call.query)

@@ -4,11 +4,11 @@ from uuid import UUID
 
 import azure.functions as func
 
-from shared.auth import SELLER_ROLES
-from shared.http import ApiCall, Reply, endpoint
 from shared.orders import service as orders
 from shared.orders.models import Order, PlaceOrder
 from shared.orders.transitions import CancelRequest, TransitionRequest, TransitionResult
+from shared.platform.auth import SELLER_ROLES
+from shared.platform.http import ApiCall, Reply, endpoint
 
 bp = func.Blueprint()
 ANONYMOUS = func.AuthLevel.ANONYMOUS  # the bearer token is checked by @endpoint
@@ -16,8 +16,14 @@ TAGS = ("orders",)
 
 
 @bp.route(route="orders", methods=["POST"], auth_level=ANONYMOUS)
-@endpoint(summary="Place an order (Idempotency-Key header required; stock reserved until paid or expired)",
-          body=PlaceOrder, response=Order, status=201, authenticated=True, tags=TAGS)
+@endpoint(
+    summary="Place an order (Idempotency-Key header required; stock reserved until paid or expired)",
+    body=PlaceOrder,
+    response=Order,
+    status=201,
+    authenticated=True,
+    tags=TAGS,
+)
 async def place_order(call: ApiCall) -> Reply:
     order, replayed = await orders.place(call.user, call.body, call.request.headers.get("idempotency-key"))
     headers = {"Location": f"/api/orders/{order.id}", "ETag": f'"{order.version}"'}
@@ -27,21 +33,32 @@ async def place_order(call: ApiCall) -> Reply:
 
 
 @bp.route(route="orders/{id:guid}", methods=["GET"], auth_level=ANONYMOUS)
-@endpoint(summary="One of my orders with its seller orders, items and history", response=Order,
-          authenticated=True, tags=TAGS)
+@endpoint(
+    summary="One of my orders with its seller orders, items and history", response=Order, authenticated=True, tags=TAGS
+)
 async def get_my_order(call: ApiCall) -> Order:
     return await orders.my_order(call.user, UUID(call.route["id"]))
 
 
 @bp.route(route="orders/{id:guid}/cancel", methods=["POST"], auth_level=ANONYMOUS)
-@endpoint(summary="Cancel my order before the sellers start processing it (stock goes back)",
-          body=CancelRequest, response=Order, authenticated=True, tags=TAGS)
+@endpoint(
+    summary="Cancel my order before the sellers start processing it (stock goes back)",
+    body=CancelRequest,
+    response=Order,
+    authenticated=True,
+    tags=TAGS,
+)
 async def cancel_my_order(call: ApiCall) -> Order:
     return await orders.cancel_my_order(call.user, UUID(call.route["id"]), call.body)
 
 
 @bp.route(route="seller/orders/{id:guid}/transitions", methods=["POST"], auth_level=ANONYMOUS)
-@endpoint(summary="Move my seller order's status or delivery status (admins: any order)",
-          body=TransitionRequest, response=TransitionResult, roles=SELLER_ROLES, tags=TAGS)
+@endpoint(
+    summary="Move my seller order's status or delivery status (admins: any order)",
+    body=TransitionRequest,
+    response=TransitionResult,
+    roles=SELLER_ROLES,
+    tags=TAGS,
+)
 async def transition_seller_order(call: ApiCall) -> TransitionResult:
     return await orders.transition(call.user, UUID(call.route["id"]), call.body)

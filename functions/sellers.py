@@ -8,25 +8,35 @@ from uuid import UUID
 
 import azure.functions as func
 
-from shared.auth import SELLER_ROLES
 from shared.catalog import admin_service as admin
 from shared.catalog.admin_models import OfferPage, OfferPut, OfferQuery, OfferRow
-from shared.http import ApiCall, Reply, endpoint
+from shared.platform.auth import SELLER_ROLES
+from shared.platform.http import ApiCall, Reply, endpoint
 
 bp = func.Blueprint()
 ANONYMOUS = func.AuthLevel.ANONYMOUS  # the bearer token and its role are checked by @endpoint
 
 
 @bp.route(route="sellers/{seller_id:guid}/offers/{variant_id:guid}", methods=["PUT"], auth_level=ANONYMOUS)
-@endpoint(summary="Set my price and stock for a variant (on_hand never below reserved: 409)",
-          body=OfferPut, response=OfferRow, roles=SELLER_ROLES, tags=("sellers",))
+@endpoint(
+    summary="Set my price and stock for a variant (on_hand never below reserved: 409)",
+    body=OfferPut,
+    response=OfferRow,
+    roles=SELLER_ROLES,
+    tags=("sellers",),
+)
 async def put_offer(call: ApiCall) -> Reply:
     offer = await admin.put_offer(call.user, UUID(call.route["seller_id"]), UUID(call.route["variant_id"]), call.body)
     return Reply(body=offer, headers={"ETag": f'"{offer.version}"'})
 
 
 @bp.route(route="sellers/{seller_id:guid}/offers", methods=["GET"], auth_level=ANONYMOUS)
-@endpoint(summary="My offers (low_stock=true: at or below the threshold)", query=OfferQuery,
-          response=OfferPage, roles=SELLER_ROLES, tags=("sellers",))
+@endpoint(
+    summary="My offers (low_stock=true: at or below the threshold)",
+    query=OfferQuery,
+    response=OfferPage,
+    roles=SELLER_ROLES,
+    tags=("sellers",),
+)
 async def list_offers(call: ApiCall) -> OfferPage:
     return await admin.list_offers(call.user, UUID(call.route["seller_id"]), call.query)

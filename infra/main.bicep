@@ -251,7 +251,7 @@ module endpoints 'modules/private-endpoint.bicep' = [
 ]
 
 // Every setting the app reads in Azure (README "Settings"); tests/infra compares this with
-// shared/settings_model.py. Host storage and Application Insights settings are added by the
+// shared/platform/settings_model.py. Host storage and Application Insights settings are added by the
 // function-app module, Key Vault references from keyVaultSecretSettings.
 var appSettings = {
   AzureWebJobsFeatureFlags: 'EnableWorkerIndexing'

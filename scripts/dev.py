@@ -104,14 +104,33 @@ def ensure_redis() -> str:
         return url
     binary = shutil.which("redis-server")
     if binary is None:
-        raise SystemExit(f"Redis at {url or '(unset)'} is unreachable and no redis-server is installed "
-                         "(apt-get install redis-server, or set REDIS_URL)")
+        raise SystemExit(
+            f"Redis at {url or '(unset)'} is unreachable and no redis-server is installed "
+            "(apt-get install redis-server, or set REDIS_URL)"
+        )
     if not port_open("127.0.0.1", EMBEDDED_REDIS_PORT):
         say(f"Redis at {url or '(unset)'} unreachable: starting redis-server on {EMBEDDED_REDIS_PORT}")
         (LOCAL / "redis").mkdir(parents=True, exist_ok=True)
-        subprocess.run([binary, "--port", str(EMBEDDED_REDIS_PORT), "--bind", "127.0.0.1", "--daemonize", "yes",
-                        "--save", "", "--appendonly", "no", "--dir", str(LOCAL / "redis"),
-                        "--logfile", str(LOCAL / "redis" / "redis.log")], check=True)
+        subprocess.run(
+            [
+                binary,
+                "--port",
+                str(EMBEDDED_REDIS_PORT),
+                "--bind",
+                "127.0.0.1",
+                "--daemonize",
+                "yes",
+                "--save",
+                "",
+                "--appendonly",
+                "no",
+                "--dir",
+                str(LOCAL / "redis"),
+                "--logfile",
+                str(LOCAL / "redis" / "redis.log"),
+            ],
+            check=True,
+        )
         wait_for_port("127.0.0.1", EMBEDDED_REDIS_PORT, "redis-server")
     url = f"redis://127.0.0.1:{EMBEDDED_REDIS_PORT}/0"
     os.environ["REDIS_URL"] = url
@@ -129,9 +148,21 @@ def ensure_azurite() -> None:
     say("starting Azurite (blob 10000, queue 10001, table 10002)")
     ports = [arg for kind, port in AZURITE_PORTS.items() for arg in (f"--{kind}Port", str(port))]
     with open(LOCAL / "azurite.log", "ab") as log:
-        subprocess.Popen([str(AZURITE_BIN), "--silent", "--disableTelemetry", "--skipApiVersionCheck",
-                          "--location", str(data), *ports], cwd=ROOT, stdout=log, stderr=log,
-                         start_new_session=True)  # outlives this command, like the other services
+        subprocess.Popen(
+            [
+                str(AZURITE_BIN),
+                "--silent",
+                "--disableTelemetry",
+                "--skipApiVersionCheck",
+                "--location",
+                str(data),
+                *ports,
+            ],
+            cwd=ROOT,
+            stdout=log,
+            stderr=log,
+            start_new_session=True,
+        )  # outlives this command, like the other services
     for port in AZURITE_PORTS.values():
         wait_for_port("127.0.0.1", port, "Azurite")
 
@@ -141,7 +172,9 @@ def provision() -> None:
     ensure_postgres()
     ensure_redis()
     ensure_azurite()
-    say(f"PostgreSQL {redact(os.environ['DATABASE_URL'])} · Redis {os.environ['REDIS_URL']} · Azurite 127.0.0.1:10000-10002")
+    say(
+        f"PostgreSQL {redact(os.environ['DATABASE_URL'])} · Redis {os.environ['REDIS_URL']} · Azurite 127.0.0.1:10000-10002"
+    )
 
 
 def redact(url: str) -> str:

@@ -80,9 +80,7 @@ def mint_token(
     }
     if seller_id:
         claims["seller_id"] = seller_id
-    return jwt.encode(
-        claims, load_or_create_private_key(), algorithm="RS256", headers={"kid": DEV_KEY_ID}
-    )
+    return jwt.encode(claims, load_or_create_private_key(), algorithm="RS256", headers={"kid": DEV_KEY_ID})
 
 
 def main() -> None:

@@ -12,9 +12,9 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Iterator
 
 from yoyo import get_backend, read_migrations
 from yoyo.backends import DatabaseBackend
@@ -27,7 +27,7 @@ def yoyo_url(database_url: str) -> str:
     """yoyo picks its driver from the scheme: psycopg 3 is `postgresql+psycopg`."""
     for prefix in ("postgresql://", "postgres://"):
         if database_url.startswith(prefix):
-            return "postgresql+psycopg://" + database_url[len(prefix):]
+            return "postgresql+psycopg://" + database_url[len(prefix) :]
     return database_url
 
 

@@ -56,22 +56,22 @@ class LocalCluster:
         if done.returncode != 0:
             raise RuntimeError(f"{tool} failed ({done.returncode}): {done.stderr.strip() or done.stdout.strip()}")
 
-    def init(self) -> "LocalCluster":
+    def init(self) -> LocalCluster:
         if (self.datadir / "PG_VERSION").exists():
             return self
         self.datadir.mkdir(parents=True, exist_ok=True)
         if os.geteuid() == 0:
             account = pwd.getpwnam(SERVICE_ACCOUNT)
             os.chown(self.datadir, account.pw_uid, account.pw_gid)
-        self._run("initdb", "-D", str(self.datadir), "-U", "postgres", "--auth=trust",
-                  "--encoding=UTF8", "--locale=C.UTF-8")
+        self._run(
+            "initdb", "-D", str(self.datadir), "-U", "postgres", "--auth=trust", "--encoding=UTF8", "--locale=C.UTF-8"
+        )
         return self
 
     def control(self, *args: str) -> None:
         """`pg_ctl <args>` with this cluster's port; `control("start")`, `("-m", "fast", "stop")`."""
         options = f"-p {self.port} -c listen_addresses=127.0.0.1 -k {self.datadir}"
-        self._run("pg_ctl", "-w", "-D", str(self.datadir), "-o", options,
-                  "-l", str(self.datadir / "server.log"), *args)
+        self._run("pg_ctl", "-w", "-D", str(self.datadir), "-o", options, "-l", str(self.datadir / "server.log"), *args)
 
     def running(self) -> bool:
         try:
@@ -80,7 +80,7 @@ class LocalCluster:
         except OSError:
             return False
 
-    def start(self) -> "LocalCluster":
+    def start(self) -> LocalCluster:
         if not self.running():
             self.control("start")
         return self

@@ -62,7 +62,9 @@ BULK_TABLES = ("products", "variants", "product_images", "offers")
 MIN_PRICE_TRIGGERS = (("variants", "variants_min_price"), ("offers", "offers_min_price"))
 SETUP_TIME = CATALOG_EPOCH - timedelta(days=800)  # categories, brands and sellers predate every product
 
-LOCK_CATALOG = "LOCK TABLE categories, brands, products, variants, product_images, sellers, offers IN ACCESS EXCLUSIVE MODE"
+LOCK_CATALOG = (
+    "LOCK TABLE categories, brands, products, variants, product_images, sellers, offers IN ACCESS EXCLUSIVE MODE"
+)
 CATALOG_EXISTS = """
 SELECT EXISTS (SELECT 1 FROM products) OR EXISTS (SELECT 1 FROM categories)
     OR EXISTS (SELECT 1 FROM brands) OR EXISTS (SELECT 1 FROM sellers)
@@ -89,17 +91,24 @@ FROM (SELECT v.product_id, min(coalesce(o.price, v.sale_price, v.price)) AS min_
       WHERE v.is_active GROUP BY v.product_id) m
 WHERE p.id = m.product_id
 """
-COPY_CATEGORIES = ("COPY categories (id, parent_id, name_en, slug_en, name_ar, slug_ar, sort_order, created_at, "
-                   "updated_at) FROM STDIN")
+COPY_CATEGORIES = (
+    "COPY categories (id, parent_id, name_en, slug_en, name_ar, slug_ar, sort_order, created_at, updated_at) FROM STDIN"
+)
 COPY_BRANDS = "COPY brands (id, name_en, name_ar, slug, logo_url, created_at, updated_at) FROM STDIN"
 COPY_SELLERS = "COPY sellers (id, name_en, name_ar, slug, created_at, updated_at) FROM STDIN"
-COPY_PRODUCTS = ("COPY products (id, name_en, name_ar, description_en, description_ar, slug_en, slug_ar, category_id, "
-                 "brand_id, requires_prescription, is_active, attributes, erp_product_id, created_at, updated_at) FROM STDIN")
-COPY_VARIANTS = ("COPY variants (id, product_id, sku, options, barcode, price, sale_price, sort_order, created_at, "
-                 "updated_at) FROM STDIN")
+COPY_PRODUCTS = (
+    "COPY products (id, name_en, name_ar, description_en, description_ar, slug_en, slug_ar, category_id, "
+    "brand_id, requires_prescription, is_active, attributes, erp_product_id, created_at, updated_at) FROM STDIN"
+)
+COPY_VARIANTS = (
+    "COPY variants (id, product_id, sku, options, barcode, price, sale_price, sort_order, created_at, "
+    "updated_at) FROM STDIN"
+)
 COPY_IMAGES = "COPY product_images (id, product_id, url, alt_en, alt_ar, sort_order, created_at) FROM STDIN"
-COPY_OFFERS = ("COPY offers (id, variant_id, seller_id, price, on_hand, reserved, low_stock_threshold, is_active, "
-               "created_at, updated_at) FROM STDIN")
+COPY_OFFERS = (
+    "COPY offers (id, variant_id, seller_id, price, on_hand, reserved, low_stock_threshold, is_active, "
+    "created_at, updated_at) FROM STDIN"
+)
 
 
 class CatalogExists(RuntimeError):
@@ -127,9 +136,11 @@ class SeedSummary:
 
     def describe(self) -> str:
         phases = ", ".join(f"{name} {seconds:.1f} s" for name, seconds in self.phases.items())
-        return (f"{self.products:,} products, {self.variants:,} variants, {self.offers:,} offers, "
-                f"{self.images:,} images, {self.sellers} sellers, {self.categories} categories, {self.brands} brands "
-                f"in {self.seconds:.1f} s ({phases})")
+        return (
+            f"{self.products:,} products, {self.variants:,} variants, {self.offers:,} offers, "
+            f"{self.images:,} images, {self.sellers} sellers, {self.categories} categories, {self.brands} brands "
+            f"in {self.seconds:.1f} s ({phases})"
+        )
 
 
 @contextmanager
@@ -139,10 +150,16 @@ def phase(summary: SeedSummary, name: str) -> Iterator[None]:
     summary.phases[name] = summary.phases.get(name, 0.0) + time.perf_counter() - started
 
 
-def seed_catalog(url: str, *, products: int, sellers: int = DEFAULT_SELLERS,
-                 offers_per_variant: int = DEFAULT_OFFERS_PER_VARIANT, seed: int = 42,
-                 on_existing: Literal["refuse", "replace", "skip"] = "refuse",
-                 progress: bool = True) -> SeedSummary | None:
+def seed_catalog(
+    url: str,
+    *,
+    products: int,
+    sellers: int = DEFAULT_SELLERS,
+    offers_per_variant: int = DEFAULT_OFFERS_PER_VARIANT,
+    seed: int = 42,
+    on_existing: Literal["refuse", "replace", "skip"] = "refuse",
+    progress: bool = True,
+) -> SeedSummary | None:
     """Load a generated catalog; None when it was skipped because one exists (`on_existing="skip"`).
     Raises CatalogExists when one exists and `on_existing="refuse"`."""
     if products < 1 or sellers < 1 or offers_per_variant < 1:
@@ -192,10 +209,13 @@ def empty_dependents(conn: psycopg.Connection) -> list[str]:
     return found
 
 
-def load(conn: psycopg.Connection, generator: CatalogGenerator, products: int, summary: SeedSummary, *,
-         progress: bool) -> None:
+def load(
+    conn: psycopg.Connection, generator: CatalogGenerator, products: int, summary: SeedSummary, *, progress: bool
+) -> None:
     for table, trigger in MIN_PRICE_TRIGGERS:
-        conn.execute(sql.SQL("ALTER TABLE {} DISABLE TRIGGER {}").format(sql.Identifier(table), sql.Identifier(trigger)))
+        conn.execute(
+            sql.SQL("ALTER TABLE {} DISABLE TRIGGER {}").format(sql.Identifier(table), sql.Identifier(trigger))
+        )
     indexes = conn.execute(SECONDARY_INDEXES, (list(BULK_TABLES),)).fetchall()
     for name, _ in indexes:
         conn.execute(sql.SQL("DROP INDEX {}").format(sql.SQL(name)))  # name comes quoted from format('%I.%I')
@@ -229,10 +249,13 @@ def copy_reference_data(conn: psycopg.Connection, generator: CatalogGenerator, s
         summary.sellers = copy_rows(cursor, COPY_SELLERS, (row + stamps for row in generator.sellers))
 
 
-def copy_products(conn: psycopg.Connection, generator: CatalogGenerator, products: int, summary: SeedSummary, *,
-                  progress: bool) -> None:
-    with conn.cursor() as cursor, tqdm(total=products, unit=" products", desc="catalog", disable=not progress,
-                                      smoothing=0.1) as bar:
+def copy_products(
+    conn: psycopg.Connection, generator: CatalogGenerator, products: int, summary: SeedSummary, *, progress: bool
+) -> None:
+    with (
+        conn.cursor() as cursor,
+        tqdm(total=products, unit=" products", desc="catalog", disable=not progress, smoothing=0.1) as bar,
+    ):
         for start in range(0, products, BATCH_PRODUCTS):
             batch: ProductBatch = generator.batch(start, min(BATCH_PRODUCTS, products - start))
             summary.products += copy_rows(cursor, COPY_PRODUCTS, batch.products)
@@ -246,8 +269,12 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="python -m scripts.seed_catalog", description=__doc__.splitlines()[0])
     parser.add_argument("--products", type=int, required=True, help="number of products to generate")
     parser.add_argument("--sellers", type=int, default=DEFAULT_SELLERS, help=f"pharmacies (default {DEFAULT_SELLERS})")
-    parser.add_argument("--offers-per-variant", type=int, default=DEFAULT_OFFERS_PER_VARIANT,
-                        help=f"sellers offering each variant (default {DEFAULT_OFFERS_PER_VARIANT})")
+    parser.add_argument(
+        "--offers-per-variant",
+        type=int,
+        default=DEFAULT_OFFERS_PER_VARIANT,
+        help=f"sellers offering each variant (default {DEFAULT_OFFERS_PER_VARIANT})",
+    )
     parser.add_argument("--seed", type=int, default=42, help="random seed: same seed, same catalog (default 42)")
     parser.add_argument("--database-url", default=os.environ.get("DATABASE_URL"), help="default: $DATABASE_URL")
     parser.add_argument("--replace", action="store_true", help="truncate an existing catalog first")
@@ -262,9 +289,14 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     try:
-        summary = seed_catalog(args.database_url, products=args.products, sellers=args.sellers,
-                               offers_per_variant=args.offers_per_variant, seed=args.seed,
-                               on_existing="replace" if args.replace else "refuse")
+        summary = seed_catalog(
+            args.database_url,
+            products=args.products,
+            sellers=args.sellers,
+            offers_per_variant=args.offers_per_variant,
+            seed=args.seed,
+            on_existing="replace" if args.replace else "refuse",
+        )
     except CatalogExists as exc:
         print(f"seed_catalog: {exc}", file=sys.stderr)
         return 2

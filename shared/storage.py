@@ -17,9 +17,7 @@ if TYPE_CHECKING:  # heavy SDK imported lazily to keep cold start small
     from azure.storage.queue.aio import QueueClient
 
 # Azurite's published development account; not a secret (documented by Microsoft).
-AZURITE_ACCOUNT_KEY = (
-    "Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw=="
-)
+AZURITE_ACCOUNT_KEY = "Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw=="
 AZURITE_CONNECTION_STRING = (
     "DefaultEndpointsProtocol=http;AccountName=devstoreaccount1;"
     f"AccountKey={AZURITE_ACCOUNT_KEY};"
@@ -32,7 +30,7 @@ AZURITE_CONNECTION_STRING = (
 # queue triggers are retried by the host anyway.
 CLIENT_OPTIONS = {"retry_total": 2, "retry_backoff_factor": 0.2, "connection_timeout": 3, "read_timeout": 10}
 
-_queue_clients: dict[tuple[str, str], "QueueClient"] = {}
+_queue_clients: dict[tuple[str, str], QueueClient] = {}
 
 
 class StorageNotConfigured(RuntimeError):
@@ -55,7 +53,7 @@ def _credential_for(connection: str):
     return DefaultAzureCredential(managed_identity_client_id=client_id)
 
 
-def queue_client(queue_name: str, connection: str = "AzureWebJobsStorage") -> "QueueClient":
+def queue_client(queue_name: str, connection: str = "AzureWebJobsStorage") -> QueueClient:
     """A cached aio QueueClient for `queue_name` on the named connection."""
     key = (connection, queue_name)
     if key not in _queue_clients:
@@ -63,7 +61,7 @@ def queue_client(queue_name: str, connection: str = "AzureWebJobsStorage") -> "Q
     return _queue_clients[key]
 
 
-def _new_queue_client(queue_name: str, connection: str) -> "QueueClient":
+def _new_queue_client(queue_name: str, connection: str) -> QueueClient:
     from azure.storage.queue.aio import QueueClient
 
     conn_str = connection_string_for(connection)
@@ -71,9 +69,7 @@ def _new_queue_client(queue_name: str, connection: str) -> "QueueClient":
         return QueueClient.from_connection_string(conn_str, queue_name, **CLIENT_OPTIONS)
     service_uri = os.environ.get(f"{connection}__queueServiceUri")
     if not service_uri:
-        raise StorageNotConfigured(
-            f"set {connection} (connection string) or {connection}__queueServiceUri"
-        )
+        raise StorageNotConfigured(f"set {connection} (connection string) or {connection}__queueServiceUri")
     return QueueClient(service_uri, queue_name, credential=_credential_for(connection), **CLIENT_OPTIONS)
 
 

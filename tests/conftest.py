@@ -11,8 +11,8 @@ import json
 import os
 import threading
 import uuid
+from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Iterator
 
 import pytest
 
@@ -52,7 +52,7 @@ def database_url(server_url: str, template_database: str) -> Iterator[str]:
 
 
 class _JwksHandler(BaseHTTPRequestHandler):
-    def do_GET(self) -> None:  # noqa: N802 - http.server's naming
+    def do_GET(self) -> None:
         body = json.dumps(dev_jwks()).encode()
         self.send_response(200)
         self.send_header("Content-Type", "application/json")
@@ -98,15 +98,19 @@ def app_settings(database_url: str, jwks_url: str) -> dict[str, str]:
 @pytest.fixture
 async def app_env(app_settings: dict[str, str], monkeypatch: pytest.MonkeyPatch):
     """Runs the app in-process against this test's settings; closes every client after."""
-    from shared import auth, cache, db, events, storage
-    from shared.config import get_settings, reset_settings
+    from shared import storage
+    from shared.cache import store as cache
+    from shared.data import db
+    from shared.events import relay
+    from shared.platform import auth
+    from shared.platform.config import get_settings, reset_settings
 
     for name, value in app_settings.items():
         monkeypatch.setenv(name, value)
     reset_settings()
     auth.reset_caches()
     yield get_settings()
-    await events.wait_for_background_relay()
+    await relay.wait_for_background_relay()
     await db.close_pools()
     await cache.close_cache()
     await storage.close_storage_clients()

@@ -6,7 +6,8 @@ import contextlib
 import json
 import socket
 import uuid
-from typing import Any, Iterator
+from collections.abc import Iterator
+from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
 import azure.functions as func
@@ -62,18 +63,31 @@ class FakeContext:
         self.function_name = function_name
 
 
-def http_request(method: str, path: str, *, body: Any = None, raw: bytes | None = None,
-                 headers: dict[str, str] | None = None, params: dict[str, str] | None = None,
-                 route_params: dict[str, str] | None = None) -> func.HttpRequest:
+def http_request(
+    method: str,
+    path: str,
+    *,
+    body: Any = None,
+    raw: bytes | None = None,
+    headers: dict[str, str] | None = None,
+    params: dict[str, str] | None = None,
+    route_params: dict[str, str] | None = None,
+) -> func.HttpRequest:
     payload = raw if raw is not None else (json.dumps(body).encode() if body is not None else b"")
-    return func.HttpRequest(method=method, url=f"http://localhost/api/{path}", headers=headers or {},
-                            params=params or {}, route_params=route_params or {}, body=payload)
+    return func.HttpRequest(
+        method=method,
+        url=f"http://localhost/api/{path}",
+        headers=headers or {},
+        params=params or {},
+        route_params=route_params or {},
+        body=payload,
+    )
 
 
 def app_function(name: str) -> Any:
     """The callable the worker would invoke for the registered function `name`."""
     from function_app import app
-    from shared.openapi import registered_functions
+    from shared.platform.openapi import registered_functions
 
     return {f.get_function_name(): f.get_user_function() for f in registered_functions(app)}[name]
 

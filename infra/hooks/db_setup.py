@@ -21,12 +21,13 @@ import psycopg
 from psycopg import sql
 
 from scripts.migrate import migrate_up
-from shared.settings_model import Settings
+from shared.platform.settings_model import Settings
 
 ROLE_EXISTS = "SELECT 1 FROM pg_roles WHERE rolname = %(role)s"
 # Azure's function: a login role bound to the managed identity's object id ('service' type).
 CREATE_ENTRA_PRINCIPAL = (
-    "SELECT * FROM pgaadauth_create_principal_with_oid(%(role)s, %(object_id)s, 'service', false, false)")
+    "SELECT * FROM pgaadauth_create_principal_with_oid(%(role)s, %(object_id)s, 'service', false, false)"
+)
 # Data access only: the app never changes the schema. Default privileges cover tables that
 # later migrations (run by this administrator) create; the hook re-grants after each run anyway.
 GRANTS = [
@@ -60,8 +61,11 @@ def ensure_app_principal(url: str, role: str, object_id: str) -> bool:
 def grant_app_role(url: str, role: str) -> None:
     timeout_ms = Settings.model_fields["database_statement_timeout_ms"].default
     with psycopg.connect(url, autocommit=True) as conn:
-        names = {"database": sql.Identifier(conn.info.dbname), "role": sql.Identifier(role),
-                 "timeout": sql.Literal(f"{timeout_ms}ms")}
+        names = {
+            "database": sql.Identifier(conn.info.dbname),
+            "role": sql.Identifier(role),
+            "timeout": sql.Literal(f"{timeout_ms}ms"),
+        }
         with conn.transaction():
             for statement in GRANTS:
                 conn.execute(sql.SQL(statement).format(**names))

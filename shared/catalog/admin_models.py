@@ -13,15 +13,21 @@ from uuid import UUID
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
 
-from shared.base_model import AppModel
+from shared.platform.base_model import AppModel
 
 Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=120)]
 ProductName = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
 Description = Annotated[str, StringConstraints(strip_whitespace=True, max_length=10000)]
 SlugEn = Annotated[str, StringConstraints(strip_whitespace=True, max_length=120, pattern=r"^[a-z0-9]+(-[a-z0-9]+)*$")]
 # Arabic slugs: Arabic letters, Latin lower-case letters and digits, joined by hyphens.
-SlugAr = Annotated[str, StringConstraints(strip_whitespace=True, max_length=120,
-                                          pattern=r"^[\u0621-\u064Aa-z0-9\u0660-\u0669]+(-[\u0621-\u064Aa-z0-9\u0660-\u0669]+)*$")]
+SlugAr = Annotated[
+    str,
+    StringConstraints(
+        strip_whitespace=True,
+        max_length=120,
+        pattern=r"^[\u0621-\u064Aa-z0-9\u0660-\u0669]+(-[\u0621-\u064Aa-z0-9\u0660-\u0669]+)*$",
+    ),
+]
 Url = Annotated[str, StringConstraints(strip_whitespace=True, max_length=2000, pattern=r"^https?://\S+$")]
 Price = Annotated[Decimal, Field(gt=0, max_digits=12, decimal_places=2)]
 Sku = Annotated[str, StringConstraints(strip_whitespace=True, pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")]
@@ -93,8 +99,10 @@ class ProductFields(Strict):
     requires_prescription: bool = False
     is_active: bool = True
     attributes: dict[str, str | int | float | bool] = Field(
-        default_factory=dict, description="dosage_form, strength, active_ingredient(_ar), generic_name(_ar), "
-                                          "manufacturer, pack_size …", max_length=50)
+        default_factory=dict,
+        description="dosage_form, strength, active_ingredient(_ar), generic_name(_ar), manufacturer, pack_size …",
+        max_length=50,
+    )
     erp_product_id: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)] | None = None
 
 
@@ -128,7 +136,7 @@ class VariantFields(Strict):
     sort_order: int = 0
 
     @model_validator(mode="after")
-    def _sale_below_price(self) -> "VariantFields":
+    def _sale_below_price(self) -> VariantFields:
         if self.sale_price is not None and self.sale_price >= self.price:
             raise ValueError("sale_price must be lower than price")
         return self

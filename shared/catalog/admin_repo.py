@@ -10,9 +10,9 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 from uuid import UUID
 
-from shared import db
 from shared.catalog.admin_models import OfferRow
 from shared.catalog.models import BrandRow, CategoryRow, ImageRow, ProductRow, VariantRow
+from shared.data import db
 
 if TYPE_CHECKING:
     from psycopg import AsyncConnection
@@ -28,21 +28,24 @@ JSON_COLUMNS = {"attributes", "options"}
 
 
 def _insert(table: str, writable: tuple[str, ...], returning: type[BaseModel]) -> str:
-    return (f"INSERT INTO {table} ({', '.join(writable)}) VALUES ({', '.join(f'%({c})s' for c in writable)}) "
-            f"RETURNING {', '.join(returning.model_fields)}")
+    return (
+        f"INSERT INTO {table} ({', '.join(writable)}) VALUES ({', '.join(f'%({c})s' for c in writable)}) "
+        f"RETURNING {', '.join(returning.model_fields)}"
+    )
 
 
 def _update(table: str, writable: tuple[str, ...], returning: type[BaseModel]) -> str:
     assignments = ", ".join(f"{c} = CASE WHEN %(set_{c})s THEN %({c})s ELSE {c} END" for c in writable)
-    return (f"UPDATE {table} SET {assignments}, version = version + 1, updated_at = now() "
-            f"WHERE id = %(id)s AND version = %(version)s RETURNING {', '.join(returning.model_fields)}")
+    return (
+        f"UPDATE {table} SET {assignments}, version = version + 1, updated_at = now() "
+        f"WHERE id = %(id)s AND version = %(version)s RETURNING {', '.join(returning.model_fields)}"
+    )
 
 
 def _values(fields: dict[str, Any], writable: tuple[str, ...]) -> dict[str, Any]:
     from psycopg.types.json import Jsonb  # psycopg loads on first query, not at app import
 
-    return {c: Jsonb(fields[c]) if c in JSON_COLUMNS and fields.get(c) is not None else fields.get(c)
-            for c in writable}
+    return {c: Jsonb(fields[c]) if c in JSON_COLUMNS and fields.get(c) is not None else fields.get(c) for c in writable}
 
 
 def _flags(changes: dict[str, Any], writable: tuple[str, ...]) -> dict[str, Any]:
@@ -74,8 +77,9 @@ async def insert_row(conn: AsyncConnection, kind: str, fields: dict[str, Any]) -
     return row
 
 
-async def update_row(conn: AsyncConnection, kind: str, row_id: UUID, version: int,
-                     changes: dict[str, Any]) -> Any | None:
+async def update_row(
+    conn: AsyncConnection, kind: str, row_id: UUID, version: int, changes: dict[str, Any]
+) -> Any | None:
     """The updated row, or None when no row has this id and version."""
     _, update, writable, model = ENTITIES[kind]
     params = _flags(changes, writable) | {"id": row_id, "version": version}
@@ -93,8 +97,7 @@ async def current_version(conn: AsyncConnection, kind: str, row_id: UUID) -> int
 
 
 async def insert_image(conn: AsyncConnection, product_id: UUID, fields: dict[str, Any]) -> ImageRow:
-    row = await db.fetch_one(conn, INSERT_IMAGE, _values(fields | {"product_id": product_id}, IMAGE_WRITABLE),
-                             ImageRow)
+    row = await db.fetch_one(conn, INSERT_IMAGE, _values(fields | {"product_id": product_id}, IMAGE_WRITABLE), ImageRow)
     assert row is not None
     return row
 
@@ -149,8 +152,9 @@ LIST_SELLER_OFFERS_ALL = LIST_SELLER_OFFERS.format(low_stock="")
 LIST_SELLER_OFFERS_LOW = LIST_SELLER_OFFERS.format(low_stock=" AND o.on_hand - o.reserved <= o.low_stock_threshold")
 
 
-async def list_seller_offers(conn: AsyncConnection, seller_id: UUID, *, low_stock_only: bool,
-                             after: UUID | None, limit: int) -> list[OfferRow]:
+async def list_seller_offers(
+    conn: AsyncConnection, seller_id: UUID, *, low_stock_only: bool, after: UUID | None, limit: int
+) -> list[OfferRow]:
     params = {"seller_id": seller_id, "after": after or UUID(int=0), "limit": limit}
     statement = LIST_SELLER_OFFERS_LOW if low_stock_only else LIST_SELLER_OFFERS_ALL
     return await db.fetch_all(conn, statement, params, OfferRow)

@@ -1,24 +1,25 @@
 """Catalog management (admins) and seller offers: rules, transactions and cache invalidation.
 
 Every write commits first and invalidates the cache after, so a read that follows a successful
-write never sees the old value (shared.cache refuses to store a value loaded before the
+write never sees the old value (shared.cache.store refuses to store a value loaded before the
 invalidation). Constraint violations become 409/422 problems naming the field.
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from typing import Any, AsyncIterator
+from typing import Any
 from uuid import UUID
 
-from shared import db
-from shared.auth import ADMIN_ROLES, Principal
 from shared.catalog import admin_repo, service
 from shared.catalog.admin_models import ImageFields, OfferPage, OfferPut, OfferQuery, OfferRow, changes_of
 from shared.catalog.models import ImageRow
-from shared.errors import Conflict, FieldError, NotFound, PreconditionRequired, ValidationFailed
-from shared.pagination import decode_keyset, encode_keyset
+from shared.data import db
+from shared.platform.auth import ADMIN_ROLES, Principal
+from shared.platform.errors import Conflict, FieldError, NotFound, PreconditionRequired, ValidationFailed
+from shared.platform.pagination import decode_keyset, encode_keyset
 
 OFFER_ORDER = "variant_id"  # a seller's offers are listed by variant id
 IF_MATCH = re.compile(r'^\s*(?:W/)?"?(\d{1,9})"?\s*$')
@@ -49,12 +50,18 @@ async def integrity_errors(in_path: frozenset[str] = frozenset()) -> AsyncIterat
         if column in in_path:
             kind = column.removesuffix("_id")
             raise NotFound(f"no such {kind}", code=f"{kind}_not_found") from None
-        raise ValidationFailed(f"{column} does not refer to an existing record", code="unknown_reference",
-                               errors=[FieldError(path=column, message="no such record", code="not_found")]) from None
+        raise ValidationFailed(
+            f"{column} does not refer to an existing record",
+            code="unknown_reference",
+            errors=[FieldError(path=column, message="no such record", code="not_found")],
+        ) from None
     except errors.UniqueViolation as error:
         column = _column_of(error, "_key")
-        raise Conflict(f"{column} is already used by another record", code="already_exists",
-                       errors=[FieldError(path=column, message="already used", code="taken")]) from None
+        raise Conflict(
+            f"{column} is already used by another record",
+            code="already_exists",
+            errors=[FieldError(path=column, message="already used", code="taken")],
+        ) from None
     except errors.CheckViolation as error:
         raise _check_problem(error.diag.constraint_name or "") from None
 
@@ -66,11 +73,17 @@ def _column_of(error: Any, suffix: str) -> str:
 
 def _check_problem(constraint: str) -> Exception:
     if constraint == "categories_no_cycle":
-        return ValidationFailed("a category cannot be moved under itself or one of its descendants",
-                                code="category_cycle", errors=[FieldError("parent_id", "would create a cycle", "cycle")])
+        return ValidationFailed(
+            "a category cannot be moved under itself or one of its descendants",
+            code="category_cycle",
+            errors=[FieldError("parent_id", "would create a cycle", "cycle")],
+        )
     if constraint == "offers_reserved_within_on_hand":
-        return Conflict("on_hand cannot go below the units reserved by unpaid orders", code="below_reserved",
-                        errors=[FieldError("on_hand", "below reserved units", "below_reserved")])
+        return Conflict(
+            "on_hand cannot go below the units reserved by unpaid orders",
+            code="below_reserved",
+            errors=[FieldError("on_hand", "below reserved units", "below_reserved")],
+        )
     return ValidationFailed(f"the record breaks the rule {constraint}", code="constraint_violated")
 
 
@@ -88,8 +101,11 @@ async def update(kind: str, row_id: UUID, version: int, changes: dict[str, Any])
             current = await admin_repo.current_version(conn, kind, row_id)
             if current is None:
                 raise NotFound(f"no {KIND_LABEL[kind]} {row_id}", code=f"{KIND_LABEL[kind]}_not_found")
-            raise Conflict(f"the {KIND_LABEL[kind]} changed since version {version}; read it again",
-                           code="version_conflict", extra={"current_version": current})
+            raise Conflict(
+                f"the {KIND_LABEL[kind]} changed since version {version}; read it again",
+                code="version_conflict",
+                extra={"current_version": current},
+            )
     await _invalidate(kind, row)
     return row
 
@@ -134,6 +150,7 @@ async def remove_image(product_id: UUID, image_id: UUID) -> None:
 
 # --- seller offers -----------------------------------------------------------------------
 
+
 def own_seller(principal: Principal, seller_id: UUID) -> None:
     """A seller sees only its own offers: another seller's id answers 404, like a missing one."""
     if principal.has_any_role(ADMIN_ROLES):
@@ -156,9 +173,13 @@ async def list_offers(principal: Principal, seller_id: UUID, query: OfferQuery) 
     async with db.connection(read_only=True) as conn:
         if not await admin_repo.seller_exists(conn, seller_id):
             raise NotFound(f"no seller {seller_id}", code="seller_not_found")
-        rows = await admin_repo.list_seller_offers(conn, seller_id, low_stock_only=bool(query.low_stock),
-                                                   after=after[1] if after else None, limit=query.limit + 1)
+        rows = await admin_repo.list_seller_offers(
+            conn,
+            seller_id,
+            low_stock_only=bool(query.low_stock),
+            after=after[1] if after else None,
+            limit=query.limit + 1,
+        )
     items, has_more = rows[: query.limit], len(rows) > query.limit
     next_cursor = encode_keyset(OFFER_ORDER, "", items[-1].variant_id) if has_more else None
     return OfferPage(items=items, next_cursor=next_cursor)
-

@@ -21,8 +21,8 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal
 from uuid import UUID
 
-from shared import db
 from shared.catalog.models import ProductQuery, ProductSummaryRow
+from shared.data import db
 
 if TYPE_CHECKING:
     from psycopg import AsyncConnection
@@ -46,8 +46,9 @@ class Listing:
         return bool(self.query.q and ARABIC_LETTER.search(self.query.q))
 
 
-COLUMNS = ("p.id, p.name_en, p.name_ar, p.slug_en, p.slug_ar, p.requires_prescription, p.min_price, "
-           "p.created_at, p.brand_id")
+COLUMNS = (
+    "p.id, p.name_en, p.name_ar, p.slug_en, p.slug_ar, p.requires_prescription, p.min_price, p.created_at, p.brand_id"
+)
 LISTING = """
 WITH {candidates}page AS (
     SELECT {columns}, {rank} AS rank
@@ -113,18 +114,26 @@ FILTERS = {
 }
 # sort → (ORDER BY, keyset condition after the cursor's row, outer ORDER BY)
 SORTS = {
-    "newest": ("p.created_at DESC, p.id DESC",
-               "\n      AND (p.created_at, p.id) < (%(after_value)s::timestamptz, %(after_id)s)",
-               "page.created_at DESC, page.id DESC"),
-    "price_asc": ("p.min_price ASC, p.id ASC",
-                  "\n      AND (p.min_price, p.id) > (%(after_value)s::numeric, %(after_id)s)",
-                  "page.min_price ASC, page.id ASC"),
-    "price_desc": ("p.min_price DESC, p.id DESC",
-                   "\n      AND (p.min_price, p.id) < (%(after_value)s::numeric, %(after_id)s)",
-                   "page.min_price DESC, page.id DESC"),
-    "relevance": ("p.rank DESC, p.id DESC",
-                  "\n      AND (p.rank, p.id) < (%(after_value)s::float8, %(after_id)s)",
-                  "page.rank DESC, page.id DESC"),
+    "newest": (
+        "p.created_at DESC, p.id DESC",
+        "\n      AND (p.created_at, p.id) < (%(after_value)s::timestamptz, %(after_id)s)",
+        "page.created_at DESC, page.id DESC",
+    ),
+    "price_asc": (
+        "p.min_price ASC, p.id ASC",
+        "\n      AND (p.min_price, p.id) > (%(after_value)s::numeric, %(after_id)s)",
+        "page.min_price ASC, page.id ASC",
+    ),
+    "price_desc": (
+        "p.min_price DESC, p.id DESC",
+        "\n      AND (p.min_price, p.id) < (%(after_value)s::numeric, %(after_id)s)",
+        "page.min_price DESC, page.id DESC",
+    ),
+    "relevance": (
+        "p.rank DESC, p.id DESC",
+        "\n      AND (p.rank, p.id) < (%(after_value)s::float8, %(after_id)s)",
+        "page.rank DESC, page.id DESC",
+    ),
 }
 
 
@@ -162,23 +171,36 @@ def listing_sql(listing: Listing, after: tuple[str, UUID] | None = None) -> tupl
         if query.effective_sort == "relevance":  # rank a bounded set, then page through it
             candidates = CANDIDATES.format(columns=COLUMNS, document=document, tsquery=tsquery, where=matching)
             source, rank, where = "candidates p", "p.rank", "true" + after_cursor
-    sql = LISTING.format(candidates=candidates, columns=COLUMNS, rank=rank, source=source, where=where,
-                         order=order, outer_order=outer_order)
+    sql = LISTING.format(
+        candidates=candidates,
+        columns=COLUMNS,
+        rank=rank,
+        source=source,
+        where=where,
+        order=order,
+        outer_order=outer_order,
+    )
     return sql, _params(listing, after)
 
 
 def _params(listing: Listing, after: tuple[str, UUID] | None) -> dict[str, Any]:
     query = listing.query
     params = query.model_dump(include={"q", "brand", "seller", "min_price", "max_price"})
-    params |= {"attributes": json.dumps(query.attributes), "limit": query.limit + 1, "candidates": SEARCH_CANDIDATES,
-               "category_ids": listing.category_ids, "terms": " | ".join(listing.relaxed_terms)}
+    params |= {
+        "attributes": json.dumps(query.attributes),
+        "limit": query.limit + 1,
+        "candidates": SEARCH_CANDIDATES,
+        "category_ids": listing.category_ids,
+        "terms": " | ".join(listing.relaxed_terms),
+    }
     if after is not None:
         params |= {"after_value": after[0], "after_id": after[1]}
     return params
 
 
-async def list_products(conn: AsyncConnection, listing: Listing,
-                        after: tuple[str, UUID] | None) -> list[ProductSummaryRow]:
+async def list_products(
+    conn: AsyncConnection, listing: Listing, after: tuple[str, UUID] | None
+) -> list[ProductSummaryRow]:
     """One page plus one row (to know whether there is a next page)."""
     sql, params = listing_sql(listing, after)
     return await db.fetch_all(conn, sql, params, ProductSummaryRow)

@@ -14,7 +14,7 @@ from uuid import UUID
 
 from pydantic import ConfigDict, Field, model_validator
 
-from shared.base_model import AppModel
+from shared.platform.base_model import AppModel
 
 Lang = Literal["en", "ar"]
 Sort = Literal["relevance", "price_asc", "price_desc", "newest"]
@@ -71,7 +71,7 @@ class ProductQuery(AppModel):
         return plain | {"attributes": attributes}
 
     @model_validator(mode="after")
-    def _consistent(self) -> "ProductQuery":
+    def _consistent(self) -> ProductQuery:
         unknown = sorted(set(self.model_extra or {}))
         if unknown:
             raise ValueError(f"unknown query parameter(s): {', '.join(unknown)}")
@@ -109,12 +109,17 @@ class CategoryNode(AppModel):
     name: str
     description: str | None
     image_url: str | None
-    children: list["CategoryNode"] = Field(default_factory=list)
+    children: list[CategoryNode] = Field(default_factory=list)
 
     @classmethod
-    def from_row(cls, row: CategoryRow, lang: Lang) -> "CategoryNode":
-        return cls(id=row.id, slug=pick(lang, row.slug_en, row.slug_ar), name=pick(lang, row.name_en, row.name_ar),
-                   description=pick(lang, row.description_en, row.description_ar), image_url=row.image_url)
+    def from_row(cls, row: CategoryRow, lang: Lang) -> CategoryNode:
+        return cls(
+            id=row.id,
+            slug=pick(lang, row.slug_en, row.slug_ar),
+            name=pick(lang, row.name_en, row.name_ar),
+            description=pick(lang, row.description_en, row.description_ar),
+            image_url=row.image_url,
+        )
 
 
 class CategoryLink(AppModel):
@@ -123,7 +128,7 @@ class CategoryLink(AppModel):
     name: str
 
     @classmethod
-    def from_row(cls, row: CategoryRow, lang: Lang) -> "CategoryLink":
+    def from_row(cls, row: CategoryRow, lang: Lang) -> CategoryLink:
         return cls(id=row.id, slug=pick(lang, row.slug_en, row.slug_ar), name=pick(lang, row.name_en, row.name_ar))
 
 
@@ -157,7 +162,7 @@ class BrandView(AppModel):
     logo_url: str | None = None
 
     @classmethod
-    def from_row(cls, row: BrandRow, lang: Lang) -> "BrandView":
+    def from_row(cls, row: BrandRow, lang: Lang) -> BrandView:
         return cls(id=row.id, slug=row.slug, name=pick(lang, row.name_en, row.name_ar), logo_url=row.logo_url)
 
 
@@ -201,13 +206,22 @@ class ProductSummary(AppModel):
     image_url: str | None
 
     @classmethod
-    def from_row(cls, row: ProductSummaryRow, lang: Lang) -> "ProductSummary":
+    def from_row(cls, row: ProductSummaryRow, lang: Lang) -> ProductSummary:
         brand = None
         if row.brand_id and row.brand_slug:
-            brand = BrandView(id=row.brand_id, slug=row.brand_slug, name=pick(lang, row.brand_name_en, row.brand_name_ar))
-        return cls(id=row.id, slug=pick(lang, row.slug_en, row.slug_ar), name=pick(lang, row.name_en, row.name_ar),
-                   brand=brand, requires_prescription=row.requires_prescription, price_from=row.min_price,
-                   in_stock=row.in_stock, image_url=row.image_url)
+            brand = BrandView(
+                id=row.brand_id, slug=row.brand_slug, name=pick(lang, row.brand_name_en, row.brand_name_ar)
+            )
+        return cls(
+            id=row.id,
+            slug=pick(lang, row.slug_en, row.slug_ar),
+            name=pick(lang, row.name_en, row.name_ar),
+            brand=brand,
+            requires_prescription=row.requires_prescription,
+            price_from=row.min_price,
+            in_stock=row.in_stock,
+            image_url=row.image_url,
+        )
 
 
 class ProductPage(AppModel):

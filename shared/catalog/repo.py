@@ -6,10 +6,15 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 from uuid import UUID
 
-from shared import db, multiplexed
 from shared.catalog.models import (
-    BrandRow, CategoryRow, ImageRow, OfferAvailabilityRow, ProductRow, VariantRow,
+    BrandRow,
+    CategoryRow,
+    ImageRow,
+    OfferAvailabilityRow,
+    ProductRow,
+    VariantRow,
 )
+from shared.data import db, multiplexed
 
 if TYPE_CHECKING:
     from psycopg import AsyncConnection
@@ -103,5 +108,5 @@ ORDER BY v.sort_order, v.sku, price, se.slug
 
 
 async def product_offers(product_id: UUID) -> list[OfferAvailabilityRow]:
-    """A multiplexed read (shared/multiplexed.py): it takes no connection of the caller's."""
+    """A multiplexed read (shared/data/multiplexed.py): it takes no connection of the caller's."""
     return await multiplexed.fetch_all(SELECT_PRODUCT_OFFERS, {"id": product_id}, OfferAvailabilityRow)

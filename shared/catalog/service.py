@@ -1,4 +1,4 @@
-"""Public catalog reads, cache-aside in Redis (see shared.cache and docs/catalog.md).
+"""Public catalog reads, cache-aside in Redis (see shared.cache.store and docs/catalog.md).
 
 Cached values are rendered JSON bytes, so a hit is one Redis round trip and no model work. A
 product's page (60 s, availability changes often) is assembled from the product entry (1 h)
@@ -10,22 +10,39 @@ from __future__ import annotations
 
 import functools
 import hashlib
+from collections.abc import Awaitable, Callable
 from dataclasses import replace
-from typing import Awaitable, Callable
 from uuid import UUID
 
 from pydantic import TypeAdapter
 
-from shared import cache, db
+from shared.cache import store as cache
 from shared.catalog import listing, repo
 from shared.catalog.models import (
-    BrandList, BrandView, CategoryDetail, CategoryLink, CategoryNode, CategoryRow, CategoryTree, ImageView, Lang,
-    OfferAvailabilityRow, ProductDetail, ProductPage, ProductQuery, ProductSummary, ProductSummaryRow, SellerOffer, SellerView,
-    VariantView, pick,
+    BrandList,
+    BrandView,
+    CategoryDetail,
+    CategoryLink,
+    CategoryNode,
+    CategoryRow,
+    CategoryTree,
+    ImageView,
+    Lang,
+    OfferAvailabilityRow,
+    ProductDetail,
+    ProductPage,
+    ProductQuery,
+    ProductSummary,
+    ProductSummaryRow,
+    SellerOffer,
+    SellerView,
+    VariantView,
+    pick,
 )
-from shared.config import get_settings
-from shared.errors import NotFound, ValidationFailed
-from shared.pagination import decode_keyset, encode_keyset
+from shared.data import db
+from shared.platform.config import get_settings
+from shared.platform.errors import NotFound, ValidationFailed
+from shared.platform.pagination import decode_keyset, encode_keyset
 
 TAG_CATEGORIES, TAG_BRANDS, TAG_LISTINGS = "categories", "brands", "listings"
 # Product pages show brand and category names: renaming either invalidates every cached page.
@@ -34,19 +51,21 @@ TAG_STRUCTURE = "catalog-structure"
 
 @functools.cache
 def offers_json() -> TypeAdapter:
-    return TypeAdapter(list[SellerOffer])  # built on first use, like the models (shared/base_model.py)
+    return TypeAdapter(list[SellerOffer])  # built on first use, like the models (shared/platform/base_model.py)
 
 
 def product_tag(product_id: UUID) -> str:
     return f"product:{product_id}"
 
 
-async def _cached(parts: tuple[str, ...], ttl: int, tags: tuple[str, ...],
-                  load: Callable[[], Awaitable[bytes | None]]) -> bytes | None:
+async def _cached(
+    parts: tuple[str, ...], ttl: int, tags: tuple[str, ...], load: Callable[[], Awaitable[bytes | None]]
+) -> bytes | None:
     return await cache.get_or_load(cache.versioned_key(*parts), ttl=ttl, load=load, tags=tags)
 
 
 # --- categories and brands -----------------------------------------------------------------
+
 
 def build_tree(rows: list[CategoryRow], lang: Lang) -> list[CategoryNode]:
     """Nest the active categories; a child of an inactive parent is hidden with it."""
@@ -113,6 +132,7 @@ async def brand_list(lang: Lang) -> bytes:
 
 # --- products ----------------------------------------------------------------------------
 
+
 async def _load_product(product_id: UUID, lang: Lang) -> bytes | None:
     async with db.connection(read_only=True) as conn:
         product = await repo.get_product(conn, product_id)
@@ -123,27 +143,49 @@ async def _load_product(product_id: UUID, lang: Lang) -> bytes | None:
         variants = await repo.active_variants(conn, product_id)
         images = await repo.product_images(conn, product_id)
     detail = ProductDetail(
-        id=product.id, lang=lang, slug=pick(lang, product.slug_en, product.slug_ar), slug_en=product.slug_en,
-        slug_ar=product.slug_ar, name=pick(lang, product.name_en, product.name_ar),
+        id=product.id,
+        lang=lang,
+        slug=pick(lang, product.slug_en, product.slug_ar),
+        slug_en=product.slug_en,
+        slug_ar=product.slug_ar,
+        name=pick(lang, product.name_en, product.name_ar),
         description=pick(lang, product.description_en, product.description_ar),
         meta_title=pick(lang, product.meta_title_en, product.meta_title_ar),
         meta_description=pick(lang, product.meta_description_en, product.meta_description_ar),
-        requires_prescription=product.requires_prescription, attributes=product.attributes,
+        requires_prescription=product.requires_prescription,
+        attributes=product.attributes,
         price_from=product.min_price,
         brand=BrandView.from_row(brand, lang) if brand and brand.is_active else None,
         category_path=[CategoryLink.from_row(c, lang) for c in path],
-        variants=[VariantView(id=v.id, sku=v.sku, options=v.options, barcode=v.barcode, price=v.price,
-                              sale_price=v.sale_price, effective_price=v.sale_price or v.price) for v in variants],
+        variants=[
+            VariantView(
+                id=v.id,
+                sku=v.sku,
+                options=v.options,
+                barcode=v.barcode,
+                price=v.price,
+                sale_price=v.sale_price,
+                effective_price=v.sale_price or v.price,
+            )
+            for v in variants
+        ],
         images=[ImageView(id=i.id, url=i.url, alt=pick(lang, i.alt_en, i.alt_ar)) for i in images],
-        version=product.version, updated_at=product.updated_at,
+        version=product.version,
+        updated_at=product.updated_at,
     )
     return detail.model_dump_json().encode()
 
 
 def seller_offer(row: OfferAvailabilityRow, lang: Lang) -> SellerOffer:
     seller = SellerView(id=row.seller_id, slug=row.seller_slug, name=pick(lang, row.seller_name_en, row.seller_name_ar))
-    return SellerOffer(variant_id=row.variant_id, seller=seller, price=row.price, available=max(row.available, 0),
-                       in_stock=row.available > 0, low_stock=0 < row.available <= row.low_stock_threshold)
+    return SellerOffer(
+        variant_id=row.variant_id,
+        seller=seller,
+        price=row.price,
+        available=max(row.available, 0),
+        in_stock=row.available > 0,
+        low_stock=0 < row.available <= row.low_stock_threshold,
+    )
 
 
 async def _load_offers(product_id: UUID, lang: Lang) -> bytes:
@@ -158,8 +200,12 @@ async def product_detail(product_id: UUID, lang: Lang) -> bytes:
     tags = (product_tag(product_id), TAG_STRUCTURE)
 
     async def assemble() -> bytes | None:
-        product = await _cached(("product", str(product_id), lang), settings.cache_product_ttl_seconds, tags,
-                                lambda: _load_product(product_id, lang))
+        product = await _cached(
+            ("product", str(product_id), lang),
+            settings.cache_product_ttl_seconds,
+            tags,
+            lambda: _load_product(product_id, lang),
+        )
         if product is None:
             return None
         return product[:-1] + b',"offers":' + await _load_offers(product_id, lang) + b"}"
@@ -185,6 +231,7 @@ def listing_cache_parts(query: ProductQuery, lang: Lang) -> tuple[str, ...]:
 
 async def list_products(query: ProductQuery, lang: Lang) -> bytes:
     """A page of products; first pages (no cursor) are cached for CACHE_LISTING_TTL_SECONDS."""
+
     async def load() -> bytes:
         return (await _load_listing(query, lang)).model_dump_json().encode()
 

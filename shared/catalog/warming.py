@@ -9,13 +9,14 @@ from __future__ import annotations
 
 import asyncio
 import time
-from typing import Awaitable, Callable
+from collections.abc import Awaitable, Callable
 from uuid import UUID
 
-from shared import db, logs
 from shared.catalog import service
 from shared.catalog.models import ProductQuery
-from shared.config import get_settings
+from shared.data import db
+from shared.platform import logs
+from shared.platform.config import get_settings
 
 log = logs.get_logger("catalog.warming")
 LANGS = ("en", "ar")
@@ -51,11 +52,15 @@ async def top_product_ids(limit: int) -> list[UUID]:
 def _warm_steps(product_ids: list[UUID], root_slugs: list[str]) -> list[tuple[str, Callable[[], Awaitable]]]:
     steps: list[tuple[str, Callable[[], Awaitable]]] = []
     for lang in LANGS:
-        steps += [("categories", lambda lang=lang: service.category_tree(lang)),
-                  ("brands", lambda lang=lang: service.brand_list(lang)),
-                  ("listings", lambda lang=lang: service.list_products(ProductQuery(), lang))]
-        steps += [("listings", lambda lang=lang, slug=slug: service.list_products(ProductQuery(category=slug), lang))
-                  for slug in root_slugs]
+        steps += [
+            ("categories", lambda lang=lang: service.category_tree(lang)),
+            ("brands", lambda lang=lang: service.brand_list(lang)),
+            ("listings", lambda lang=lang: service.list_products(ProductQuery(), lang)),
+        ]
+        steps += [
+            ("listings", lambda lang=lang, slug=slug: service.list_products(ProductQuery(category=slug), lang))
+            for slug in root_slugs
+        ]
         steps += [("products", lambda lang=lang, pid=pid: service.product_detail(pid, lang)) for pid in product_ids]
     return steps
 

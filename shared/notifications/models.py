@@ -8,12 +8,13 @@ from uuid import UUID
 
 from pydantic import ConfigDict, Field, model_validator
 
-from shared.base_model import AppModel
+from shared.platform.base_model import AppModel
 
 RecipientType = Literal["user", "seller"]
 
 
 # -- the order events on ORDER_EVENTS_QUEUE (extra fields are ignored: producers may add some)
+
 
 class ChildRef(AppModel):
     seller_order_id: UUID
@@ -65,6 +66,7 @@ class NewNotification(AppModel):
 
 # -- rows and API bodies
 
+
 class Notification(AppModel):
     id: UUID
     kind: str
@@ -98,7 +100,7 @@ class MarkRead(AppModel):
     all: bool = False
 
     @model_validator(mode="after")
-    def _one_of(self) -> "MarkRead":
+    def _one_of(self) -> MarkRead:
         if (self.ids is not None) == self.all:
             raise ValueError("give either ids or all: true")
         return self

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 from uuid import UUID
 
-from shared import db
-from shared.base_model import AppModel
+from shared.data import db
 from shared.notifications.models import NewNotification, Notification, Recipient
+from shared.platform.base_model import AppModel
 
 if TYPE_CHECKING:
     from psycopg import AsyncConnection
@@ -48,10 +48,15 @@ async def insert_notifications(conn: AsyncConnection, event_id: UUID, notes: lis
     """How many were new (0: the event was handled before)."""
     from psycopg.types.json import Jsonb
 
-    params = {"event_id": event_id, "recipient_type": [n.recipient.type for n in notes],
-              "recipient_id": [n.recipient.id for n in notes], "kind": [n.kind for n in notes],
-              "title_en": [n.title_en for n in notes], "title_ar": [n.title_ar for n in notes],
-              "data": [Jsonb(n.data) for n in notes]}
+    params = {
+        "event_id": event_id,
+        "recipient_type": [n.recipient.type for n in notes],
+        "recipient_id": [n.recipient.id for n in notes],
+        "kind": [n.kind for n in notes],
+        "title_en": [n.title_en for n in notes],
+        "title_ar": [n.title_ar for n in notes],
+        "data": [Jsonb(n.data) for n in notes],
+    }
     return await db.execute(conn, INSERT_NOTIFICATIONS, params)
 
 
@@ -59,7 +64,7 @@ NOTIFICATION_COLUMNS = "id, kind, title_en, title_ar, data, read_at, created_at"
 
 # Newest first, resuming below the previous page's last row; the first page starts below a
 # key no row can have, so one statement (one index range) serves every page.
-FIRST_PAGE_KEY = (datetime.max.replace(tzinfo=timezone.utc), UUID(int=(1 << 128) - 1))
+FIRST_PAGE_KEY = (datetime.max.replace(tzinfo=UTC), UUID(int=(1 << 128) - 1))
 LIST_NOTIFICATIONS = f"""
 SELECT {NOTIFICATION_COLUMNS} FROM notifications
 WHERE recipient_type = %(recipient_type)s AND recipient_id = %(recipient_id)s
@@ -70,11 +75,18 @@ LIMIT %(limit)s
 """
 
 
-async def list_notifications(conn: AsyncConnection, recipient: Recipient, *, unread_only: bool,
-                             after: tuple[datetime, UUID] | None, limit: int) -> list[Notification]:
+async def list_notifications(
+    conn: AsyncConnection, recipient: Recipient, *, unread_only: bool, after: tuple[datetime, UUID] | None, limit: int
+) -> list[Notification]:
     after_created_at, after_id = after or FIRST_PAGE_KEY
-    params = {"recipient_type": recipient.type, "recipient_id": recipient.id, "unread_only": unread_only,
-              "after_created_at": after_created_at, "after_id": after_id, "limit": limit}
+    params = {
+        "recipient_type": recipient.type,
+        "recipient_id": recipient.id,
+        "unread_only": unread_only,
+        "after_created_at": after_created_at,
+        "after_id": after_id,
+        "limit": limit,
+    }
     return await db.fetch_all(conn, LIST_NOTIFICATIONS, params, Notification)
 
 

@@ -2,21 +2,33 @@
 
 from __future__ import annotations
 
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 from uuid import UUID
 
 from pydantic import BaseModel
 
-from shared import db, events, logs
-from shared.auth import Principal
-from shared.errors import Forbidden
+from shared.data import db
+from shared.events import consumer
+from shared.events.models import AggregateNotVisible, EventEnvelope, MalformedEvent
 from shared.notifications import repo, texts
 from shared.notifications.models import (
-    MarkedRead, MarkRead, NewNotification, NotificationPage, NotificationQuery, OrderCancelled, OrderExpired,
-    OrderPlaced, OrderStatusChanged, Recipient,
+    MarkedRead,
+    MarkRead,
+    NewNotification,
+    NotificationPage,
+    NotificationQuery,
+    OrderCancelled,
+    OrderExpired,
+    OrderPlaced,
+    OrderStatusChanged,
+    Recipient,
 )
 from shared.notifications.repo import OrderNumbers
-from shared.pagination import decode_cursor, encode_cursor
+from shared.platform import logs
+from shared.platform.auth import Principal
+from shared.platform.errors import Forbidden
+from shared.platform.pagination import decode_cursor, encode_cursor
 
 log = logs.get_logger("notifications")
 EXPIRY_REASON = "expired"  # shared.orders.expiry.REASON (a unit test keeps them equal)
@@ -24,15 +36,17 @@ EXPIRY_REASON = "expired"  # shared.orders.expiry.REASON (a unit test keeps them
 
 # -- order events -> notifications
 
+
 async def consume_order_event(body: bytes, *, queue_name: str, message_id: str | None, dequeue_count: int) -> str:
     """`processed`, `duplicate` or `ignored`; a malformed event raises (then poison queue)."""
-    return await events.consume_or_poison(body, queue_name=queue_name, message_id=message_id,
-                                          dequeue_count=dequeue_count, handle=notify_about_order_event)
+    return await consumer.consume_or_poison(
+        body, queue_name=queue_name, message_id=message_id, dequeue_count=dequeue_count, handle=notify_about_order_event
+    )
 
 
-async def notify_about_order_event(event: events.EventEnvelope) -> str:
+async def notify_about_order_event(event: EventEnvelope) -> str:
     if event.aggregate_type != "order":
-        raise events.MalformedEvent(f"aggregate_type {event.aggregate_type!r} on the order events queue")
+        raise MalformedEvent(f"aggregate_type {event.aggregate_type!r} on the order events queue")
     entry = ORDER_EVENTS.get(event.event_type)
     if entry is None:  # a well-formed event nobody is notified about (yet): not an error
         log.info("no notification for %s (event %s)", event.event_type, event.event_id)
@@ -42,7 +56,7 @@ async def notify_about_order_event(event: events.EventEnvelope) -> str:
     async with db.transaction() as conn:
         numbers = await repo.order_numbers(conn, payload.order_id)
         if numbers is None:  # retryable: a replica behind, or the order's commit not visible yet
-            raise events.AggregateNotVisible(f"order {payload.order_id} not found")
+            raise AggregateNotVisible(f"order {payload.order_id} not found")
         notes = build(event.event_type, payload, numbers)
         if not notes:
             return "ignored"
@@ -51,8 +65,13 @@ async def notify_about_order_event(event: events.EventEnvelope) -> str:
 
 
 def _note(recipient: Recipient, kind: str, titles: tuple[str, str], data: dict[str, Any]) -> NewNotification:
-    return NewNotification(recipient=recipient, kind=kind, title_en=titles[0], title_ar=titles[1],
-                           data={k: v for k, v in data.items() if v is not None})
+    return NewNotification(
+        recipient=recipient,
+        kind=kind,
+        title_en=titles[0],
+        title_ar=titles[1],
+        data={k: v for k, v in data.items() if v is not None},
+    )
 
 
 def _shopper(user_id: str) -> Recipient:
@@ -68,8 +87,14 @@ def _placed(kind: str, p: OrderPlaced, numbers: OrderNumbers) -> list[NewNotific
     notes = [_note(_shopper(p.user_id), kind, texts.placed(numbers.number, seller=False), data)]
     for child in p.children:
         number = numbers.seller_numbers.get(str(child.seller_id), numbers.number)
-        notes.append(_note(_seller(child.seller_id), kind, texts.placed(number, seller=True),
-                           data | {"seller_order_id": str(child.seller_order_id), "number": number}))
+        notes.append(
+            _note(
+                _seller(child.seller_id),
+                kind,
+                texts.placed(number, seller=True),
+                data | {"seller_order_id": str(child.seller_order_id), "number": number},
+            )
+        )
     return notes
 
 
@@ -92,15 +117,13 @@ def _cancelled(kind: str, p: OrderCancelled, numbers: OrderNumbers) -> list[NewN
     sellers = [str(p.seller_id)] if p.seller_id else sorted(numbers.seller_numbers)
     number = numbers.seller_numbers.get(str(p.seller_id), numbers.number)
     data = {"order_id": str(p.order_id), "number": number, "reason": p.reason}
-    return [_note(r, kind, texts.cancelled(number), data)
-            for r in [_shopper(p.user_id), *map(_seller, sellers)]]
+    return [_note(r, kind, texts.cancelled(number), data) for r in [_shopper(p.user_id), *map(_seller, sellers)]]
 
 
 def _expired(kind: str, p: OrderExpired, numbers: OrderNumbers) -> list[NewNotification]:
     sellers = [str(c.seller_id) for c in p.children] or sorted(numbers.seller_numbers)
     data = {"order_id": str(p.order_id), "number": numbers.number}
-    return [_note(r, kind, texts.expired(numbers.number), data)
-            for r in [_shopper(p.user_id), *map(_seller, sellers)]]
+    return [_note(r, kind, texts.expired(numbers.number), data) for r in [_shopper(p.user_id), *map(_seller, sellers)]]
 
 
 Builder = Callable[[str, Any, OrderNumbers], list[NewNotification]]
@@ -113,6 +136,7 @@ ORDER_EVENTS: dict[str, tuple[type[BaseModel], Builder]] = {
 
 
 # -- reading and marking
+
 
 def shopper_recipient(principal: Principal) -> Recipient:
     return _shopper(principal.user_id)
@@ -128,8 +152,9 @@ def seller_recipient(principal: Principal) -> Recipient:
 async def list_notifications(recipient: Recipient, query: NotificationQuery) -> NotificationPage:
     after = decode_cursor(query.cursor)
     async with db.connection(read_only=True) as conn:
-        rows = await repo.list_notifications(conn, recipient, unread_only=query.unread, after=after,
-                                             limit=query.limit + 1)
+        rows = await repo.list_notifications(
+            conn, recipient, unread_only=query.unread, after=after, limit=query.limit + 1
+        )
         unread = await repo.count_unread(conn, recipient)
     items = rows[: query.limit]
     next_cursor = encode_cursor(items[-1].created_at, items[-1].id) if len(rows) > query.limit else None

@@ -10,15 +10,16 @@ so orders being placed while it runs never show up as false violations.
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Literal
 from uuid import UUID
 
 from pydantic import Field
 
-from shared import db, logs
-from shared.base_model import AppModel
+from shared.data import db
+from shared.platform import logs
+from shared.platform.base_model import AppModel
 
 log = logs.get_logger("consistency")
 ViolationKind = Literal["order_totals", "seller_order_subtotal", "offer_reserved", "negative_stock"]
@@ -106,8 +107,9 @@ async def find_violations(*, limit: int = MAX_ROWS_PER_CHECK) -> list[Violation]
 
 async def consistency_report() -> ConsistencyReport:
     violations = await find_violations()
-    return ConsistencyReport(checked_at=datetime.now(timezone.utc), ok=not violations,
-                             violation_count=len(violations), violations=violations)
+    return ConsistencyReport(
+        checked_at=datetime.now(UTC), ok=not violations, violation_count=len(violations), violations=violations
+    )
 
 
 MAX_LOGGED_VIOLATIONS = 100
@@ -117,8 +119,14 @@ async def log_consistency() -> dict[str, int]:
     """The hourly check: one ERROR line per violation (bounded) and a summary by kind."""
     violations = await find_violations()
     for v in violations[:MAX_LOGGED_VIOLATIONS]:
-        log.error("consistency violation %s on %s: %s expected %s, actual %s",
-                  v.kind, v.entity_id, v.field, v.expected, v.actual)
+        log.error(
+            "consistency violation %s on %s: %s expected %s, actual %s",
+            v.kind,
+            v.entity_id,
+            v.field,
+            v.expected,
+            v.actual,
+        )
     summary = {kind: sum(1 for v in violations if v.kind == kind) for kind in CHECKS}
     if violations:
         log.warning("consistency check: %d violation(s) %s", len(violations), summary)

@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from shared.base_model import AppModel
-
+from shared.platform.base_model import AppModel
 
 
 class Liveness(AppModel):

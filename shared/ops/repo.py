@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from shared import db
-from shared.base_model import AppModel
+from shared.data import db
+from shared.platform.base_model import AppModel
 
 if TYPE_CHECKING:
     from psycopg import AsyncConnection

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import asyncio
 import time
-from typing import Any, Awaitable, Callable
+from collections.abc import Awaitable, Callable
+from typing import Any
 
-from shared import cache, db
-from shared.config import get_settings
+from shared.cache import store as cache
+from shared.data import db
 from shared.ops import repo
 from shared.ops.models import DependencyCheck, Readiness
+from shared.platform.config import get_settings
 
 CHECK_TIMEOUT_SECONDS = 2.0
 

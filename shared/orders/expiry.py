@@ -10,11 +10,13 @@ Every change is conditional, so a rerun finds nothing left to do. The clock is a
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Callable
 
-from shared import db, events
+from shared.data import db
+from shared.events import relay
+from shared.events.repo import record_event
 from shared.orders import lifecycle_repo as repo
 from shared.orders.lifecycle import CANCELLED, apply_change
 from shared.orders.placement import utcnow
@@ -33,8 +35,9 @@ class ExpiryRun:
     batches: int = 0
 
 
-async def expire_unpaid_orders(clock: Callable[[], datetime] = utcnow,
-                               time_budget_seconds: float = TIME_BUDGET_SECONDS) -> ExpiryRun:
+async def expire_unpaid_orders(
+    clock: Callable[[], datetime] = utcnow, time_budget_seconds: float = TIME_BUDGET_SECONDS
+) -> ExpiryRun:
     run, deadline = ExpiryRun(), time.monotonic() + time_budget_seconds
     while time.monotonic() < deadline:
         now = clock()
@@ -52,7 +55,7 @@ async def expire_unpaid_orders(clock: Callable[[], datetime] = utcnow,
         if units == 0:
             break
     if run.orders:
-        events.relay_soon()
+        relay.relay_soon()
     return run
 
 
@@ -64,7 +67,11 @@ async def _expire_one(order_id, now: datetime) -> int:
         children = [c for c in await repo.lock_order_children(conn, order_id) if c.status != CANCELLED]
         await apply_change(conn, SYSTEM, children, "status", CANCELLED, REASON, outcome="EXPIRED")
         children_payload = [{"seller_order_id": str(c.id), "seller_id": str(c.seller_id)} for c in children]
-        await events.record_event(conn, "order.expired", aggregate_type="order", aggregate_id=str(order_id),
-                                  payload={"order_id": str(order_id), "user_id": children[0].user_id,
-                                           "children": children_payload})
+        await record_event(
+            conn,
+            "order.expired",
+            aggregate_type="order",
+            aggregate_id=str(order_id),
+            payload={"order_id": str(order_id), "user_id": children[0].user_id, "children": children_payload},
+        )
     return 1

@@ -10,9 +10,9 @@ from datetime import datetime
 from typing import TYPE_CHECKING
 from uuid import UUID
 
-from shared import db
-from shared.base_model import AppModel
+from shared.data import db
 from shared.orders.transitions import TransitionResult
+from shared.platform.base_model import AppModel
 
 if TYPE_CHECKING:
     from psycopg import AsyncConnection
@@ -72,10 +72,27 @@ FROM unnest(%(child_ids)s::uuid[], %(from_values)s::text[]) AS h(child_id, from_
 """
 
 
-async def insert_history(conn: AsyncConnection, order_id: UUID, field: str, changes: list[tuple[UUID | None, str | None]],
-                         to: str, *, actor_id: str, actor_role: str, reason: str | None) -> None:
-    params = {"order_id": order_id, "field": field, "to": to, "actor_id": actor_id, "actor_role": actor_role,
-              "reason": reason, "child_ids": [c for c, _ in changes], "from_values": [f for _, f in changes]}
+async def insert_history(
+    conn: AsyncConnection,
+    order_id: UUID,
+    field: str,
+    changes: list[tuple[UUID | None, str | None]],
+    to: str,
+    *,
+    actor_id: str,
+    actor_role: str,
+    reason: str | None,
+) -> None:
+    params = {
+        "order_id": order_id,
+        "field": field,
+        "to": to,
+        "actor_id": actor_id,
+        "actor_role": actor_role,
+        "reason": reason,
+        "child_ids": [c for c, _ in changes],
+        "from_values": [f for _, f in changes],
+    }
     await db.execute(conn, INSERT_HISTORY, params)
 
 
@@ -142,7 +159,9 @@ async def expire_orphan_reservations(conn: AsyncConnection, now: datetime, limit
         return sum(row[0] for row in await cur.fetchall())
 
 
-SELECT_CHILD_STATE = "SELECT id AS seller_order_id, status, delivery_status, version FROM seller_orders WHERE id = %(id)s"
+SELECT_CHILD_STATE = (
+    "SELECT id AS seller_order_id, status, delivery_status, version FROM seller_orders WHERE id = %(id)s"
+)
 
 
 async def child_state(conn: AsyncConnection, child_id: UUID) -> TransitionResult | None:

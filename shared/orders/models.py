@@ -9,13 +9,15 @@ from uuid import UUID
 
 from pydantic import ConfigDict, Field, model_validator
 
-from shared.base_model import AppModel
+from shared.platform.base_model import AppModel
 
 DeliveryMethod = Literal["delivery", "pickup"]
-ChildStatus = Literal["PENDING", "CONFIRMED", "PROCESSING", "READY_FOR_PICKUP", "OUT_FOR_DELIVERY", "DELIVERED",
-                      "CANCELLED", "REFUNDED"]
-DeliveryStatus = Literal["PENDING", "ASSIGNED", "PICKED_UP", "IN_TRANSIT", "OUT_FOR_DELIVERY", "DELIVERED", "FAILED",
-                         "RETURNED"]
+ChildStatus = Literal[
+    "PENDING", "CONFIRMED", "PROCESSING", "READY_FOR_PICKUP", "OUT_FOR_DELIVERY", "DELIVERED", "CANCELLED", "REFUNDED"
+]
+DeliveryStatus = Literal[
+    "PENDING", "ASSIGNED", "PICKED_UP", "IN_TRANSIT", "OUT_FOR_DELIVERY", "DELIVERED", "FAILED", "RETURNED"
+]
 ParentStatus = Literal["PENDING", "IN_PROGRESS", "COMPLETED", "CANCELLED", "REFUNDED"]
 PaymentStatus = Literal["PENDING", "PROCESSING", "PAID", "FAILED", "REFUNDED", "PARTIALLY_REFUNDED"]
 
@@ -40,7 +42,7 @@ class PlaceOrder(AppModel):
     prescription_ids: list[UUID] = Field(default_factory=list, max_length=10)
 
     @model_validator(mode="after")
-    def _address_matches_method(self) -> "PlaceOrder":
+    def _address_matches_method(self) -> PlaceOrder:
         if self.delivery_method == "delivery" and self.address_id is None:
             raise ValueError("delivery orders need an address_id")
         if self.delivery_method == "pickup" and self.address_id is not None:

@@ -60,8 +60,14 @@ def line_total(line: ResolvedLine) -> Decimal:
     return money(line.unit_price * line.quantity)
 
 
-def quote(lines: list[ResolvedLine], *, delivery: bool, vat_rate: Decimal, delivery_fee: Decimal,
-          free_delivery_threshold: Decimal) -> Quote:
+def quote(
+    lines: list[ResolvedLine],
+    *,
+    delivery: bool,
+    vat_rate: Decimal,
+    delivery_fee: Decimal,
+    free_delivery_threshold: Decimal,
+) -> Quote:
     """Group lines by seller (children numbered in order of first appearance) and price them."""
     children: dict[UUID, ChildQuote] = {}
     for line in lines:

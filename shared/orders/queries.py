@@ -9,20 +9,29 @@ parameters of one constant statement, so the plan per call is the custom one for
 
 from __future__ import annotations
 
-from datetime import date, datetime, time, timedelta, timezone
-from typing import TYPE_CHECKING, Any, Sequence
+from collections.abc import Sequence
+from datetime import UTC, date, datetime, time, timedelta
+from typing import TYPE_CHECKING, Any
 from uuid import UUID
 
-from shared import db, multiplexed
-from shared.auth import ADMIN_ROLES, Principal
-from shared.errors import FieldError, NotFound, ValidationFailed
+from shared.data import db, multiplexed
 from shared.orders import reads
 from shared.orders.models import HistoryEntry, OrderItem
 from shared.orders.views import (
-    MyOrdersQuery, OpsOrderPage, OpsOrderSummary, OpsOrdersQuery, OrderPage, OrderSummary,
-    SellerOrderPage, SellerOrdersQuery, SellerOrderSummary, SellerOrderView,
+    MyOrdersQuery,
+    OpsOrderPage,
+    OpsOrdersQuery,
+    OpsOrderSummary,
+    OrderPage,
+    OrderSummary,
+    SellerOrderPage,
+    SellerOrdersQuery,
+    SellerOrderSummary,
+    SellerOrderView,
 )
-from shared.pagination import decode_cursor, encode_cursor
+from shared.platform.auth import ADMIN_ROLES, Principal
+from shared.platform.errors import FieldError, NotFound, ValidationFailed
+from shared.platform.pagination import decode_cursor, encode_cursor
 
 if TYPE_CHECKING:
     from psycopg import AsyncConnection
@@ -56,6 +65,7 @@ async def list_my_orders(principal: Principal, query: MyOrdersQuery) -> OrderPag
 
 
 # --- sellers -------------------------------------------------------------------------------
+
 
 def seller_scope(principal: Principal, requested: UUID | None) -> UUID | None:
     """The seller whose child orders the caller reads: a seller its own (naming another is 404),
@@ -124,8 +134,7 @@ async def load_seller_order(conn: AsyncConnection, params: dict[str, Any]) -> Se
     if view is None:
         return None
     items = await db.fetch_all(conn, SELECT_SELLER_ORDER_ITEMS, params, OrderItem)
-    history = await db.fetch_all(conn, SELECT_SELLER_ORDER_HISTORY, params | {"order_id": view.order_id},
-                                 HistoryEntry)
+    history = await db.fetch_all(conn, SELECT_SELLER_ORDER_HISTORY, params | {"order_id": view.order_id}, HistoryEntry)
     return view.model_copy(update={"items": items, "history": history})
 
 
@@ -148,8 +157,13 @@ LIMIT %(limit)s
 
 async def list_ops_orders(query: OpsOrdersQuery) -> OpsOrderPage:
     starts, ends = day_bounds(query.from_, query.to)
-    params = {"status": query.status, "starts": starts, "ends": ends, "seller": query.seller,
-              "seller_id": _uuid_or_none(query.seller)} | _page_params(query.cursor, query.limit)
+    params = {
+        "status": query.status,
+        "starts": starts,
+        "ends": ends,
+        "seller": query.seller,
+        "seller_id": _uuid_or_none(query.seller),
+    } | _page_params(query.cursor, query.limit)
     rows = await multiplexed.fetch_all(LIST_OPS_ORDERS, params, OpsOrderSummary)
     items, next_cursor = page_of(rows, query.limit)
     return OpsOrderPage(items=items, next_cursor=next_cursor)
@@ -157,11 +171,15 @@ async def list_ops_orders(query: OpsOrdersQuery) -> OpsOrderPage:
 
 # --- shared pieces -------------------------------------------------------------------------
 
+
 def _page_params(cursor: str | None, limit: int) -> dict[str, Any]:
     after = decode_cursor(cursor)
     # one row more than asked: its presence says there is a next page
-    return {"after_created_at": after[0] if after else None, "after_id": after[1] if after else None,
-            "limit": limit + 1}
+    return {
+        "after_created_at": after[0] if after else None,
+        "after_id": after[1] if after else None,
+        "limit": limit + 1,
+    }
 
 
 def page_of(rows: Sequence[Any], limit: int) -> tuple[list[Any], str | None]:
@@ -173,10 +191,13 @@ def page_of(rows: Sequence[Any], limit: int) -> tuple[list[Any], str | None]:
 def day_bounds(first: date | None, last: date | None) -> tuple[datetime | None, datetime | None]:
     """[first 00:00 UTC, the day after last 00:00 UTC); a range that ends before it starts is 422."""
     if first is not None and last is not None and first > last:
-        raise ValidationFailed("`from` is after `to`", code="invalid_date_range",
-                               errors=[FieldError("from", "must not be after `to`", "invalid_date_range")])
-    starts = datetime.combine(first, time.min, timezone.utc) if first else None
-    ends = datetime.combine(last + timedelta(days=1), time.min, timezone.utc) if last else None
+        raise ValidationFailed(
+            "`from` is after `to`",
+            code="invalid_date_range",
+            errors=[FieldError("from", "must not be after `to`", "invalid_date_range")],
+        )
+    starts = datetime.combine(first, time.min, UTC) if first else None
+    ends = datetime.combine(last + timedelta(days=1), time.min, UTC) if last else None
     return starts, ends
 
 
@@ -185,4 +206,3 @@ def _uuid_or_none(value: str | None) -> UUID | None:
         return UUID(value) if value else None
     except ValueError:
         return None  # a slug
-

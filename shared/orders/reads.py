@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 from uuid import UUID
 
-from shared import db
+from shared.data import db
 from shared.orders.models import HistoryEntry, Order, OrderItem, SellerOrder
 
 if TYPE_CHECKING:
@@ -30,8 +30,12 @@ async def load_order(conn: AsyncConnection, order_id: UUID, *, seller_id: UUID |
     """The order; with `seller_id`, only that seller's child order and its history rows."""
     params = {"id": order_id}
     orders, children, items, history = await db.fetch_all_together(
-        conn, (SELECT_ORDER, params, Order), (SELECT_CHILDREN, params, SellerOrder),
-        (SELECT_ITEMS, params, ItemRow), (SELECT_HISTORY, params, HistoryEntry))
+        conn,
+        (SELECT_ORDER, params, Order),
+        (SELECT_CHILDREN, params, SellerOrder),
+        (SELECT_ITEMS, params, ItemRow),
+        (SELECT_HISTORY, params, HistoryEntry),
+    )
     if not orders:
         return None
     order = orders[0]

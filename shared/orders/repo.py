@@ -12,7 +12,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 from uuid import UUID
 
-from shared import db
+from shared.data import db
 from shared.orders.models import ResolvedLine
 from shared.orders.pricing import Quote, line_total
 
@@ -72,8 +72,10 @@ ORDER BY w.line_no
 
 
 async def resolve_lines(conn: AsyncConnection, lines: list[tuple[int, UUID, int, UUID | None]]) -> list[ResolvedLine]:
-    rows = [{"line_no": line_no, "variant_id": variant_id, "quantity": quantity, "seller_id": seller_id}
-            for line_no, variant_id, quantity, seller_id in lines]
+    rows = [
+        {"line_no": line_no, "variant_id": variant_id, "quantity": quantity, "seller_id": seller_id}
+        for line_no, variant_id, quantity, seller_id in lines
+    ]
     params = {"lines": db.json_param(rows)}
     return await db.fetch_all(conn, RESOLVE_LINES, params, ResolvedLine)
 
@@ -142,15 +144,37 @@ def order_params(user_id: str, idempotency_key: str, quote: Quote, extra: dict[s
     lines = [line for child in quote.children for line in child.lines]
     children = quote.children
     return extra | {
-        "user_id": user_id, "idempotency_key": idempotency_key, "subtotal": quote.subtotal, "tax": quote.tax,
-        "delivery_fee": quote.delivery_fee, "total": quote.total,
-        "children": db.json_param([{"seller_id": c.seller_id, "idx": c.index, "subtotal": c.subtotal, "tax": c.tax,
-                                    "fee": c.delivery_fee} for c in children]),
-        "items": db.json_param([{"line_no": x.line_no, "seller_id": x.seller_id, "offer_id": x.offer_id,
-                                 "variant_id": x.variant_id, "product_id": x.product_id,
-                                 "name_en": x.product_name_en, "name_ar": x.product_name_ar, "sku": x.sku,
-                                 "rx": x.requires_prescription, "unit_price": x.unit_price, "quantity": x.quantity,
-                                 "line_total": line_total(x)} for x in lines]),
+        "user_id": user_id,
+        "idempotency_key": idempotency_key,
+        "subtotal": quote.subtotal,
+        "tax": quote.tax,
+        "delivery_fee": quote.delivery_fee,
+        "total": quote.total,
+        "children": db.json_param(
+            [
+                {"seller_id": c.seller_id, "idx": c.index, "subtotal": c.subtotal, "tax": c.tax, "fee": c.delivery_fee}
+                for c in children
+            ]
+        ),
+        "items": db.json_param(
+            [
+                {
+                    "line_no": x.line_no,
+                    "seller_id": x.seller_id,
+                    "offer_id": x.offer_id,
+                    "variant_id": x.variant_id,
+                    "product_id": x.product_id,
+                    "name_en": x.product_name_en,
+                    "name_ar": x.product_name_ar,
+                    "sku": x.sku,
+                    "rx": x.requires_prescription,
+                    "unit_price": x.unit_price,
+                    "quantity": x.quantity,
+                    "line_total": line_total(x),
+                }
+                for x in lines
+            ]
+        ),
     }
 
 
@@ -191,4 +215,3 @@ async def available_units(conn: AsyncConnection, offer_ids: list[UUID]) -> dict[
     async with conn.cursor() as cur:
         await cur.execute(SELECT_AVAILABLE, {"ids": offer_ids})
         return {row[0]: row[1] for row in await cur.fetchall()}
-

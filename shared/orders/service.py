@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from uuid import UUID
 
-from shared import db, events
-from shared.auth import ADMIN_ROLES, Principal
-from shared.errors import MalformedRequest, NotFound
+from shared.data import db
+from shared.events import relay
 from shared.orders import lifecycle, lifecycle_repo, placement, reads
 from shared.orders.models import Order, PlaceOrder
 from shared.orders.transitions import CancelRequest, Party, TransitionRequest, TransitionResult
+from shared.platform.auth import ADMIN_ROLES, Principal
+from shared.platform.errors import MalformedRequest, NotFound
 
 IDEMPOTENCY_KEY_MAX = 255
 
@@ -17,15 +18,17 @@ IDEMPOTENCY_KEY_MAX = 255
 def idempotency_key(header: str | None) -> str:
     key = (header or "").strip()
     if not key or len(key) > IDEMPOTENCY_KEY_MAX:
-        raise MalformedRequest("send an Idempotency-Key header (1-255 characters, e.g. a UUID) with every order",
-                               code="idempotency_key_required")
+        raise MalformedRequest(
+            "send an Idempotency-Key header (1-255 characters, e.g. a UUID) with every order",
+            code="idempotency_key_required",
+        )
     return key
 
 
 async def place(principal: Principal, body: PlaceOrder, key_header: str | None) -> tuple[Order, bool]:
     placed = await placement.place_order(principal, body, idempotency_key(key_header))
     if not placed.replayed:
-        events.relay_soon()  # order.placed goes out now, in the background; the timer sweep is the safety net
+        relay.relay_soon()  # order.placed goes out now, in the background; the timer sweep is the safety net
     return await my_order(principal, placed.order_id), placed.replayed
 
 

@@ -7,18 +7,18 @@ many orders, statuses or products the range holds.
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
-from shared import db
-from shared.base_model import AppModel
-from shared.config import get_settings
-from shared.auth import Principal
-from shared.errors import FieldError, NotFound, ValidationFailed
+from shared.data import db
 from shared.orders.models import ChildStatus, ParentStatus
 from shared.orders.queries import day_bounds, seller_scope
 from shared.orders.views import DateRange, OrderStats, SellerStats, SellerStatsQuery, StatsQuery, TopProduct
+from shared.platform.auth import Principal
+from shared.platform.base_model import AppModel
+from shared.platform.config import get_settings
+from shared.platform.errors import FieldError, NotFound, ValidationFailed
 
 DEFAULT_DAYS = 30
 MAX_DAYS = 366
@@ -52,17 +52,21 @@ SELECT figures.orders, figures.revenue, figures.average_order_value, by_status.o
        top.top_products
 FROM figures, by_status, top"""
 
-MARKETPLACE_STATS = """
+MARKETPLACE_STATS = (
+    """
 WITH scoped AS (
     SELECT id, status, payment_status, total FROM orders
     WHERE created_at >= %(starts)s AND created_at < %(ends)s
 ), sold AS (
     SELECT so.id FROM scoped o JOIN seller_orders so ON so.order_id = o.id
     WHERE o.status <> 'CANCELLED' AND so.status <> 'CANCELLED'
-)""" + STATS_TAIL
+)"""
+    + STATS_TAIL
+)
 
 # A seller's child orders, with the payment status of their parents. No row: no such seller.
-SELLER_STATS = """
+SELLER_STATS = (
+    """
 WITH seller AS (
     SELECT id FROM sellers WHERE id = %(seller_id)s
 ), scoped AS (
@@ -71,7 +75,10 @@ WITH seller AS (
     WHERE so.seller_id = %(seller_id)s AND so.created_at >= %(starts)s AND so.created_at < %(ends)s
 ), sold AS (
     SELECT id FROM scoped WHERE status <> 'CANCELLED'
-)""" + STATS_TAIL + ", seller"
+)"""
+    + STATS_TAIL
+    + ", seller"
+)
 
 
 class StatsRow(AppModel):
@@ -93,8 +100,11 @@ async def marketplace_stats(query: StatsQuery, *, today: date | None = None) -> 
 async def seller_stats(principal: Principal, query: SellerStatsQuery, *, today: date | None = None) -> SellerStats:
     seller_id = seller_scope(principal, query.seller)
     if seller_id is None:
-        raise ValidationFailed("admins name the seller: ?seller=<id>", code="seller_required",
-                               errors=[FieldError("seller", "required for admins", "missing")])
+        raise ValidationFailed(
+            "admins name the seller: ?seller=<id>",
+            code="seller_required",
+            errors=[FieldError("seller", "required for admins", "missing")],
+        )
     first, last = stats_window(query, today=today)
     params = _window_params(first, last) | {"seller_id": seller_id}
     async with db.connection(read_only=True) as conn:
@@ -112,16 +122,23 @@ def _window_params(first: date, last: date) -> dict[str, datetime | None]:
 def _figures(row: StatsRow, first: date, last: date, *, statuses: tuple[str, ...]) -> dict[str, Any]:
     # every status present, zero when none: dashboards need no special case
     by_status = {status: row.orders_by_status.get(status, 0) for status in statuses}
-    return row.model_dump() | {"from_": first, "to": last, "currency": get_settings().order_currency,
-                               "orders_by_status": by_status}
+    return row.model_dump() | {
+        "from_": first,
+        "to": last,
+        "currency": get_settings().order_currency,
+        "orders_by_status": by_status,
+    }
 
 
 def stats_window(query: DateRange, *, today: date | None = None) -> tuple[date, date]:
     """`to` defaults to today (UTC), `from` to 30 days up to `to`; more than 366 days is 422."""
-    last = query.to or today or datetime.now(timezone.utc).date()
+    last = query.to or today or datetime.now(UTC).date()
     first = query.from_ or last - timedelta(days=DEFAULT_DAYS - 1)
     day_bounds(first, last)  # from after to → 422
     if (last - first).days + 1 > MAX_DAYS:
-        raise ValidationFailed(f"the range is longer than {MAX_DAYS} days", code="date_range_too_long",
-                               errors=[FieldError("from", f"at most {MAX_DAYS} days before `to`", "too_long")])
+        raise ValidationFailed(
+            f"the range is longer than {MAX_DAYS} days",
+            code="date_range_too_long",
+            errors=[FieldError("from", f"at most {MAX_DAYS} days before `to`", "too_long")],
+        )
     return first, last

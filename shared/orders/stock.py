@@ -45,8 +45,13 @@ RETURNING coalesce(p.unreserve, 0) + coalesce(p.restock, 0)
 """
 
 
-async def give_back(conn: AsyncConnection, order_id: UUID, *, seller_order_ids: list[UUID] | None = None,
-                    outcome: Literal["RELEASED", "EXPIRED"] = "RELEASED") -> int:
+async def give_back(
+    conn: AsyncConnection,
+    order_id: UUID,
+    *,
+    seller_order_ids: list[UUID] | None = None,
+    outcome: Literal["RELEASED", "EXPIRED"] = "RELEASED",
+) -> int:
     """Cancellation of the order (or some children): units back to stock; returns how many."""
     params = {"order_id": order_id, "seller_order_ids": seller_order_ids, "outcome": outcome}
     async with conn.cursor() as cur:

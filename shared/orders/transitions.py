@@ -11,8 +11,8 @@ from uuid import UUID
 
 from pydantic import ConfigDict, Field
 
-from shared.base_model import AppModel
-from shared.auth import ADMIN_ROLES, Principal
+from shared.platform.auth import ADMIN_ROLES, Principal
+from shared.platform.base_model import AppModel
 
 Actor = Literal["customer", "seller", "admin"]
 SELLER_OR_ADMIN: frozenset[Actor] = frozenset({"seller", "admin"})
@@ -24,8 +24,11 @@ TRANSITIONS: dict[str, dict[str, dict[str, frozenset[Actor]]]] = {
     "status": {
         "PENDING": {"CONFIRMED": SELLER_OR_ADMIN, "CANCELLED": ANYONE},
         "CONFIRMED": {"PROCESSING": SELLER_OR_ADMIN, "CANCELLED": ANYONE},
-        "PROCESSING": {"READY_FOR_PICKUP": SELLER_OR_ADMIN, "OUT_FOR_DELIVERY": SELLER_OR_ADMIN,
-                       "CANCELLED": SELLER_OR_ADMIN},
+        "PROCESSING": {
+            "READY_FOR_PICKUP": SELLER_OR_ADMIN,
+            "OUT_FOR_DELIVERY": SELLER_OR_ADMIN,
+            "CANCELLED": SELLER_OR_ADMIN,
+        },
         "READY_FOR_PICKUP": {"DELIVERED": SELLER_OR_ADMIN, "CANCELLED": ADMIN},
         "OUT_FOR_DELIVERY": {"DELIVERED": SELLER_OR_ADMIN, "CANCELLED": ADMIN},
         "DELIVERED": {"REFUNDED": ADMIN},
@@ -72,7 +75,7 @@ class Party:
     seller_id: UUID | None = None
 
     @classmethod
-    def of(cls, principal: Principal, *, as_seller: bool) -> "Party":
+    def of(cls, principal: Principal, *, as_seller: bool) -> Party:
         if principal.has_any_role(ADMIN_ROLES):
             return cls("admin", principal.user_id)
         if as_seller:

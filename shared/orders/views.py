@@ -10,10 +10,16 @@ from uuid import UUID
 
 from pydantic import ConfigDict, Field
 
-from shared.base_model import AppModel
 from shared.orders.models import (
-    ChildStatus, DeliveryMethod, DeliveryStatus, HistoryEntry, ParentStatus, PaymentStatus, SellerOrder,
+    ChildStatus,
+    DeliveryMethod,
+    DeliveryStatus,
+    HistoryEntry,
+    ParentStatus,
+    PaymentStatus,
+    SellerOrder,
 )
+from shared.platform.base_model import AppModel
 
 PAGE_LIMIT_DEFAULT = 20
 PAGE_LIMIT_MAX = 100
@@ -46,8 +52,9 @@ class SellerOrdersQuery(Page):
 
 class OpsOrdersQuery(Page, DateRange):
     status: ParentStatus | None = None
-    seller: str | None = Field(default=None, min_length=1, max_length=100,
-                               description="orders with a child order of this seller (id or slug)")
+    seller: str | None = Field(
+        default=None, min_length=1, max_length=100, description="orders with a child order of this seller (id or slug)"
+    )
 
 
 class StatsQuery(DateRange):

@@ -8,7 +8,7 @@ from uuid import UUID
 
 from pydantic import AfterValidator, ConfigDict, Field, StringConstraints, field_validator, model_validator
 
-from shared.base_model import AppModel
+from shared.platform.base_model import AppModel
 
 DEFAULT_PHONE_REGION = "SA"  # local numbers like 0501234567 are read as Saudi numbers
 
@@ -64,7 +64,7 @@ class ProfilePatch(AppModel):
     preferred_language: Language | None = None
 
     @model_validator(mode="after")
-    def _language_not_null(self) -> "ProfilePatch":
+    def _language_not_null(self) -> ProfilePatch:
         if "preferred_language" in self.model_fields_set and self.preferred_language is None:
             raise ValueError("preferred_language cannot be null")
         return self
@@ -109,9 +109,10 @@ class AddressFields(AppModel):
     is_default: bool = False
 
 
-REQUIRED_ADDRESS_FIELDS = frozenset(
-    name for name, info in AddressFields.model_fields.items() if info.is_required()
-) | {"country", "is_default"}
+REQUIRED_ADDRESS_FIELDS = frozenset(name for name, info in AddressFields.model_fields.items() if info.is_required()) | {
+    "country",
+    "is_default",
+}
 
 
 class AddressPatch(AppModel):
@@ -144,7 +145,7 @@ class AddressPatch(AppModel):
         return value
 
     @model_validator(mode="after")
-    def _not_empty(self) -> "AddressPatch":
+    def _not_empty(self) -> AddressPatch:
         if not self.model_fields_set:
             raise ValueError("at least one field is required")
         return self

@@ -6,7 +6,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 from uuid import UUID
 
-from shared import db, multiplexed
+from shared.data import db, multiplexed
 from shared.users.models import Address, UserProfile
 
 if TYPE_CHECKING:
@@ -15,8 +15,19 @@ if TYPE_CHECKING:
 
 PROFILE_COLUMNS = "id, email, full_name, mobile, preferred_language, created_at, updated_at"
 ADDRESS_WRITABLE = (
-    "label", "first_name", "last_name", "mobile", "street", "building", "floor", "apartment",
-    "district", "city", "region", "postal_code", "country",
+    "label",
+    "first_name",
+    "last_name",
+    "mobile",
+    "street",
+    "building",
+    "floor",
+    "apartment",
+    "district",
+    "city",
+    "region",
+    "postal_code",
+    "country",
 )
 ADDRESS_COLUMNS = ", ".join(("id", *ADDRESS_WRITABLE, "is_default", "created_at", "updated_at"))
 
@@ -27,8 +38,9 @@ RETURNING {PROFILE_COLUMNS}
 """
 
 
-async def insert_user_if_absent(conn: AsyncConnection, *, user_id: str, email: str | None,
-                                full_name: str | None) -> UserProfile | None:
+async def insert_user_if_absent(
+    conn: AsyncConnection, *, user_id: str, email: str | None, full_name: str | None
+) -> UserProfile | None:
     """The new profile, or None when it already existed (concurrent first calls are safe)."""
     params = {"id": user_id, "email": email, "full_name": full_name}
     return await db.fetch_one(conn, INSERT_USER_IF_ABSENT, params, UserProfile)
@@ -105,7 +117,9 @@ RETURNING {ADDRESS_COLUMNS}
 
 async def insert_address(conn: AsyncConnection, user_id: str, fields: dict[str, Any]) -> Address:
     params = {c: fields.get(c) for c in ADDRESS_WRITABLE} | {
-        "user_id": user_id, "is_default": fields.get("is_default", False)}
+        "user_id": user_id,
+        "is_default": fields.get("is_default", False),
+    }
     address = await db.fetch_one(conn, INSERT_ADDRESS, params, Address)
     assert address is not None
     return address
@@ -120,7 +134,7 @@ LIMIT %(limit)s
 
 
 async def list_addresses_after(user_id: str, *, after: tuple[datetime, UUID] | None, limit: int) -> list[Address]:
-    """A multiplexed read (shared/multiplexed.py): it takes no connection of the caller's."""
+    """A multiplexed read (shared/data/multiplexed.py): it takes no connection of the caller's."""
     after_created_at, after_id = after or ("-infinity", UUID(int=0))
     params = {"user_id": user_id, "after_created_at": after_created_at, "after_id": after_id, "limit": limit}
     return await multiplexed.fetch_all(LIST_ADDRESSES_AFTER, params, Address)
@@ -136,9 +150,10 @@ RETURNING {ADDRESS_COLUMNS}
 """
 
 
-async def update_address(conn: AsyncConnection, user_id: str, address_id: UUID,
-                         changes: dict[str, Any]) -> Address | None:
-    params = flagged_params(ADDRESS_WRITABLE + ("is_default",), changes)
+async def update_address(
+    conn: AsyncConnection, user_id: str, address_id: UUID, changes: dict[str, Any]
+) -> Address | None:
+    params = flagged_params((*ADDRESS_WRITABLE, "is_default"), changes)
     params |= {"id": address_id, "user_id": user_id}
     return await db.fetch_one(conn, UPDATE_ADDRESS, params, Address)
 

@@ -5,10 +5,12 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 from uuid import UUID
 
-from shared import db, events
-from shared.auth import Principal
-from shared.errors import NotFound
-from shared.pagination import decode_cursor, encode_cursor
+from shared.data import db
+from shared.events.models import AggregateNotVisible, Consumer, EventEnvelope
+from shared.events.repo import record_event
+from shared.platform.auth import Principal
+from shared.platform.errors import NotFound
+from shared.platform.pagination import decode_cursor, encode_cursor
 from shared.users import repo
 from shared.users.models import Address, AddressFields, AddressPage, AddressPatch, PageQuery, ProfilePatch, UserProfile
 
@@ -20,10 +22,12 @@ async def ensure_user(conn: AsyncConnection, principal: Principal) -> UserProfil
     """Create the profile from token claims on first sight (race-free under concurrent calls); the
     new profile, or None when it existed. For callers that only need the row to exist."""
     created = await repo.insert_user_if_absent(
-        conn, user_id=principal.user_id, email=principal.email, full_name=principal.name)
+        conn, user_id=principal.user_id, email=principal.email, full_name=principal.name
+    )
     if created is not None:
-        await events.record_event(conn, "user.registered", aggregate_type="user",
-                                  aggregate_id=created.id, payload={"email": created.email})
+        await record_event(
+            conn, "user.registered", aggregate_type="user", aggregate_id=created.id, payload={"email": created.email}
+        )
     return created
 
 
@@ -91,10 +95,12 @@ async def delete_my_address(principal: Principal, address_id: UUID) -> None:
             await repo.promote_newest_address(conn, principal.user_id)
 
 
-async def on_user_registered(conn: AsyncConnection, event: events.EventEnvelope) -> None:
+async def on_user_registered(conn: AsyncConnection, event: EventEnvelope) -> None:
     """Consumer of `user.registered`: stamps the welcome marker the notifications flow reads."""
     if not await repo.mark_user_welcomed(conn, event.aggregate_id):
-        raise events.AggregateNotVisible(f"user {event.aggregate_id} not found")
+        raise AggregateNotVisible(f"user {event.aggregate_id} not found")
 
 
-EVENT_HANDLERS: dict[str, events.EventHandler] = {"user.registered": on_user_registered}
+# The consumer name predates Consumer: it was the handler's __qualname__, and processed_events
+# rows carry it, so it stays as it was.
+EVENT_CONSUMERS: dict[str, Consumer] = {"user.registered": Consumer("on_user_registered", on_user_registered)}

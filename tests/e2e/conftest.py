@@ -50,8 +50,7 @@ def host_settings(e2e_database) -> dict[str, str]:
 @pytest.fixture(scope="module")
 def devhost(host_settings, tmp_path_factory):
     log_path = tmp_path_factory.mktemp("devhost") / "devhost.log"
-    host = start_devhost(host_settings, port=int(host_settings["PORT"]), log_path=log_path,
-                         extra_args=("--no-timers",))
+    host = start_devhost(host_settings, port=int(host_settings["PORT"]), log_path=log_path, extra_args=("--no-timers",))
     yield host
     host.stop()
 

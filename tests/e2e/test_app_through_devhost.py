@@ -7,7 +7,7 @@ import base64
 import json
 import time
 import uuid
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import psycopg
 import pytest
@@ -57,8 +57,9 @@ def test_health_answers_with_a_request_id(client):
 
 def test_guid_constraint_selects_the_route(client):
     headers = bearer()
-    assert_problem(client.patch("/api/me/addresses/not-a-guid", json={"city": "Jeddah"}, headers=headers),
-                   404, "route_not_found")
+    assert_problem(
+        client.patch("/api/me/addresses/not-a-guid", json={"city": "Jeddah"}, headers=headers), 404, "route_not_found"
+    )
     missing = client.patch(f"/api/me/addresses/{uuid.uuid4()}", json={"city": "Jeddah"}, headers=headers)
     assert_problem(missing, 404, "address_not_found")  # matched: the app answered
 
@@ -75,9 +76,17 @@ def test_wrong_method_and_unknown_route_are_answered_by_the_app_not_the_host(cli
 
 def test_addresses_round_trip_and_bad_json(client):
     headers = bearer()
-    created = client.post("/api/me/addresses", headers=headers, json={
-        "first_name": "Sara", "last_name": "Al-Harbi", "mobile": "0501234567",
-        "street": "King Fahd Road", "city": "Riyadh"})
+    created = client.post(
+        "/api/me/addresses",
+        headers=headers,
+        json={
+            "first_name": "Sara",
+            "last_name": "Al-Harbi",
+            "mobile": "0501234567",
+            "street": "King Fahd Road",
+            "city": "Riyadh",
+        },
+    )
     assert created.status_code == 201 and created.json()["is_default"] is True
     assert created.headers["location"].endswith(created.json()["id"])
     listed = client.get("/api/me/addresses", headers=headers).json()
@@ -94,8 +103,9 @@ def test_maintenance_endpoint_needs_a_function_key_and_an_admin(client):
 
 
 def test_admin_api_needs_the_master_key(client):
-    response = client.post("/admin/functions/relay_outbox", json={"input": ""},
-                           headers={"x-functions-key": FUNCTION_KEY})
+    response = client.post(
+        "/admin/functions/relay_outbox", json={"input": ""}, headers={"x-functions-key": FUNCTION_KEY}
+    )
     assert response.status_code == 401
 
 
@@ -103,17 +113,24 @@ def test_timer_on_demand_relays_the_outbox_and_the_queue_trigger_consumes_it(cli
     user = f"timer-{uuid.uuid4().hex[:8]}"
     assert client.get("/api/me", headers=bearer(sub=user)).status_code == 200
     assert scalar(e2e_database, "SELECT published_at FROM outbox_events WHERE aggregate_id = %s", user) is None
-    response = client.post("/admin/functions/relay_outbox", json={"input": ""},
-                           headers={"x-functions-key": MASTER_KEY})
+    response = client.post("/admin/functions/relay_outbox", json={"input": ""}, headers={"x-functions-key": MASTER_KEY})
     assert response.status_code == 202
-    wait_for(lambda: scalar(e2e_database, "SELECT welcomed_at FROM users WHERE id = %s", user),
-             "relay_outbox → domain-events queue → handle_domain_event to welcome the user")
+    wait_for(
+        lambda: scalar(e2e_database, "SELECT welcomed_at FROM users WHERE id = %s", user),
+        "relay_outbox → domain-events queue → handle_domain_event to welcome the user",
+    )
     assert scalar(e2e_database, "SELECT published_at IS NOT NULL FROM outbox_events WHERE aggregate_id = %s", user)
 
 
 def event_for(user_id: str) -> str:
-    body = {"event_id": str(uuid.uuid4()), "event_type": "user.registered", "aggregate_type": "user",
-            "aggregate_id": user_id, "payload": {}, "occurred_at": datetime.now(timezone.utc).isoformat()}
+    body = {
+        "event_id": str(uuid.uuid4()),
+        "event_type": "user.registered",
+        "aggregate_type": "user",
+        "aggregate_id": user_id,
+        "payload": {},
+        "occurred_at": datetime.now(UTC).isoformat(),
+    }
     return base64.b64encode(json.dumps(body).encode()).decode()
 
 
@@ -123,21 +140,31 @@ def test_a_message_that_keeps_failing_lands_in_the_poison_queue(devhost, host_se
     message = event_for("nobody-ever-registered")  # the consumer retries: the user may appear later
     queue(name).send_message(message)
     poison = queue(f"{name}-poison")
-    found = wait_for(lambda: list(poison.peek_messages(max_messages=32)) if _exists(poison) else None,
-                     "the poison queue to receive the message")
+    found = wait_for(
+        lambda: list(poison.peek_messages(max_messages=32)) if _exists(poison) else None,
+        "the poison queue to receive the message",
+    )
     assert [m.content for m in found] == [message]
     assert scalar(e2e_database, "SELECT count(*) FROM processed_events") == scalar(
-        e2e_database, "SELECT count(*) FROM users WHERE welcomed_at IS NOT NULL")
-    attempts = [line for line in devhost.logs().splitlines()
-                if "Executed 'Functions.handle_domain_event' (Failed" in line and "nobody-ever-registered" in line]
+        e2e_database, "SELECT count(*) FROM users WHERE welcomed_at IS NOT NULL"
+    )
+    attempts = [
+        line
+        for line in devhost.logs().splitlines()
+        if "Executed 'Functions.handle_domain_event' (Failed" in line and "nobody-ever-registered" in line
+    ]
     assert len(attempts) == 2  # maxDequeueCount = 2, then poison
 
 
 def test_a_bad_payload_is_recorded_and_dropped_not_poisoned(host_settings, e2e_database):
     name = host_settings["DOMAIN_EVENTS_QUEUE"]
     queue(name).send_message(base64.b64encode(b"definitely not an event").decode())
-    wait_for(lambda: scalar(e2e_database, "SELECT count(*) FROM rejected_messages WHERE body = %s",
-                            "definitely not an event"), "the rejected message to be recorded")
+    wait_for(
+        lambda: scalar(
+            e2e_database, "SELECT count(*) FROM rejected_messages WHERE body = %s", "definitely not an event"
+        ),
+        "the rejected message to be recorded",
+    )
     wait_for(lambda: queue(name).get_queue_properties().approximate_message_count == 0, "the queue to drain")
     poison = queue(f"{name}-poison")
     contents = [m.content for m in poison.peek_messages(max_messages=32)] if _exists(poison) else []

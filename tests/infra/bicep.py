@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 import re
 from dataclasses import dataclass, field
-from functools import lru_cache
+from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -26,10 +26,11 @@ INTERPOLATION = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
 @dataclass(frozen=True)
 class Unknown:
     """A value only Azure knows (an output, a resource property, a function we do not model)."""
+
     expression: Any = None
 
 
-@lru_cache(maxsize=None)
+@cache
 def parse(path: Path) -> dict:
     from pycep import BicepParser
 
@@ -66,7 +67,11 @@ class Scope:
         return Unknown(name)
 
     def is_reference(self, text: str) -> bool:
-        return text in self.values or text in self.template.get("parameters", {}) or text in self.template.get("variables", {})
+        return (
+            text in self.values
+            or text in self.template.get("parameters", {})
+            or text in self.template.get("variables", {})
+        )
 
     def evaluate(self, expr: Any) -> Any:
         if isinstance(expr, str):
@@ -87,6 +92,7 @@ class Scope:
         def substitute(match: re.Match) -> str:
             value = self.lookup(match.group(1))
             return match.group(0) if isinstance(value, (Unknown, dict, list)) else bicep_string(value)
+
         return INTERPOLATION.sub(substitute, text)
 
     def _operator(self, kind: str, operands: dict) -> Any:
@@ -101,8 +107,12 @@ class Scope:
         left, right = self.evaluate(operands.get("operand_1")), self.evaluate(operands.get("operand_2"))
         if isinstance(left, Unknown) or isinstance(right, Unknown):
             return Unknown(operands)
-        binary = {"equals": lambda: left == right, "not_equals": lambda: left != right,
-                  "and": lambda: left and right, "or": lambda: left or right}
+        binary = {
+            "equals": lambda: left == right,
+            "not_equals": lambda: left != right,
+            "and": lambda: left and right,
+            "or": lambda: left or right,
+        }
         return binary[kind]() if kind in binary else Unknown(operands)
 
     def _function(self, kind: str, parameters: dict) -> Any:
@@ -138,8 +148,11 @@ def module_scope(parent: Scope, module_name: str) -> Scope:
 
 
 def resources_of_type(scope: Scope, resource_type: str) -> dict[str, dict]:
-    return {name: resource for name, resource in scope.template.get("resources", {}).items()
-            if resource["type"] == resource_type}
+    return {
+        name: resource
+        for name, resource in scope.template.get("resources", {}).items()
+        if resource["type"] == resource_type
+    }
 
 
 def resource_properties(scope: Scope, resource_name: str) -> dict:

@@ -1,7 +1,7 @@
 """The app settings the template writes are exactly what the app reads in Azure, and every
 queue the functions bind to exists (with its poison twin) before the app starts.
 
-Both lists are derived at test time: the required settings from shared/settings_model.py,
+Both lists are derived at test time: the required settings from shared/platform/settings_model.py,
 the queues from the bindings in functions/*.py, so a new setting or queue fails here until
 the template provides it.
 """
@@ -10,7 +10,7 @@ import re
 
 import pytest
 
-from shared.settings_model import Settings
+from shared.platform.settings_model import Settings
 from tests.infra.bicep import INFRA, PARAMETER_FILES, ROOT, Unknown, main_scope, module_scope
 
 QUEUE_BINDING = re.compile(r"""queue_name\s*=\s*["']([^"']+)["']""")
@@ -21,15 +21,29 @@ ENTRA_MODE = {
     "REDIS_AUTH": "entra",
     "AzureWebJobsStorage__credential": "managedidentity",
 }
-ENTRA_MODE_PRESENT = {"AZURE_CLIENT_ID", "DATABASE_ENTRA_USER", "AzureWebJobsStorage__clientId",
-                      "AzureWebJobsStorage__queueServiceUri", "AzureWebJobsStorage__blobServiceUri",
-                      "APPLICATIONINSIGHTS_CONNECTION_STRING", "APPLICATIONINSIGHTS_AUTHENTICATION_STRING"}
+ENTRA_MODE_PRESENT = {
+    "AZURE_CLIENT_ID",
+    "DATABASE_ENTRA_USER",
+    "AzureWebJobsStorage__clientId",
+    "AzureWebJobsStorage__queueServiceUri",
+    "AzureWebJobsStorage__blobServiceUri",
+    "APPLICATIONINSIGHTS_CONNECTION_STRING",
+    "APPLICATIONINSIGHTS_AUTHENTICATION_STRING",
+}
 # Read by the Functions host or the Application Insights agent, not by the settings model.
-HOST_SETTINGS = {"AzureWebJobsFeatureFlags", "AzureWebJobsStorage__tableServiceUri"} | set(ENTRA_MODE) | ENTRA_MODE_PRESENT
+HOST_SETTINGS = (
+    {"AzureWebJobsFeatureFlags", "AzureWebJobsStorage__tableServiceUri"} | set(ENTRA_MODE) | ENTRA_MODE_PRESENT
+)
 # Flex Consumption rejects or ignores these: the runtime lives in functionAppConfig, and a
 # storage connection string would carry a key.
-FORBIDDEN_ON_FLEX = {"FUNCTIONS_WORKER_RUNTIME", "FUNCTIONS_EXTENSION_VERSION", "WEBSITE_RUN_FROM_PACKAGE",
-                     "WEBSITE_CONTENTSHARE", "WEBSITE_CONTENTAZUREFILECONNECTIONSTRING", "AzureWebJobsStorage"}
+FORBIDDEN_ON_FLEX = {
+    "FUNCTIONS_WORKER_RUNTIME",
+    "FUNCTIONS_EXTENSION_VERSION",
+    "WEBSITE_RUN_FROM_PACKAGE",
+    "WEBSITE_CONTENTSHARE",
+    "WEBSITE_CONTENTAZUREFILECONNECTIONSTRING",
+    "AzureWebJobsStorage",
+}
 
 files = pytest.mark.parametrize("parameter_file", PARAMETER_FILES, ids=lambda p: p.name)
 
@@ -90,12 +104,18 @@ def test_settings_select_entra_everywhere(parameter_file):
 
 @files
 def test_written_settings_validate_against_the_settings_model(parameter_file):
-    stand_ins = {"AUTH_JWKS_URL": "https://login.example.com/keys", "AUTH_ISSUER": "https://login.example.com/",
-                 "AUTH_AUDIENCE": "api://souq"}
-    values = {name: stand_ins.get(name, "deploy-time-value") if isinstance(value, Unknown) or "${" in str(value)
-              else value for name, value in template_settings(parameter_file).items()}
-    settings = Settings(**{name.lower(): value for name, value in values.items()
-                           if name.lower() in Settings.model_fields})
+    stand_ins = {
+        "AUTH_JWKS_URL": "https://login.example.com/keys",
+        "AUTH_ISSUER": "https://login.example.com/",
+        "AUTH_AUDIENCE": "api://souq",
+    }
+    values = {
+        name: stand_ins.get(name, "deploy-time-value") if isinstance(value, Unknown) or "${" in str(value) else value
+        for name, value in template_settings(parameter_file).items()
+    }
+    settings = Settings(
+        **{name.lower(): value for name, value in values.items() if name.lower() in Settings.model_fields}
+    )
     assert settings.database_auth == "entra" and settings.redis_auth == "entra"
 
 

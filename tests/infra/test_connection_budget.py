@@ -24,7 +24,9 @@ class Budget:
     def problems(self) -> list[str]:
         if self.pgbouncer is None:
             fits = self.demand <= self.server_capacity
-            return [] if fits else [f"{self.demand} connections > {self.server_capacity} on {self.sku}; enable PgBouncer"]
+            return (
+                [] if fits else [f"{self.demand} connections > {self.server_capacity} on {self.sku}; enable PgBouncer"]
+            )
         issues = []
         if self.demand > int(self.pgbouncer["pgbouncer.max_client_conn"]):
             issues.append(f"{self.demand} clients > pgbouncer.max_client_conn")
@@ -39,10 +41,14 @@ def budget_for(scope) -> Budget:
     configuration = module_scope(scope, "postgres").lookup("serverConfiguration")
     capacity = LIMITS["maxConnections"][sku] - LIMITS["reservedBySystem"] - LIMITS["reservedForAdmin"]
     on = configuration.get("pgbouncer.enabled") == "true"
-    return Budget(sku=sku, demand=scope.lookup("functionMaximumInstanceCount") * int(settings["DATABASE_POOL_MAX"]),
-                  server_capacity=capacity, pgbouncer=configuration if on else None,
-                  app_port=settings["DATABASE_URL"].split(":")[2].split("/")[0],
-                  pgbouncer_setting=settings["DATABASE_PGBOUNCER"])
+    return Budget(
+        sku=sku,
+        demand=scope.lookup("functionMaximumInstanceCount") * int(settings["DATABASE_POOL_MAX"]),
+        server_capacity=capacity,
+        pgbouncer=configuration if on else None,
+        app_port=settings["DATABASE_URL"].split(":")[2].split("/")[0],
+        pgbouncer_setting=settings["DATABASE_PGBOUNCER"],
+    )
 
 
 @pytest.mark.parametrize("parameter_file", PARAMETER_FILES, ids=lambda p: p.name)

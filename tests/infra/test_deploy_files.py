@@ -8,7 +8,7 @@ import pytest
 import yaml
 
 from infra.hooks import db_setup
-from tests.infra.bicep import INFRA, PARAMETER_FILES, ROOT, main_scope
+from tests.infra.bicep import PARAMETER_FILES, ROOT, main_scope
 
 WORKFLOW = ROOT / ".github" / "workflows" / "deploy.yml"
 DEPLOY_DOC = ROOT / "docs" / "deploy.md"
@@ -72,6 +72,8 @@ def test_grants_give_the_app_role_data_access_now_and_for_later_migrations(datab
         for table in ("users", "later_migration"):
             assert conn.execute(check, (app_role, table, "INSERT,SELECT,UPDATE,DELETE")).fetchone()[0]
         assert not conn.execute(check, (app_role, "users", "TRUNCATE")).fetchone()[0]
-        settings = conn.execute("SELECT setconfig FROM pg_db_role_setting s JOIN pg_roles r ON r.oid = s.setrole "
-                                "WHERE r.rolname = %s", (app_role,)).fetchone()[0]
+        settings = conn.execute(
+            "SELECT setconfig FROM pg_db_role_setting s JOIN pg_roles r ON r.oid = s.setrole WHERE r.rolname = %s",
+            (app_role,),
+        ).fetchone()[0]
         assert "statement_timeout=5000ms" in settings and "TimeZone=UTC" in settings

@@ -5,8 +5,7 @@ import re
 
 import pytest
 
-from tests.infra.bicep import (INFRA, PARAMETER_FILES, ROOT, main_scope, module_scope,
-                               resource_properties)
+from tests.infra.bicep import INFRA, PARAMETER_FILES, ROOT, main_scope, module_scope, resource_properties
 
 EXTENSION = re.compile(r'CREATE\s+EXTENSION\s+(?:IF\s+NOT\s+EXISTS\s+)?"?(\w+)', re.IGNORECASE)
 # Named by the issue for catalog search and query statistics, whether or not a migration uses them yet.
@@ -37,8 +36,12 @@ def test_postgres_is_entra_only(parameter_file):
 
 @files
 def test_postgres_allow_lists_every_extension_the_migrations_create(parameter_file):
-    created = {name.lower() for sql in (ROOT / "migrations").glob("*.sql") if "rollback" not in sql.name
-               for name in EXTENSION.findall(sql.read_text())}
+    created = {
+        name.lower()
+        for sql in (ROOT / "migrations").glob("*.sql")
+        if "rollback" not in sql.name
+        for name in EXTENSION.findall(sql.read_text())
+    }
     configuration = postgres(parameter_file).lookup("serverConfiguration")
     allowed = {name.strip().lower() for name in configuration["azure.extensions"].split(",")}
     assert created | REQUIRED_EXTENSIONS <= allowed, (created | REQUIRED_EXTENSIONS) - allowed

@@ -33,9 +33,12 @@ def _body(resource: dict) -> dict:
 
 
 def test_every_top_level_resource_is_tagged():
-    untagged = [f"{path.name}:{name}" for path in bicep_files()
-                for name, resource in parse(path).get("resources", {}).items()
-                if not resource.get("existing") and "location" in _body(resource) and "tags" not in _body(resource)]
+    untagged = [
+        f"{path.name}:{name}"
+        for path in bicep_files()
+        for name, resource in parse(path).get("resources", {}).items()
+        if not resource.get("existing") and "location" in _body(resource) and "tags" not in _body(resource)
+    ]
     assert not untagged, f"resources without tags (azd-env-name): {untagged}"
 
 
@@ -47,8 +50,8 @@ def test_main_tags_everything_with_the_azd_environment():
 def _walk(node, path=()):
     if isinstance(node, dict):
         for key, value in node.items():
-            yield path + (key,), key, value
-            yield from _walk(value, path + (key,))
+            yield (*path, key), key, value
+            yield from _walk(value, (*path, key))
     elif isinstance(node, list):
         for item in node:
             yield from _walk(item, path)

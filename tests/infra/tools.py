@@ -23,8 +23,19 @@ def checkov_executable() -> Path:
     if not (MARKER.exists() and MARKER.read_text() == wanted):
         print(f"[souq] installing checkov into {INFRA_VENV.name} (requirements-infra.txt)", file=sys.stderr)
         venv.EnvBuilder(with_pip=True, clear=True).create(INFRA_VENV)
-        subprocess.run([str(INFRA_VENV / "bin" / "python"), "-m", "pip", "install", "--quiet",
-                        "--disable-pip-version-check", "-r", str(REQUIREMENTS)], check=True)
+        subprocess.run(
+            [
+                str(INFRA_VENV / "bin" / "python"),
+                "-m",
+                "pip",
+                "install",
+                "--quiet",
+                "--disable-pip-version-check",
+                "-r",
+                str(REQUIREMENTS),
+            ],
+            check=True,
+        )
         MARKER.write_text(wanted)
     return INFRA_VENV / "bin" / "checkov"
 
@@ -32,4 +43,8 @@ def checkov_executable() -> Path:
 def run_checkov() -> subprocess.CompletedProcess:
     return subprocess.run(
         [str(checkov_executable()), "-d", "infra", "--framework", "bicep", "--skip-download", "--compact"],
-        cwd=ROOT, capture_output=True, text=True, timeout=600)
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )

@@ -5,7 +5,7 @@ purpose say so with `@pytest.mark.inconsistent_on_purpose`."""
 
 from __future__ import annotations
 
-from typing import Iterator
+from collections.abc import Iterator
 
 import psycopg
 import pytest
@@ -25,8 +25,9 @@ def violations_in(database_url: str) -> list[Violation]:
         if not conn.execute(TABLES_PRESENT).fetchone()[0]:
             return []
         cursor = conn.cursor(row_factory=class_row(Violation))
-        return [v for query in CHECKS.values()
-                for v in cursor.execute(query, {"limit": REPORTED_VIOLATIONS}).fetchall()]
+        return [
+            v for query in CHECKS.values() for v in cursor.execute(query, {"limit": REPORTED_VIOLATIONS}).fetchall()
+        ]
 
 
 @pytest.fixture(autouse=True)
@@ -39,15 +40,16 @@ def consistent_after_test(request: pytest.FixtureRequest) -> Iterator[None]:
     yield
     violations = violations_in(database_url)
     if violations:
-        lines = "\n".join(f"  {v.kind} {v.entity_id} {v.field}: expected {v.expected}, actual {v.actual}"
-                          for v in violations)
+        lines = "\n".join(
+            f"  {v.kind} {v.entity_id} {v.field}: expected {v.expected}, actual {v.actual}" for v in violations
+        )
         pytest.fail(f"consistency violations after the test:\n{lines}", pytrace=False)
 
 
 @pytest.fixture
 def order_queue(app_env, monkeypatch: pytest.MonkeyPatch) -> str:
     """This test's own ORDER_EVENTS_QUEUE (not created: the relay creates it on first send)."""
-    from shared.config import reset_settings
+    from shared.platform.config import reset_settings
 
     name = unique("order-events")
     monkeypatch.setenv("ORDER_EVENTS_QUEUE", name)

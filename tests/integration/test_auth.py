@@ -10,7 +10,7 @@ import pytest
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 
 from scripts.dev_tokens import DEV_AUDIENCE, DEV_ISSUER, DEV_KEY_ID, load_or_create_private_key
-from shared import auth
+from shared.platform import auth
 from tests.support import call, token
 
 CLAIMS = {"iss": DEV_ISSUER, "aud": DEV_AUDIENCE, "sub": "someone", "roles": ["customer"]}
@@ -37,29 +37,39 @@ async def test_valid_dev_token_is_accepted(app_env):
     assert status == 200 and body["id"] == "valid-user"
 
 
-@pytest.mark.parametrize("authorization,code", [
-    (None, "missing_token"),
-    ("Basic dXNlcjpwYXNz", "missing_token"),
-    ("Bearer not.a.jwt", "invalid_token"),
-])
+@pytest.mark.parametrize(
+    "authorization,code",
+    [
+        (None, "missing_token"),
+        ("Basic dXNlcjpwYXNz", "missing_token"),
+        ("Bearer not.a.jwt", "invalid_token"),
+    ],
+)
 async def test_missing_or_malformed_tokens_are_401(app_env, authorization, code):
     status, body = await get_me_with(authorization)
     assert status == 401 and body["code"] == code and body["type"].endswith(code)
 
 
-@pytest.mark.parametrize("make_token,code", [
-    (lambda: unsigned(CLAIMS), "invalid_token"),
-    (lambda: jwt.encode(CLAIMS | {"exp": int(time.time()) + 300}, "s" * 32, algorithm="HS256",
-                        headers={"kid": DEV_KEY_ID}), "invalid_token"),
-    (lambda: signed(CLAIMS | {"exp": int(time.time()) - 120}), "token_expired"),
-    (lambda: signed(CLAIMS | {"nbf": int(time.time()) + 600}), "invalid_token"),
-    (lambda: signed(CLAIMS | {"aud": "api://someone-else"}), "invalid_token"),
-    (lambda: signed(CLAIMS | {"iss": "https://evil.example"}), "invalid_token"),
-    (lambda: signed(CLAIMS, key=rsa.generate_private_key(public_exponent=65537, key_size=2048)), "invalid_token"),
-    (lambda: signed(CLAIMS, kid="rotated-away"), "unknown_signing_key"),
-    (lambda: signed(CLAIMS, key=ec.generate_private_key(ec.SECP256R1()), algorithm="ES256"), "invalid_token"),
-    (lambda: signed(CLAIMS | {"roles": ["seller"]}), "invalid_token"),
-])
+@pytest.mark.parametrize(
+    "make_token,code",
+    [
+        (lambda: unsigned(CLAIMS), "invalid_token"),
+        (
+            lambda: jwt.encode(
+                CLAIMS | {"exp": int(time.time()) + 300}, "s" * 32, algorithm="HS256", headers={"kid": DEV_KEY_ID}
+            ),
+            "invalid_token",
+        ),
+        (lambda: signed(CLAIMS | {"exp": int(time.time()) - 120}), "token_expired"),
+        (lambda: signed(CLAIMS | {"nbf": int(time.time()) + 600}), "invalid_token"),
+        (lambda: signed(CLAIMS | {"aud": "api://someone-else"}), "invalid_token"),
+        (lambda: signed(CLAIMS | {"iss": "https://evil.example"}), "invalid_token"),
+        (lambda: signed(CLAIMS, key=rsa.generate_private_key(public_exponent=65537, key_size=2048)), "invalid_token"),
+        (lambda: signed(CLAIMS, kid="rotated-away"), "unknown_signing_key"),
+        (lambda: signed(CLAIMS, key=ec.generate_private_key(ec.SECP256R1()), algorithm="ES256"), "invalid_token"),
+        (lambda: signed(CLAIMS | {"roles": ["seller"]}), "invalid_token"),
+    ],
+)
 async def test_forged_expired_or_foreign_tokens_are_401(app_env, make_token, code):
     status, body = await get_me_with(f"Bearer {make_token()}")
     assert status == 401 and body["code"] == code
@@ -86,8 +96,9 @@ async def test_unknown_kid_refetches_the_jwks_at_most_once_per_interval(app_env,
 
 
 async def test_maintenance_endpoint_needs_an_admin_role(app_env):
-    status, _, body = await call("relay_outbox_now", "POST", "ops/outbox/relay",
-                                 headers={"Authorization": f"Bearer {token('customer')}"})
+    status, _, body = await call(
+        "relay_outbox_now", "POST", "ops/outbox/relay", headers={"Authorization": f"Bearer {token('customer')}"}
+    )
     assert status == 403 and body["code"] == "forbidden"
 
 

@@ -36,13 +36,18 @@ async def catalog(app_env, database_url):
 
 
 async def test_the_floor_places_the_orders_the_app_places(catalog, database_url, tmp_path):
-    offers = [Offer(offer_id(database_url, catalog, seller, product), catalog.ids[f"variant-{product}"],
-                    catalog.sellers[seller]) for seller, product in LINES]
+    offers = [
+        Offer(
+            offer_id(database_url, catalog, seller, product), catalog.ids[f"variant-{product}"], catalog.sellers[seller]
+        )
+        for seller, product in LINES
+    ]
     assert prepare_floor_orders(database_url, offers) == 1
     stats = Stats()
     settings = {"orders": "1", "vat": "0.15", "window": "15"}  # the app's defaults
-    run_pgbench(database_url, write_floor_script(tmp_path, "SAR"), settings, clients=2, seconds=0, stats=stats,
-                transactions=2)
+    run_pgbench(
+        database_url, write_floor_script(tmp_path, "SAR"), settings, clients=2, seconds=0, stats=stats, transactions=2
+    )
     assert (stats.ok, stats.errors, stats.first_failure, len(stats.latencies)) == (4, 0, "", 4)
 
     twin_lines = [line(catalog, product, 1, seller) for seller, product in LINES]

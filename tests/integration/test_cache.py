@@ -20,16 +20,24 @@ TTL = 60.0
 
 @pytest.fixture
 async def cache(monkeypatch):
-    """shared.cache on the running Redis (REDIS_URL, else 127.0.0.1:6379) with its own prefix.
+    """shared.cache.store on the running Redis (REDIS_URL, else 127.0.0.1:6379) with its own prefix.
     Needs no database: only the settings the model requires are filled in."""
-    from shared import cache as module
-    from shared.config import reset_settings
+    from shared.cache import store as module
+    from shared.platform.config import reset_settings
 
     prefix = f"test:{uuid.uuid4().hex[:10]}:"
-    env = {"SOUQ_ENV": "test", "REDIS_URL": os.environ.get("REDIS_URL") or "redis://127.0.0.1:6379/0",
-           "REDIS_KEY_PREFIX": prefix, "DATABASE_URL": os.environ.get("DATABASE_URL") or "postgresql://unused@127.0.0.1/x",
-           "AUTH_ISSUER": "test", "AUTH_AUDIENCE": "test", "AUTH_JWKS_URL": "http://localhost/jwks.json",
-           "CACHE_LOCK_TTL_MS": "2000", "CACHE_BREAKER_FAILURES": "3", "CACHE_BREAKER_COOLDOWN_SECONDS": "0.3"}
+    env = {
+        "SOUQ_ENV": "test",
+        "REDIS_URL": os.environ.get("REDIS_URL") or "redis://127.0.0.1:6379/0",
+        "REDIS_KEY_PREFIX": prefix,
+        "DATABASE_URL": os.environ.get("DATABASE_URL") or "postgresql://unused@127.0.0.1/x",
+        "AUTH_ISSUER": "test",
+        "AUTH_AUDIENCE": "test",
+        "AUTH_JWKS_URL": "http://localhost/jwks.json",
+        "CACHE_LOCK_TTL_MS": "2000",
+        "CACHE_BREAKER_FAILURES": "3",
+        "CACHE_BREAKER_COOLDOWN_SECONDS": "0.3",
+    }
     for name, value in env.items():
         monkeypatch.setenv(name, value)
     await module.close_cache()
@@ -64,6 +72,7 @@ class Database:
             value = self.values.get(name)  # read before the delay, like a snapshot
             await asyncio.sleep(self.delay)
             return value
+
         return load
 
 
@@ -73,6 +82,7 @@ def product_reader(cache, db: Database, name: str = "p1"):
 
     async def read() -> bytes | None:
         return await cache.get_or_load(key, ttl=TTL, load=db.loader(name), tags=[f"product:{name}"])
+
     return key, read
 
 
@@ -104,7 +114,9 @@ async def test_fifty_concurrent_misses_on_one_key_load_once(cache, layer):
     db = Database(delay=0.05)
     db.values["hot"] = b"hot product"
     key, read = cache.versioned_key("product", "hot"), getattr(cache, layer)
-    results = await asyncio.gather(*[read(key, ttl=TTL, load=db.loader("hot"), tags=["product:hot"]) for _ in range(50)])
+    results = await asyncio.gather(
+        *[read(key, ttl=TTL, load=db.loader("hot"), tags=["product:hot"]) for _ in range(50)]
+    )
     assert results == [b"hot product"] * 50 and db.reads["hot"] == 1
 
 
@@ -112,15 +124,18 @@ async def test_a_second_os_process_waits_for_the_lock_holders_value(cache):
     db = Database(delay=1.5)  # long enough for the other interpreter to start and ask
     db.values["hot"] = b"from process one"
     key = cache.versioned_key("product", "hot")
-    script = ("import asyncio\nfrom shared import cache\n"
-              "async def load():\n    print('LOADED', flush=True); return b'from process two'\n"
-              f"async def main():\n    print((await cache.get_or_load({key!r}, ttl=60, load=load,"
-              " tags=['product:hot'])).decode()); await cache.close_cache()\n"
-              "asyncio.run(main())\n")
+    script = (
+        "import asyncio\nfrom shared import cache\n"
+        "async def load():\n    print('LOADED', flush=True); return b'from process two'\n"
+        f"async def main():\n    print((await cache.get_or_load({key!r}, ttl=60, load=load,"
+        " tags=['product:hot'])).decode()); await cache.close_cache()\n"
+        "asyncio.run(main())\n"
+    )
     mine = asyncio.create_task(cache.get_or_load(key, ttl=TTL, load=db.loader("hot"), tags=["product:hot"]))
     await asyncio.sleep(0.05)  # this process holds the lock now
     other = await asyncio.create_subprocess_exec(
-        ".venv/bin/python", "-c", script, stdout=subprocess.PIPE, env=os.environ | {"PYTHONPATH": "."})
+        ".venv/bin/python", "-c", script, stdout=subprocess.PIPE, env=os.environ | {"PYTHONPATH": "."}
+    )
     out, _ = await other.communicate()
     assert await mine == b"from process one" and db.reads["hot"] == 1
     assert out.decode().split() == ["from", "process", "one"]  # waited, never ran its own load
@@ -128,7 +143,8 @@ async def test_a_second_os_process_waits_for_the_lock_holders_value(cache):
 
 async def test_a_waiter_loads_itself_when_the_lock_holder_dies(cache, monkeypatch):
     monkeypatch.setenv("CACHE_LOCK_TTL_MS", "300")
-    from shared.config import reset_settings
+    from shared.platform.config import reset_settings
+
     reset_settings()
     key = cache.versioned_key("product", "orphan")
     await cache.redis_client().set(cache.key("lock", "v1", "product", "orphan"), "dead-owner", px=300)
@@ -213,7 +229,9 @@ class ThrowawayRedis:
     def start(self) -> None:
         self.process = subprocess.Popen(
             ["redis-server", "--port", str(self.port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"],
-            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
         deadline = time.monotonic() + 5
         while subprocess.run(["redis-cli", "-p", str(self.port), "ping"], capture_output=True).stdout != b"PONG\n":
             assert time.monotonic() < deadline, "throwaway redis-server did not start"
@@ -229,7 +247,7 @@ class ThrowawayRedis:
 
 @pytest.fixture
 async def throwaway(cache, monkeypatch):
-    from shared.config import reset_settings
+    from shared.platform.config import reset_settings
 
     server = ThrowawayRedis()
     server.start()

@@ -1,4 +1,4 @@
-"""Auto-pipelined cache hits (shared/cache_pipeline.py) against a real Redis: concurrent hits
+"""Auto-pipelined cache hits (shared/cache/pipeline.py) against a real Redis: concurrent hits
 share round trips yet each gets its own value; a cancelled reader costs the others nothing;
 a Redis that dies under a batch means every reader in it falls back to the database."""
 
@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import asyncio
 
-from shared.cache_pipeline import ReadPipeline
+from shared.cache.pipeline import ReadPipeline
 from tests.integration.test_cache import Database, cache, product_reader, throwaway  # noqa: F401 - fixtures
 from tests.support import batch_sizes
 

@@ -23,7 +23,9 @@ async def test_warmed_keys_answer_without_the_database(app_env, database_url, mo
     monkeypatch.setattr(listing, "list_products", no_database)
     product_id = catalog.ids["panadol"]
     for lang in ("en", "ar"):
-        status, _, _ = await call("get_product", "GET", "products/x", params={"lang": lang}, route_params={"id": product_id})
+        status, _, _ = await call(
+            "get_product", "GET", "products/x", params={"lang": lang}, route_params={"id": product_id}
+        )
         assert status == 200
         status, _, body = await call("list_categories", "GET", "categories", params={"lang": lang})
         assert status == 200 and body["lang"] == lang

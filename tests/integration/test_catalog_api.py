@@ -30,63 +30,81 @@ async def names(**params: str) -> list[str]:
     return [item["name"] for item in body["items"]]
 
 
-@pytest.mark.parametrize("query,expected", [
-    ("paracetamol", "Panadol Extra 500mg Tablets"),          # active ingredient, weight B
-    ("Panadol tablets", "Panadol Extra 500mg Tablets"),      # English stemming: tablets → tablet
-    ("paracetmol", "Panadol Extra 500mg Tablets"),           # typo: trigram fallback
-    ("ibuprofen", "Brufen Ibuprofen Syrup 100ml"),
-    ("باراسيتامول", "Panadol Extra 500mg Tablets"),           # Arabic ingredient name
-    ("بَنَادُول", "Panadol Extra 500mg Tablets"),              # diacritics stripped
-    ("اكسترا", "Panadol Extra 500mg Tablets"),                # إ → ا
-    ("بنــادول", "Panadol Extra 500mg Tablets"),              # tatweel stripped
-    ("بندول", "Panadol Extra 500mg Tablets"),                 # Arabic typo: trigram fallback
-    ("فيتامين", "Vitamin D3 1000 IU Capsules"),
-    ("Cholecalciferol", "Vitamin D3 1000 IU Capsules"),      # generic name
-])
+@pytest.mark.parametrize(
+    "query,expected",
+    [
+        ("paracetamol", "Panadol Extra 500mg Tablets"),  # active ingredient, weight B
+        ("Panadol tablets", "Panadol Extra 500mg Tablets"),  # English stemming: tablets → tablet
+        ("paracetmol", "Panadol Extra 500mg Tablets"),  # typo: trigram fallback
+        ("ibuprofen", "Brufen Ibuprofen Syrup 100ml"),
+        ("باراسيتامول", "Panadol Extra 500mg Tablets"),  # Arabic ingredient name
+        ("بَنَادُول", "Panadol Extra 500mg Tablets"),  # diacritics stripped
+        ("اكسترا", "Panadol Extra 500mg Tablets"),  # إ → ا
+        ("بنــادول", "Panadol Extra 500mg Tablets"),  # tatweel stripped
+        ("بندول", "Panadol Extra 500mg Tablets"),  # Arabic typo: trigram fallback
+        ("فيتامين", "Vitamin D3 1000 IU Capsules"),
+        ("Cholecalciferol", "Vitamin D3 1000 IU Capsules"),  # generic name
+    ],
+)
 async def test_search_finds_products_in_both_languages(catalog, query, expected):
     assert (await names(q=query))[:1] == [expected]
 
 
 async def test_search_normalises_ta_marbuta_and_alef_maqsura(catalog, database_url):
-    sql(database_url, "UPDATE products SET description_ar = 'مسكن للصداع وحرارة الجسم مستشفى' WHERE id = %s",
-        catalog.ids["panadol"])
+    sql(
+        database_url,
+        "UPDATE products SET description_ar = 'مسكن للصداع وحرارة الجسم مستشفى' WHERE id = %s",
+        catalog.ids["panadol"],
+    )
     assert await names(q="حراره") == ["Panadol Extra 500mg Tablets"]
     assert await names(q="مستشفي") == ["Panadol Extra 500mg Tablets"]
 
 
 async def test_search_result_is_localized(catalog):
-    status, _, body = await call("list_products", "GET", "products", params={"q": "ibuprofen"},
-                                 headers={"Accept-Language": "ar-SA,ar;q=0.9"})
+    status, _, body = await call(
+        "list_products", "GET", "products", params={"q": "ibuprofen"}, headers={"Accept-Language": "ar-SA,ar;q=0.9"}
+    )
     assert status == 200 and body["lang"] == "ar"
     assert body["items"][0]["name"] == "بروفين شراب ايبوبروفين ١٠٠ مل"
     assert body["items"][0]["brand"]["name"] == "بروفين"
 
 
 async def test_category_filter_includes_descendants(catalog):
-    assert sorted(await names(category="pain-relief")) == ["Brufen Ibuprofen Syrup 100ml", "Panadol Extra 500mg Tablets"]
+    assert sorted(await names(category="pain-relief")) == [
+        "Brufen Ibuprofen Syrup 100ml",
+        "Panadol Extra 500mg Tablets",
+    ]
     assert await names(category="صداع") == ["Panadol Extra 500mg Tablets"]
     assert await names(category="no-such-category") == []
 
 
-@pytest.mark.parametrize("params,expected", [
-    ({"brand": "brufen"}, ["Brufen Ibuprofen Syrup 100ml"]),
-    ({"rx": "only"}, ["Augmentin 1g Tablets"]),
-    ({"in_stock": "true", "sort": "price_asc"},
-     ["Panadol Extra 500mg Tablets", "Brufen Ibuprofen Syrup 100ml", "Augmentin 1g Tablets"]),
-    ({"min_price": "20", "max_price": "40", "sort": "price_asc"}, ["Brufen Ibuprofen Syrup 100ml", "Vitamin D3 1000 IU Capsules"]),
-    ({"attr.dosage_form": "tablet", "sort": "price_desc"}, ["Augmentin 1g Tablets", "Panadol Extra 500mg Tablets"]),
-    ({"seller": "dawaa", "sort": "price_asc"}, ["Panadol Extra 500mg Tablets", "Brufen Ibuprofen Syrup 100ml"]),
-    ({"in_stock": "false"}, ["Vitamin D3 1000 IU Capsules"]),
-])
+@pytest.mark.parametrize(
+    "params,expected",
+    [
+        ({"brand": "brufen"}, ["Brufen Ibuprofen Syrup 100ml"]),
+        ({"rx": "only"}, ["Augmentin 1g Tablets"]),
+        (
+            {"in_stock": "true", "sort": "price_asc"},
+            ["Panadol Extra 500mg Tablets", "Brufen Ibuprofen Syrup 100ml", "Augmentin 1g Tablets"],
+        ),
+        (
+            {"min_price": "20", "max_price": "40", "sort": "price_asc"},
+            ["Brufen Ibuprofen Syrup 100ml", "Vitamin D3 1000 IU Capsules"],
+        ),
+        ({"attr.dosage_form": "tablet", "sort": "price_desc"}, ["Augmentin 1g Tablets", "Panadol Extra 500mg Tablets"]),
+        ({"seller": "dawaa", "sort": "price_asc"}, ["Panadol Extra 500mg Tablets", "Brufen Ibuprofen Syrup 100ml"]),
+        ({"in_stock": "false"}, ["Vitamin D3 1000 IU Capsules"]),
+    ],
+)
 async def test_filters_and_sorts(catalog, params, expected):
     assert await names(**params) == expected
 
 
 async def test_price_from_uses_the_cheapest_offer_or_sale_price(catalog):
-    status, body = await products(sort="price_asc")
+    _status, body = await products(sort="price_asc")
     prices = {item["name"]: item["price_from"] for item in body["items"]}
-    assert prices["Panadol Extra 500mg Tablets"] == "15.00"     # Nahdi's own price beats the variant's 18.50
-    assert prices["Brufen Ibuprofen Syrup 100ml"] == "21.00"    # the variant's sale price
+    assert prices["Panadol Extra 500mg Tablets"] == "15.00"  # Nahdi's own price beats the variant's 18.50
+    assert prices["Brufen Ibuprofen Syrup 100ml"] == "21.00"  # the variant's sale price
 
 
 @pytest.mark.parametrize("sort", ["newest", "price_asc", "price_desc", "relevance"])
@@ -107,16 +125,19 @@ async def test_keyset_pages_cover_every_match_once(catalog, sort):
     assert len(seen) == expected
 
 
-@pytest.mark.parametrize("params,path", [
-    ({"limit": "101"}, "limit"),
-    ({"min_price": "-1"}, "min_price"),
-    ({"min_price": "50", "max_price": "10"}, ""),
-    ({"sort": "cheapest"}, "sort"),
-    ({"sort": "relevance"}, ""),
-    ({"attr.Bad-Key": "x"}, ""),
-    ({"colour": "red"}, ""),
-    ({"cursor": "garbage"}, "cursor"),
-])
+@pytest.mark.parametrize(
+    "params,path",
+    [
+        ({"limit": "101"}, "limit"),
+        ({"min_price": "-1"}, "min_price"),
+        ({"min_price": "50", "max_price": "10"}, ""),
+        ({"sort": "cheapest"}, "sort"),
+        ({"sort": "relevance"}, ""),
+        ({"attr.Bad-Key": "x"}, ""),
+        ({"colour": "red"}, ""),
+        ({"cursor": "garbage"}, "cursor"),
+    ],
+)
 async def test_bad_listing_queries_get_422(catalog, params, path):
     status, body = await products(**params)
     assert status == 422, body
@@ -144,8 +165,13 @@ async def test_product_page_has_variants_offers_and_category_path(catalog):
 
 
 async def test_product_by_arabic_slug_in_arabic(catalog):
-    status, _, body = await call("get_product_by_slug", "GET", "products/by-slug/x", params={"lang": "ar"},
-                                 route_params={"slug": "بروفين-brufen"})
+    status, _, body = await call(
+        "get_product_by_slug",
+        "GET",
+        "products/by-slug/x",
+        params={"lang": "ar"},
+        route_params={"slug": "بروفين-brufen"},
+    )
     assert status == 200, body
     assert body["name"] == "بروفين شراب ايبوبروفين ١٠٠ مل" and body["slug"] == "بروفين-brufen"
     assert body["category_path"][0]["name"] == "مسكنات"

@@ -20,8 +20,12 @@ async def placed(app_env, database_url):
     """Two orders: one split over Nahdi and Dawaa, delivered; one at Nahdi only, pickup."""
     catalog = await stocked_catalog(database_url)
     headers, address_id = await shopper_with_address("consistency-shopper")
-    status, _, first = await place(headers, [line(catalog, "panadol", 2, "nahdi"), line(catalog, "brufen", 1)],
-                                   method="delivery", address_id=address_id)
+    status, _, first = await place(
+        headers,
+        [line(catalog, "panadol", 2, "nahdi"), line(catalog, "brufen", 1)],
+        method="delivery",
+        address_id=address_id,
+    )
     assert status == 201, first
     status, _, second = await place(headers, [line(catalog, "vitamin", 3)])
     assert status == 201, second
@@ -63,8 +67,12 @@ async def test_parent_totals_that_are_not_the_sum_of_the_children(placed, databa
 @pytest.mark.inconsistent_on_purpose
 async def test_child_subtotal_that_is_not_the_sum_of_its_items(placed, database_url):
     _, _, second = placed
-    sql(database_url, "UPDATE order_items SET unit_price = unit_price + 1, line_total = (unit_price + 1) * quantity"
-                      " WHERE order_id = %s", second["id"])
+    sql(
+        database_url,
+        "UPDATE order_items SET unit_price = unit_price + 1, line_total = (unit_price + 1) * quantity"
+        " WHERE order_id = %s",
+        second["id"],
+    )
     body = await report()
     assert found(body) == {("seller_order_subtotal", "subtotal")}
     [violation] = body["violations"]
@@ -85,8 +93,10 @@ async def test_reserved_units_without_active_reservations(placed, database_url):
 @pytest.mark.inconsistent_on_purpose
 async def test_negative_stock(placed, database_url):
     # The CHECKs make this impossible, which is the point of the report: they are dropped here.
-    sql(database_url, "ALTER TABLE offers DROP CONSTRAINT offers_reserved_within_on_hand,"
-                      " DROP CONSTRAINT offers_on_hand_check")
+    sql(
+        database_url,
+        "ALTER TABLE offers DROP CONSTRAINT offers_reserved_within_on_hand, DROP CONSTRAINT offers_on_hand_check",
+    )
     sql(database_url, "UPDATE offers SET on_hand = -1 WHERE reserved = 0")
     body = await report()
     negative = {(v["field"], v["entity_id"]) for v in body["violations"] if v["kind"] == "negative_stock"}

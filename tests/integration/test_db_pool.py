@@ -6,17 +6,18 @@ from __future__ import annotations
 
 import asyncio
 import time
+from datetime import UTC
 
 import pytest
 
-from shared.errors import DependencyUnavailable
+from shared.platform.errors import DependencyUnavailable
 
 POOL_MAX = 3
 
 
 @pytest.fixture
 def small_pool(app_env, monkeypatch):
-    from shared.config import reset_settings
+    from shared.platform.config import reset_settings
 
     monkeypatch.setenv("DATABASE_POOL_MIN", "1")
     monkeypatch.setenv("DATABASE_POOL_MAX", str(POOL_MAX))
@@ -25,7 +26,7 @@ def small_pool(app_env, monkeypatch):
 
 
 async def backend_pid_held(seconds: float) -> int:
-    from shared import db
+    from shared.data import db
 
     async with db.connection() as conn:
         pid = (await (await conn.execute("SELECT pg_backend_pid()")).fetchone())[0]
@@ -40,7 +41,7 @@ async def test_callers_beyond_the_pool_wait_and_all_are_served(small_pool):
 
 
 async def test_a_caller_waiting_past_the_pool_timeout_gets_503_and_the_pool_recovers(small_pool):
-    from shared import db
+    from shared.data import db
 
     holders = [asyncio.create_task(backend_pid_held(1.5)) for _ in range(POOL_MAX)]
     await asyncio.sleep(0.2)  # every connection is now taken
@@ -60,10 +61,9 @@ async def test_a_caller_waiting_past_the_pool_timeout_gets_503_and_the_pool_reco
 
 
 async def test_connections_run_in_utc_and_load_timestamps_as_utc(app_env):
-    from datetime import timezone
 
-    from shared import db
+    from shared.data import db
 
     async with db.connection() as conn:
         zone, now = await (await conn.execute("SELECT current_setting('TimeZone'), now()")).fetchone()
-    assert zone == "UTC" and now.tzinfo is timezone.utc
+    assert zone == "UTC" and now.tzinfo is UTC

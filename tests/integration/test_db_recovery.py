@@ -29,9 +29,8 @@ def throwaway_postgres():
 
 
 @pytest.mark.parametrize("requests_during_outage", [1, 0])
-async def test_pool_recovers_after_postgres_restart(app_env, monkeypatch, throwaway_postgres,
-                                                    requests_during_outage):
-    from shared.config import reset_settings
+async def test_pool_recovers_after_postgres_restart(app_env, monkeypatch, throwaway_postgres, requests_during_outage):
+    from shared.platform.config import reset_settings
 
     url, control = throwaway_postgres
     migrate_up(url)

@@ -18,7 +18,7 @@ import pytest
 import pytest_asyncio
 
 from devhost.host import DevHost
-from devhost.settings import HostConfig
+from shared.platform.hostjson import HostConfig
 
 pytestmark = pytest.mark.skipif(
     not os.environ.get("AzureWebJobsStorage"),
@@ -28,9 +28,7 @@ pytestmark = pytest.mark.skipif(
 WAIT_SECONDS = 20.0
 HOST_JSON = {
     "version": "2.0",
-    "extensions": {
-        "queues": {"maxPollingInterval": "00:00:02", "visibilityTimeout": "00:00:30", "maxDequeueCount": 5}
-    },
+    "extensions": {"queues": {"maxPollingInterval": "00:00:02", "visibilityTimeout": "00:00:30", "maxDequeueCount": 5}},
 }
 # Exercised through the app-setting override path, like a developer would in local.settings.json.
 OVERRIDES = {
@@ -71,9 +69,13 @@ async def wait_until(check: Callable[[], Any], what: str) -> None:
 
 @pytest.fixture
 def names(monkeypatch: pytest.MonkeyPatch) -> dict[str, str]:
-    queues = {"FAIL_QUEUE": unique("fail"), "OK_QUEUE": unique("ok"),
-              "HOP_QUEUE": unique("hop"), "LANDING_QUEUE": unique("landing"),
-              "COPY_QUEUE": unique("copy")}
+    queues = {
+        "FAIL_QUEUE": unique("fail"),
+        "OK_QUEUE": unique("ok"),
+        "HOP_QUEUE": unique("hop"),
+        "LANDING_QUEUE": unique("landing"),
+        "COPY_QUEUE": unique("copy"),
+    }
     for setting, value in {**queues, **OVERRIDES}.items():
         monkeypatch.setenv(setting, value)
     return queues

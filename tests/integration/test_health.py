@@ -6,7 +6,7 @@ from tests.support import call, free_port
 
 
 async def test_liveness_needs_no_dependency(app_env, monkeypatch):
-    from shared.config import reset_settings
+    from shared.platform.config import reset_settings
 
     monkeypatch.setenv("DATABASE_URL", f"postgresql://nobody@127.0.0.1:{free_port()}/none")
     monkeypatch.setenv("REDIS_URL", f"redis://127.0.0.1:{free_port()}/0")
@@ -27,7 +27,7 @@ async def test_ready_reports_every_dependency(app_env):
 
 
 async def test_ready_is_503_naming_a_dead_redis(app_env, monkeypatch):
-    from shared.config import reset_settings
+    from shared.platform.config import reset_settings
 
     monkeypatch.setenv("REDIS_URL", f"redis://127.0.0.1:{free_port()}/0")
     reset_settings()

@@ -1,4 +1,4 @@
-"""Multiplexed reads (shared/multiplexed.py) against the real PostgreSQL: concurrent reads share
+"""Multiplexed reads (shared/data/multiplexed.py) against the real PostgreSQL: concurrent reads share
 batches yet each gets its own rows, a read sees what committed before it, a failing read fails
 only its own caller, a cancelled caller costs the others nothing, and an unreachable server
 gives every caller the usual 503."""
@@ -11,9 +11,9 @@ import time
 import pytest
 from pydantic import BaseModel
 
-from shared import db, multiplexed
-from shared.errors import DependencyUnavailable
-from shared.multiplexed import Multiplexer
+from shared.data import db, multiplexed
+from shared.data.multiplexed import Multiplexer
+from shared.platform.errors import DependencyUnavailable
 from tests.support import batch_sizes
 
 ECHO = "SELECT %(n)s::int AS n, %(n)s::int * 2 AS twice"
@@ -60,7 +60,7 @@ async def test_a_cancelled_caller_does_not_disturb_the_others(app_env):
 
 @pytest.mark.slow
 async def test_an_unreachable_server_gives_every_caller_503(app_env, monkeypatch):
-    from shared.config import reset_settings
+    from shared.platform.config import reset_settings
     from tests.support import free_port
 
     await db.close_pools()
@@ -68,7 +68,8 @@ async def test_an_unreachable_server_gives_every_caller_503(app_env, monkeypatch
     monkeypatch.setenv("DATABASE_POOL_TIMEOUT_SECONDS", "1")
     reset_settings()
     started = time.monotonic()
-    results = await asyncio.gather(*(multiplexed.fetch_all(ECHO, {"n": n}, Echo) for n in range(6)),
-                                   return_exceptions=True)
+    results = await asyncio.gather(
+        *(multiplexed.fetch_all(ECHO, {"n": n}, Echo) for n in range(6)), return_exceptions=True
+    )
     assert all(isinstance(r, DependencyUnavailable) and r.status == 503 for r in results), results
     assert time.monotonic() - started < 2.5  # one 1 s pool timeout for the batch, not one per caller

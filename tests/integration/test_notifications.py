@@ -5,15 +5,17 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import contextlib
 import json
 import uuid
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 from azure.functions.queue import QueueMessage  # the worker's class: it carries dequeue_count
 
-from shared import events
+from shared.events import relay
+from shared.events.models import AggregateNotVisible, MalformedEvent
 from shared.storage import encode_queue_message, queue_client
 from tests.catalog_support import sql
 from tests.integration.test_events import drain
@@ -29,7 +31,7 @@ async def order(order_queue, database_url):
     catalog = await stocked_catalog(database_url)
     status, _, placed = await place(bearer(sub=SHOPPER), [line(catalog, "vitamin", 1), line(catalog, "brufen", 1)])
     assert status == 201, placed
-    await events.relay_outbox()
+    await relay.relay_outbox()
     return catalog, placed
 
 
@@ -41,15 +43,23 @@ async def deliver(body: bytes | str, *, dequeue_count: int = 1, message_id: str 
 
 
 def envelope(event_type: str, payload: dict, **overrides) -> str:
-    body = {"event_id": str(uuid.uuid4()), "event_type": event_type, "aggregate_type": "order",
-            "aggregate_id": payload.get("order_id", "x"), "payload": payload,
-            "occurred_at": datetime.now(timezone.utc).isoformat()}
+    body = {
+        "event_id": str(uuid.uuid4()),
+        "event_type": event_type,
+        "aggregate_type": "order",
+        "aggregate_id": payload.get("order_id", "x"),
+        "payload": payload,
+        "occurred_at": datetime.now(UTC).isoformat(),
+    }
     return json.dumps(body | overrides)
 
 
 def notes(database_url: str) -> list[tuple]:
-    return sql(database_url, "SELECT recipient_type, recipient_id, kind, title_en, title_ar FROM notifications"
-                             " ORDER BY recipient_type DESC, title_en")
+    return sql(
+        database_url,
+        "SELECT recipient_type, recipient_id, kind, title_en, title_ar FROM notifications"
+        " ORDER BY recipient_type DESC, title_en",
+    )
 
 
 async def test_a_placed_order_notifies_the_shopper_and_each_seller_once(order, order_queue, database_url):
@@ -58,11 +68,13 @@ async def test_a_placed_order_notifies_the_shopper_and_each_seller_once(order, o
     for _ in range(3):  # at-least-once delivery: the same event again changes nothing
         await deliver(json.dumps(message))
     number, nahdi, dawaa = placed["number"], catalog.sellers["nahdi"], catalog.sellers["dawaa"]
-    assert sorted(notes(database_url)) == sorted([
-        ("user", SHOPPER, "order.placed", f"Order {number} placed", f"تم تقديم الطلب {number}"),
-        ("seller", nahdi, "order.placed", f"New order {number}-1", f"طلب جديد {number}-1"),
-        ("seller", dawaa, "order.placed", f"New order {number}-2", f"طلب جديد {number}-2"),
-    ])
+    assert sorted(notes(database_url)) == sorted(
+        [
+            ("user", SHOPPER, "order.placed", f"Order {number} placed", f"تم تقديم الطلب {number}"),
+            ("seller", nahdi, "order.placed", f"New order {number}-1", f"طلب جديد {number}-1"),
+            ("seller", dawaa, "order.placed", f"New order {number}-2", f"طلب جديد {number}-2"),
+        ]
+    )
 
 
 async def test_status_changes_cancellations_and_expiry_notify_the_right_people(order, database_url):
@@ -70,44 +82,80 @@ async def test_status_changes_cancellations_and_expiry_notify_the_right_people(o
     nahdi, dawaa = catalog.sellers["nahdi"], catalog.sellers["dawaa"]
     child = {c["seller_id"]: c for c in placed["children"]}
     base = {"order_id": placed["id"], "user_id": SHOPPER}
-    await deliver(envelope("order.status_changed", base | {
-        "seller_order_id": child[nahdi]["id"], "seller_id": nahdi, "field": "status", "from": "PENDING",
-        "to": "OUT_FOR_DELIVERY", "version": 2}))
-    await deliver(envelope("order.cancelled", base | {
-        "seller_order_id": child[dawaa]["id"], "seller_id": dawaa, "reason": "out of stock"}))
-    await deliver(envelope("order.expired", base | {
-        "children": [{"seller_order_id": c["id"], "seller_id": c["seller_id"]} for c in placed["children"]]}))
+    await deliver(
+        envelope(
+            "order.status_changed",
+            base
+            | {
+                "seller_order_id": child[nahdi]["id"],
+                "seller_id": nahdi,
+                "field": "status",
+                "from": "PENDING",
+                "to": "OUT_FOR_DELIVERY",
+                "version": 2,
+            },
+        )
+    )
+    await deliver(
+        envelope(
+            "order.cancelled",
+            base | {"seller_order_id": child[dawaa]["id"], "seller_id": dawaa, "reason": "out of stock"},
+        )
+    )
+    await deliver(
+        envelope(
+            "order.expired",
+            base
+            | {"children": [{"seller_order_id": c["id"], "seller_id": c["seller_id"]} for c in placed["children"]]},
+        )
+    )
     n = placed["number"]
-    rows = sql(database_url, "SELECT recipient_id, kind, title_en, title_ar FROM notifications"
-                             " WHERE kind <> 'order.placed' ORDER BY kind, recipient_id")
-    assert sorted(rows) == sorted([
-        (SHOPPER, "order.status_changed", f"Order {n}-1: out for delivery", f"الطلب {n}-1: خرج للتوصيل"),
-        (nahdi, "order.status_changed", f"Order {n}-1: out for delivery", f"الطلب {n}-1: خرج للتوصيل"),
-        (SHOPPER, "order.cancelled", f"Order {n}-2 cancelled", f"تم إلغاء الطلب {n}-2"),
-        (dawaa, "order.cancelled", f"Order {n}-2 cancelled", f"تم إلغاء الطلب {n}-2"),
-        (SHOPPER, "order.expired", f"Order {n} expired unpaid", f"انتهت مهلة الدفع للطلب {n}"),
-        (nahdi, "order.expired", f"Order {n} expired unpaid", f"انتهت مهلة الدفع للطلب {n}"),
-        (dawaa, "order.expired", f"Order {n} expired unpaid", f"انتهت مهلة الدفع للطلب {n}"),
-    ])
-    [(data,)] = sql(database_url, "SELECT data FROM notifications WHERE kind = 'order.cancelled'"
-                                  " AND recipient_type = 'user'")
+    rows = sql(
+        database_url,
+        "SELECT recipient_id, kind, title_en, title_ar FROM notifications"
+        " WHERE kind <> 'order.placed' ORDER BY kind, recipient_id",
+    )
+    assert sorted(rows) == sorted(
+        [
+            (SHOPPER, "order.status_changed", f"Order {n}-1: out for delivery", f"الطلب {n}-1: خرج للتوصيل"),
+            (nahdi, "order.status_changed", f"Order {n}-1: out for delivery", f"الطلب {n}-1: خرج للتوصيل"),
+            (SHOPPER, "order.cancelled", f"Order {n}-2 cancelled", f"تم إلغاء الطلب {n}-2"),
+            (dawaa, "order.cancelled", f"Order {n}-2 cancelled", f"تم إلغاء الطلب {n}-2"),
+            (SHOPPER, "order.expired", f"Order {n} expired unpaid", f"انتهت مهلة الدفع للطلب {n}"),
+            (nahdi, "order.expired", f"Order {n} expired unpaid", f"انتهت مهلة الدفع للطلب {n}"),
+            (dawaa, "order.expired", f"Order {n} expired unpaid", f"انتهت مهلة الدفع للطلب {n}"),
+        ]
+    )
+    [(data,)] = sql(
+        database_url, "SELECT data FROM notifications WHERE kind = 'order.cancelled' AND recipient_type = 'user'"
+    )
     assert data == {"order_id": placed["id"], "number": f"{n}-2", "reason": "out of stock"}
 
 
 async def test_a_real_cancellation_tells_each_person_once_per_child(order, order_queue, database_url):
     catalog, placed = order
-    status, _, body = await call("cancel_my_order", "POST", f"orders/{placed['id']}/cancel",
-                                 body={"version": placed["version"]}, headers=bearer(sub=SHOPPER),
-                                 route_params={"id": placed["id"]})
+    status, _, body = await call(
+        "cancel_my_order",
+        "POST",
+        f"orders/{placed['id']}/cancel",
+        body={"version": placed["version"]},
+        headers=bearer(sub=SHOPPER),
+        route_params={"id": placed["id"]},
+    )
     assert status == 200, body
-    await events.relay_outbox()
+    await relay.relay_outbox()
     for message in await drain(order_queue):  # placed, then the cancellation's events
         await deliver(json.dumps(message))
     n = placed["number"]
     rows = sql(database_url, "SELECT recipient_id, title_en FROM notifications WHERE kind <> 'order.placed'")
-    assert sorted(rows) == sorted([(SHOPPER, f"Order {n}-1 cancelled"), (SHOPPER, f"Order {n}-2 cancelled"),
-                                   (catalog.sellers["nahdi"], f"Order {n}-1 cancelled"),
-                                   (catalog.sellers["dawaa"], f"Order {n}-2 cancelled")])
+    assert sorted(rows) == sorted(
+        [
+            (SHOPPER, f"Order {n}-1 cancelled"),
+            (SHOPPER, f"Order {n}-2 cancelled"),
+            (catalog.sellers["nahdi"], f"Order {n}-1 cancelled"),
+            (catalog.sellers["dawaa"], f"Order {n}-2 cancelled"),
+        ]
+    )
 
 
 async def test_a_well_formed_event_without_notifications_is_ignored(order, database_url):
@@ -118,28 +166,35 @@ async def test_a_well_formed_event_without_notifications_is_ignored(order, datab
 
 async def test_an_event_for_an_order_not_visible_yet_is_retried_not_rejected(app_env, database_url):
     missing = {"order_id": str(uuid.uuid4()), "user_id": "u", "reason": None}
-    with pytest.raises(events.AggregateNotVisible):
+    with pytest.raises(AggregateNotVisible):
         await deliver(envelope("order.cancelled", missing), dequeue_count=5)
     assert sql(database_url, "SELECT count(*) FROM rejected_messages") == [(0,)]
 
 
 MALFORMED = [
     pytest.param("this is not json", "malformed event", id="bad-json"),
-    pytest.param(envelope("order.placed", {"order_id": str(uuid.uuid4()), "user_id": "u"}), "first at children", id="no-children"),
+    pytest.param(
+        envelope("order.placed", {"order_id": str(uuid.uuid4()), "user_id": "u"}), "first at children", id="no-children"
+    ),
     pytest.param(envelope("order.placed", {}, aggregate_type="user"), "aggregate_type 'user'", id="not-an-order"),
-    pytest.param(envelope("order.status_changed", {"order_id": "nope", "user_id": "u", "field": "status", "to": "X"}),
-                 "first at order_id", id="bad-order-id"),
+    pytest.param(
+        envelope("order.status_changed", {"order_id": "nope", "user_id": "u", "field": "status", "to": "X"}),
+        "first at order_id",
+        id="bad-order-id",
+    ),
 ]
 
 
 @pytest.mark.parametrize("body,reason", MALFORMED)
 async def test_a_malformed_event_is_retried_and_recorded_once_on_the_attempt_that_poisons_it(
-        app_env, database_url, body, reason):
+    app_env, database_url, body, reason
+):
     for attempt in range(1, 6):  # host.json: maxDequeueCount = 5
-        with pytest.raises(events.MalformedEvent):
+        with pytest.raises(MalformedEvent):
             await deliver(body, dequeue_count=attempt, message_id="m-1")
-    [(queue, message_id, stored, why)] = sql(database_url, "SELECT queue_name, message_id, body, reason"
-                                                           " FROM rejected_messages")
+    [(queue, message_id, stored, why)] = sql(
+        database_url, "SELECT queue_name, message_id, body, reason FROM rejected_messages"
+    )
     assert (queue, message_id, stored) == (app_env.order_events_queue, "m-1", body) and reason in why
 
 
@@ -163,10 +218,11 @@ async def wait_for(check, what: str, seconds: float = 20.0):
 
 @pytest.mark.slow
 async def test_through_the_dev_host_events_notify_and_a_malformed_one_is_poisoned_and_recorded(
-        order_queue, database_url, monkeypatch):
+    order_queue, database_url, monkeypatch
+):
     from devhost.host import DevHost
-    from devhost.settings import HostConfig
     from function_app import app
+    from shared.platform.hostjson import HostConfig
 
     for name, value in DEVHOST_OVERRIDES.items():
         monkeypatch.setenv(name, value)
@@ -174,9 +230,9 @@ async def test_through_the_dev_host_events_notify_and_a_malformed_one_is_poisone
     await host.start()
     try:
         catalog = await stocked_catalog(database_url)
-        status, _, placed = await place(bearer(sub=SHOPPER), [line(catalog, "vitamin", 1)])
+        status, _, _placed = await place(bearer(sub=SHOPPER), [line(catalog, "vitamin", 1)])
         assert status == 201
-        await events.relay_outbox()  # placement relays after commit too; this sweeps what is left
+        await relay.relay_outbox()  # placement relays after commit too; this sweeps what is left
         await queue_client(order_queue).send_message(encode_queue_message("{broken"))
 
         async def notified():
@@ -195,35 +251,42 @@ async def test_through_the_dev_host_events_notify_and_a_malformed_one_is_poisone
     finally:
         await host.stop()
         for name in (order_queue, f"{order_queue}-poison"):
-            try:
+            with contextlib.suppress(Exception):
                 await queue_client(name).delete_queue()
-            except Exception:
-                pass
 
 
 # -- reading and marking
 
+
 def seed(database_url: str, recipient_type: str, recipient_id: str, count: int) -> list[str]:
     """`count` notifications, two per second of created_at (ties broken by id)."""
-    rows = sql(database_url, """
+    rows = sql(
+        database_url,
+        """
         INSERT INTO notifications (recipient_type, recipient_id, event_id, kind, title_en, title_ar, created_at)
         SELECT %s, %s, gen_random_uuid(), 'order.placed', 'Order ' || i, 'الطلب ' || i,
                timestamptz '2026-01-01' + (i / 2) * interval '1 second'
-        FROM generate_series(1, %s) AS i RETURNING id""", recipient_type, recipient_id, count)
+        FROM generate_series(1, %s) AS i RETURNING id""",
+        recipient_type,
+        recipient_id,
+        count,
+    )
     return [str(row[0]) for row in rows]
 
 
 async def get_page(route: str, headers: dict, **params) -> tuple[int, dict]:
     function = "list_my_notifications" if route == "me" else "list_seller_notifications"
-    status, _, body = await call(function, "GET", f"{route}/notifications", headers=headers,
-                                 params={k: str(v) for k, v in params.items()})
+    status, _, body = await call(
+        function, "GET", f"{route}/notifications", headers=headers, params={k: str(v) for k, v in params.items()}
+    )
     return status, body
 
 
 async def mark(route: str, headers: dict, body=None, raw: bytes | None = None) -> tuple[int, dict]:
     function = "mark_my_notifications_read" if route == "me" else "mark_seller_notifications_read"
-    status, _, response = await call(function, "POST", f"{route}/notifications/read", headers=headers, body=body,
-                                     raw=raw)
+    status, _, response = await call(
+        function, "POST", f"{route}/notifications/read", headers=headers, body=body, raw=raw
+    )
     return status, response
 
 
@@ -272,25 +335,38 @@ async def test_sellers_read_and_mark_only_their_own(app_env, database_url):
     assert sql(database_url, "SELECT count(*) FROM notifications WHERE read_at IS NULL") == [(3,)]
 
 
-@pytest.mark.parametrize("headers,status", [
-    (bearer("customer"), 403),                 # not a seller
-    (bearer("seller", seller_id="not-a-seller"), 403),  # bound to no seller id there can be
-    ({}, 401),
-])
+@pytest.mark.parametrize(
+    "headers,status",
+    [
+        (bearer("customer"), 403),  # not a seller
+        (bearer("seller", seller_id="not-a-seller"), 403),  # bound to no seller id there can be
+        ({}, 401),
+    ],
+)
 async def test_seller_notifications_need_a_seller_bound_token(app_env, headers, status):
     assert (await get_page("seller", headers))[0] == status
     assert (await mark("seller", headers, {"all": True}))[0] == status
 
 
-@pytest.mark.parametrize("params", [{"limit": 101}, {"limit": 0}, {"cursor": "not-a-cursor"}, {"unread": "maybe"},
-                                    {"colour": "red"}])
+@pytest.mark.parametrize(
+    "params", [{"limit": 101}, {"limit": 0}, {"cursor": "not-a-cursor"}, {"unread": "maybe"}, {"colour": "red"}]
+)
 async def test_bad_list_queries_are_422(app_env, params):
     status, body = await get_page("me", bearer(), **params)
     assert status == 422 and body["status"] == 422
 
 
-@pytest.mark.parametrize("body", [{}, {"ids": [], "all": False}, {"ids": [str(uuid.uuid4())], "all": True},
-                                  {"all": False}, {"ids": ["nope"]}, {"ids": [str(uuid.uuid4())] * 101}])
+@pytest.mark.parametrize(
+    "body",
+    [
+        {},
+        {"ids": [], "all": False},
+        {"ids": [str(uuid.uuid4())], "all": True},
+        {"all": False},
+        {"ids": ["nope"]},
+        {"ids": [str(uuid.uuid4())] * 101},
+    ],
+)
 async def test_bad_mark_bodies_are_422(app_env, body):
     status, response = await mark("me", bearer(), body)
     assert status == 422 and response["code"] == "validation_failed"

@@ -7,8 +7,10 @@ import asyncio
 import random
 import uuid
 
-from shared import db, events
-from shared.config import reset_settings
+from shared.data import db
+from shared.events import relay
+from shared.events.repo import record_event
+from shared.platform.config import reset_settings
 from shared.storage import queue_client
 from tests.catalog_support import sql
 from tests.integration.test_events import drain
@@ -16,31 +18,31 @@ from tests.integration.test_events import drain
 
 async def record(aggregate_type: str, aggregate_id: str, event_type: str = "order.status_changed", **payload) -> None:
     async with db.transaction() as conn:
-        await events.record_event(conn, event_type, aggregate_type=aggregate_type, aggregate_id=aggregate_id,
-                                  payload=payload)
+        await record_event(conn, event_type, aggregate_type=aggregate_type, aggregate_id=aggregate_id, payload=payload)
 
 
 async def test_order_events_go_to_the_order_queue_and_the_rest_to_the_domain_queue(app_env, order_queue):
     await record("user", "someone", "user.registered")
     await record("order", "o-1", "order.placed", n=1)
     await queue_client(app_env.domain_events_queue).create_queue()
-    assert await events.relay_outbox() == 2
+    assert await relay.relay_outbox() == 2
     assert [(e["event_type"], e["aggregate_id"]) for e in await drain(order_queue)] == [("order.placed", "o-1")]
     assert [e["event_type"] for e in await drain(app_env.domain_events_queue)] == ["user.registered"]
 
 
 async def test_relay_after_commit_sends_at_once(app_env, order_queue, database_url):
     await record("order", "o-1", seq=0)
-    assert await events.relay_after_commit() == 1
+    assert await relay.relay_after_commit() == 1
     assert [e["payload"] for e in await drain(order_queue)] == [{"seq": 0}]
     assert sql(database_url, "SELECT count(*) FROM outbox_events WHERE published_at IS NULL") == [(0,)]
 
 
-async def test_relay_after_commit_never_raises_and_the_sweep_sends_what_it_left(app_env, order_queue, database_url,
-                                                                                monkeypatch):
+async def test_relay_after_commit_never_raises_and_the_sweep_sends_what_it_left(
+    app_env, order_queue, database_url, monkeypatch
+):
     for seq in range(3):
         await record("order", "o-1", seq=seq)
-    real_send, calls = events.send_event, []
+    real_send, calls = relay.send_event, []
 
     async def second_send_fails(row):
         calls.append(row.payload["seq"])
@@ -48,33 +50,35 @@ async def test_relay_after_commit_never_raises_and_the_sweep_sends_what_it_left(
             raise ConnectionError("storage unreachable")
         await real_send(row)
 
-    monkeypatch.setattr(events, "send_event", second_send_fails)
-    assert await events.relay_after_commit() == 0  # logged, not raised: the caller's commit stands
+    monkeypatch.setattr(relay, "send_event", second_send_fails)
+    assert await relay.relay_after_commit() == 0  # logged, not raised: the caller's commit stands
     # What went out is marked; the rest is released at once rather than after the lease.
-    assert sql(database_url, "SELECT payload->>'seq', published_at IS NOT NULL, claimed_until IS NULL"
-                             " FROM outbox_events ORDER BY id") == [("0", True, True), ("1", False, True),
-                                                                    ("2", False, True)]
-    monkeypatch.setattr(events, "send_event", real_send)
-    assert await events.relay_outbox() == 2
+    assert sql(
+        database_url,
+        "SELECT payload->>'seq', published_at IS NOT NULL, claimed_until IS NULL FROM outbox_events ORDER BY id",
+    ) == [("0", True, True), ("1", False, True), ("2", False, True)]
+    monkeypatch.setattr(relay, "send_event", real_send)
+    assert await relay.relay_outbox() == 2
     assert [e["payload"]["seq"] for e in await drain(order_queue)] == [0, 1, 2]
 
 
-async def test_racing_relays_publish_each_orders_events_once_and_in_id_order(app_env, order_queue, database_url,
-                                                                             monkeypatch):
+async def test_racing_relays_publish_each_orders_events_once_and_in_id_order(
+    app_env, order_queue, database_url, monkeypatch
+):
     """Producers keep adding events to 8 orders (one transaction each, like transitions do)
     while 4 relays with tiny batches run; sends are slowed at random to widen every window."""
     monkeypatch.setenv("OUTBOX_RELAY_BATCH_SIZE", "2")
     reset_settings()
     orders, per_order = [str(uuid.uuid4()) for _ in range(8)], 12
     published: list[tuple[str, int]] = []
-    real_send = events.send_event
+    real_send = relay.send_event
 
     async def slow_recorded_send(row):
         await asyncio.sleep(random.uniform(0, 0.004))
         await real_send(row)
         published.append((row.aggregate_id, row.payload["seq"]))
 
-    monkeypatch.setattr(events, "send_event", slow_recorded_send)
+    monkeypatch.setattr(relay, "send_event", slow_recorded_send)
 
     async def produce(order_id: str) -> None:
         for seq in range(per_order):
@@ -85,7 +89,7 @@ async def test_racing_relays_publish_each_orders_events_once_and_in_id_order(app
 
     async def relay_until_done() -> None:
         while not (producing.done() and len(published) >= len(orders) * per_order):
-            if await events.relay_outbox() == 0:
+            if await relay.relay_outbox() == 0:
                 await asyncio.sleep(0.005)
 
     await asyncio.wait_for(asyncio.gather(producing, *(relay_until_done() for _ in range(4))), timeout=60)

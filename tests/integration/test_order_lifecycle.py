@@ -4,7 +4,7 @@ transition table, stock given back exactly once, and overlapping expiry runs."""
 from __future__ import annotations
 
 import asyncio
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
@@ -18,17 +18,27 @@ async def catalog(app_env, database_url):
     return await stocked_catalog(database_url)
 
 
-
 async def move(headers: dict, child_id: str, to: str, version: int, field: str = "status") -> tuple[int, dict]:
-    status, _, body = await call("transition_seller_order", "POST", f"seller/orders/{child_id}/transitions",
-                                 body={"field": field, "to": to, "version": version}, headers=headers,
-                                 route_params={"id": child_id})
+    status, _, body = await call(
+        "transition_seller_order",
+        "POST",
+        f"seller/orders/{child_id}/transitions",
+        body={"field": field, "to": to, "version": version},
+        headers=headers,
+        route_params={"id": child_id},
+    )
     return status, body
 
 
 async def cancel(headers: dict, order_id: str, version: int) -> tuple[int, dict]:
-    status, _, body = await call("cancel_my_order", "POST", f"orders/{order_id}/cancel", body={"version": version},
-                                 headers=headers, route_params={"id": order_id})
+    status, _, body = await call(
+        "cancel_my_order",
+        "POST",
+        f"orders/{order_id}/cancel",
+        body={"version": version},
+        headers=headers,
+        route_params={"id": order_id},
+    )
     return status, body
 
 
@@ -52,8 +62,12 @@ async def test_seller_moves_own_child_through_its_states(catalog, database_url):
     status, body = await move(headers, nahdi_child["id"], "PROCESSING", 2)
     status, body = await move(headers, nahdi_child["id"], "OUT_FOR_DELIVERY", 3)  # a pickup order
     assert status == 409 and "READY_FOR_PICKUP" in body["allowed"]
-    history = sql(database_url, "SELECT field, from_status, to_status, actor_role FROM order_status_history "
-                                "WHERE seller_order_id = %s ORDER BY id", nahdi_child["id"])
+    history = sql(
+        database_url,
+        "SELECT field, from_status, to_status, actor_role FROM order_status_history "
+        "WHERE seller_order_id = %s ORDER BY id",
+        nahdi_child["id"],
+    )
     assert history == [("status", "PENDING", "CONFIRMED", "seller"), ("status", "CONFIRMED", "PROCESSING", "seller")]
     assert sql(database_url, "SELECT status, version FROM orders WHERE id = %s", order["id"]) == [("IN_PROGRESS", 2)]
     events = sql(database_url, "SELECT event_type FROM outbox_events WHERE aggregate_id = %s ORDER BY id", order["id"])
@@ -111,7 +125,7 @@ async def test_shopper_cannot_cancel_once_a_seller_is_processing(catalog, databa
 
 
 async def test_cancelling_a_paid_order_restocks_consumed_units(catalog, database_url):
-    from shared import db
+    from shared.data import db
     from shared.orders.stock import consume_reservations
 
     headers, order = await two_seller_order(catalog)
@@ -137,21 +151,24 @@ async def test_parent_status_follows_the_children(catalog, database_url):
 
 
 def later(minutes: int):
-    return lambda: datetime.now(timezone.utc) + timedelta(minutes=minutes)
+    return lambda: datetime.now(UTC) + timedelta(minutes=minutes)
 
 
 async def test_expiry_cancels_unpaid_orders_and_releases_stock(catalog, database_url):
     from shared.orders.expiry import expire_unpaid_orders
 
-    _, order = await two_seller_order(catalog)
+    _, _order = await two_seller_order(catalog)
     assert (await expire_unpaid_orders(clock=later(14))).orders == 0  # not yet
     run = await expire_unpaid_orders(clock=later(16))
     assert run.orders == 1
     assert sql(database_url, "SELECT status FROM orders") == [("CANCELLED",)]
     assert sql(database_url, "SELECT DISTINCT status FROM reservations") == [("EXPIRED",)]
     assert sql(database_url, "SELECT sum(reserved) FROM offers") == [(0,)]
-    assert sql(database_url, "SELECT reason FROM order_status_history WHERE field = 'status' AND to_status = "
-                             "'CANCELLED' AND seller_order_id IS NOT NULL") == [("expired",), ("expired",)]
+    assert sql(
+        database_url,
+        "SELECT reason FROM order_status_history WHERE field = 'status' AND to_status = "
+        "'CANCELLED' AND seller_order_id IS NOT NULL",
+    ) == [("expired",), ("expired",)]
     assert (await expire_unpaid_orders(clock=later(16))).orders == 0  # idempotent
 
 
@@ -159,13 +176,19 @@ async def test_two_overlapping_expiry_runs_handle_each_order_once(catalog, datab
     from shared.orders.expiry import expire_unpaid_orders
 
     sql(database_url, "UPDATE offers SET on_hand = 1000")
-    placed = await asyncio.gather(*(place(bearer(sub=f"late-{n}"), [line(catalog, "panadol", 1, "nahdi"),
-                                                                    line(catalog, "brufen", 2)]) for n in range(60)))
+    placed = await asyncio.gather(
+        *(
+            place(bearer(sub=f"late-{n}"), [line(catalog, "panadol", 1, "nahdi"), line(catalog, "brufen", 2)])
+            for n in range(60)
+        )
+    )
     assert {status for status, _, _ in placed} == {201}
     runs = await asyncio.gather(expire_unpaid_orders(clock=later(20)), expire_unpaid_orders(clock=later(20)))
     assert sum(run.orders for run in runs) == 60
-    assert sql(database_url, "SELECT count(*) FROM order_status_history WHERE reason = 'expired' "
-                             "AND seller_order_id IS NOT NULL") == [(120,)]
+    assert sql(
+        database_url,
+        "SELECT count(*) FROM order_status_history WHERE reason = 'expired' AND seller_order_id IS NOT NULL",
+    ) == [(120,)]
     assert sql(database_url, "SELECT sum(reserved) FROM offers") == [(0,)]
     assert sql(database_url, "SELECT count(*) FROM outbox_events WHERE event_type = 'order.expired'") == [(60,)]
 
@@ -173,7 +196,7 @@ async def test_two_overlapping_expiry_runs_handle_each_order_once(catalog, datab
 async def test_orphan_reservations_expire(catalog, database_url):
     from shared.orders.expiry import expire_unpaid_orders
 
-    _, order = await two_seller_order(catalog)
+    _, _order = await two_seller_order(catalog)
     sql(database_url, "UPDATE orders SET payment_status = 'PROCESSING'")  # not an unpaid PENDING order any more
     run = await expire_unpaid_orders(clock=later(16))
     assert run.orders == 0 and run.orphan_units == 3

@@ -22,15 +22,24 @@ async def catalog(app_env, database_url):
 async def test_one_order_split_per_seller_priced_by_the_server(catalog, database_url):
     headers, address_id = await shopper_with_address("buyer-1")
     status, response_headers, order = await place(
-        headers, [line(catalog, "panadol", 2, "dawaa"), line(catalog, "vitamin", 1), line(catalog, "brufen", 1)],
-        method="delivery", address_id=address_id, customer_notes="ring twice")
+        headers,
+        [line(catalog, "panadol", 2, "dawaa"), line(catalog, "vitamin", 1), line(catalog, "brufen", 1)],
+        method="delivery",
+        address_id=address_id,
+        customer_notes="ring twice",
+    )
     assert status == 201, order
     assert response_headers["location"] == f"/api/orders/{order['id']}"
     assert order["number"].startswith("SQ-") and order["status"] == "PENDING" and order["payment_status"] == "PENDING"
     dawaa, nahdi = order["children"]  # numbered in order of the sellers' first lines
     assert dawaa["number"] == order["number"] + "-1" and nahdi["number"] == order["number"] + "-2"
     # Dawaa: 2 × 18.50 + 1 × 21.00 (sale price) = 58.00, + 15.00 delivery, VAT 15 % of 73.00 = 10.95
-    assert (dawaa["subtotal"], dawaa["delivery_fee"], dawaa["tax"], dawaa["total"]) == ("58.00", "15.00", "10.95", "83.95")
+    assert (dawaa["subtotal"], dawaa["delivery_fee"], dawaa["tax"], dawaa["total"]) == (
+        "58.00",
+        "15.00",
+        "10.95",
+        "83.95",
+    )
     # Nahdi: vitamin D3 39.90 + 15.00 delivery, VAT of 54.90 = 8.235 → 8.24
     assert (nahdi["subtotal"], nahdi["tax"], nahdi["total"]) == ("39.90", "8.24", "63.14")
     assert order["total"] == str(Decimal(dawaa["total"]) + Decimal(nahdi["total"]))
@@ -38,7 +47,9 @@ async def test_one_order_split_per_seller_priced_by_the_server(catalog, database
     assert [item["sku"] for item in dawaa["items"]] == ["PAN-EXT-24", "BRU-SYR-100"]
     assert stock(database_url, catalog, "dawaa", "panadol") == (20, 2)
     assert sql(database_url, "SELECT count(*) FROM reservations WHERE status = 'ACTIVE'") == [(3,)]
-    assert sql(database_url, "SELECT event_type FROM outbox_events WHERE aggregate_type = 'order'") == [("order.placed",)]
+    assert sql(database_url, "SELECT event_type FROM outbox_events WHERE aggregate_type = 'order'") == [
+        ("order.placed",)
+    ]
 
 
 async def test_no_seller_takes_the_cheapest_offer_with_enough_stock(catalog, database_url):
@@ -51,31 +62,40 @@ async def test_no_seller_takes_the_cheapest_offer_with_enough_stock(catalog, dat
 
 
 async def test_free_delivery_above_the_threshold(catalog, monkeypatch):
-    from shared.config import reset_settings
+    from shared.platform.config import reset_settings
 
     monkeypatch.setenv("ORDER_FREE_DELIVERY_THRESHOLD", "50.00")
     reset_settings()
     headers, address_id = await shopper_with_address("buyer-3")
-    status, _, order = await place(headers, [line(catalog, "panadol", 4, "nahdi")], method="delivery",
-                                   address_id=address_id)
+    status, _, order = await place(
+        headers, [line(catalog, "panadol", 4, "nahdi")], method="delivery", address_id=address_id
+    )
     assert status == 201 and order["delivery_fee"] == "0.00" and order["subtotal"] == "60.00"
 
 
 async def test_insufficient_stock_lists_every_short_line_and_writes_nothing(catalog, database_url):
-    status, _, body = await place(bearer(sub="buyer-4"), [line(catalog, "panadol", 11, "nahdi"),
-                                                          line(catalog, "vitamin", 1), line(catalog, "brufen", 6)])
+    status, _, body = await place(
+        bearer(sub="buyer-4"),
+        [line(catalog, "panadol", 11, "nahdi"), line(catalog, "vitamin", 1), line(catalog, "brufen", 6)],
+    )
     assert status == 409 and body["code"] == "insufficient_stock"
-    assert [(short["line_no"], short["requested"], short["available"]) for short in body["lines"]] == [(1, 11, 10), (3, 6, 5)]
+    assert [(short["line_no"], short["requested"], short["available"]) for short in body["lines"]] == [
+        (1, 11, 10),
+        (3, 6, 5),
+    ]
     assert sql(database_url, "SELECT count(*) FROM orders") == [(0,)]
     assert sql(database_url, "SELECT sum(reserved) FROM offers") == [(0,)]
 
 
-@pytest.mark.parametrize("mutate,path", [
-    (lambda lines: lines.__setitem__(0, {"variant_id": str(uuid.uuid4()), "quantity": 1}), "lines/0/variant_id"),
-    (lambda lines: lines[1].__setitem__("quantity", 101), "lines/1/quantity"),
-    (lambda lines: lines[1].__setitem__("quantity", 0), "lines/1/quantity"),
-    (lambda lines: lines[1].__setitem__("unit_price", "0.01"), "lines/1/unit_price"),
-])
+@pytest.mark.parametrize(
+    "mutate,path",
+    [
+        (lambda lines: lines.__setitem__(0, {"variant_id": str(uuid.uuid4()), "quantity": 1}), "lines/0/variant_id"),
+        (lambda lines: lines[1].__setitem__("quantity", 101), "lines/1/quantity"),
+        (lambda lines: lines[1].__setitem__("quantity", 0), "lines/1/quantity"),
+        (lambda lines: lines[1].__setitem__("unit_price", "0.01"), "lines/1/unit_price"),
+    ],
+)
 async def test_bad_lines_are_422_naming_the_line(catalog, database_url, mutate, path):
     lines = [line(catalog, "panadol", 1), line(catalog, "vitamin", 1)]
     mutate(lines)
@@ -90,8 +110,9 @@ async def test_inactive_variant_and_foreign_address_are_422(catalog, database_ur
     status, _, body = await place(bearer(sub="buyer-6"), [line(catalog, "brufen", 1)])
     assert status == 422 and body["errors"][0]["path"] == "lines/0/variant_id"
     _, someone_elses = await shopper_with_address("other-shopper")
-    status, _, body = await place(bearer(sub="buyer-6"), [line(catalog, "panadol", 1)], method="delivery",
-                                  address_id=someone_elses)
+    status, _, body = await place(
+        bearer(sub="buyer-6"), [line(catalog, "panadol", 1)], method="delivery", address_id=someone_elses
+    )
     assert status == 422 and body["errors"][0]["path"] == "address_id"
 
 
@@ -111,8 +132,13 @@ async def test_idempotency_key_replays_and_refuses_a_different_body(catalog, dat
 async def test_missing_idempotency_key_is_400(catalog):
     from tests.support import call
 
-    status, _, body = await call("place_order", "POST", "orders", headers=bearer(sub="buyer-9"),
-                                 body={"lines": [line(catalog, "panadol", 1)], "delivery_method": "pickup"})
+    status, _, body = await call(
+        "place_order",
+        "POST",
+        "orders",
+        headers=bearer(sub="buyer-9"),
+        body={"lines": [line(catalog, "panadol", 1)], "delivery_method": "pickup"},
+    )
     assert status == 400 and body["code"] == "idempotency_key_required"
 
 
@@ -126,9 +152,14 @@ async def test_ten_concurrent_requests_with_one_key_create_one_order(catalog, da
 
 
 async def test_flash_sale_never_oversells(catalog, database_url):
-    sql(database_url, "UPDATE offers SET on_hand = 50 WHERE id = %s", offer_id(database_url, catalog, "nahdi", "panadol"))
-    results = await asyncio.gather(*(place(bearer(sub=f"flash-{n}"), [line(catalog, "panadol", 1, "nahdi")])
-                                     for n in range(200)))
+    sql(
+        database_url,
+        "UPDATE offers SET on_hand = 50 WHERE id = %s",
+        offer_id(database_url, catalog, "nahdi", "panadol"),
+    )
+    results = await asyncio.gather(
+        *(place(bearer(sub=f"flash-{n}"), [line(catalog, "panadol", 1, "nahdi")]) for n in range(200))
+    )
     statuses = [status for status, _, _ in results]
     assert statuses.count(201) == 50 and statuses.count(409) == 150
     assert stock(database_url, catalog, "nahdi", "panadol") == (50, 50)
@@ -138,16 +169,17 @@ async def test_flash_sale_never_oversells(catalog, database_url):
 async def test_opposite_order_multi_line_orders_do_not_deadlock(catalog, database_url):
     sql(database_url, "UPDATE offers SET on_hand = 1000")
     forward = [line(catalog, "panadol", 1, "nahdi"), line(catalog, "vitamin", 1, "nahdi"), line(catalog, "brufen", 1)]
-    results = await asyncio.gather(*(place(bearer(sub=f"racer-{n}"), forward if n % 2 else forward[::-1])
-                                     for n in range(60)))
+    results = await asyncio.gather(
+        *(place(bearer(sub=f"racer-{n}"), forward if n % 2 else forward[::-1]) for n in range(60))
+    )
     assert {status for status, _, _ in results} == {201}, [body for status, _, body in results if status != 201][:1]
     assert sql(database_url, "SELECT sum(reserved) FROM offers") == [(180,)]
 
 
 async def test_statements_per_order_do_not_grow_with_lines(catalog, database_url, monkeypatch):
-    from shared.auth import Principal
     from shared.orders.models import PlaceOrder
     from shared.orders.placement import place_order
+    from shared.platform.auth import Principal
 
     sql(database_url, "UPDATE offers SET on_hand = 1000")
     shopper = Principal(user_id="counter", roles=frozenset({"customer"}))

@@ -9,11 +9,17 @@ import psycopg
 import pytest
 
 from functions import users as api
-from tests.support import bearer, call, unique
+from tests.support import bearer, call
 
 ADDRESS = {
-    "label": "Home", "first_name": "Sara", "last_name": "Al-Harbi", "mobile": "0501234567",
-    "street": "King Fahd Road", "building": "12", "city": "Riyadh", "postal_code": "12211",
+    "label": "Home",
+    "first_name": "Sara",
+    "last_name": "Al-Harbi",
+    "mobile": "0501234567",
+    "street": "King Fahd Road",
+    "building": "12",
+    "city": "Riyadh",
+    "postal_code": "12211",
 }
 
 
@@ -47,18 +53,22 @@ async def test_concurrent_first_calls_create_one_profile_and_one_event(app_env, 
 
 async def test_patch_me_normalises_mobile_and_keeps_other_fields(app_env):
     headers = bearer(sub="user-b", name="Omar")
-    status, _, body = await call(api.patch_me, "PATCH", "me", headers=headers,
-                                 body={"mobile": "055 111 2233", "preferred_language": "ar"})
+    status, _, body = await call(
+        api.patch_me, "PATCH", "me", headers=headers, body={"mobile": "055 111 2233", "preferred_language": "ar"}
+    )
     assert status == 200
     assert body["mobile"] == "+966551112233" and body["preferred_language"] == "ar" and body["full_name"] == "Omar"
 
 
-@pytest.mark.parametrize("patch,path", [
-    ({"email": "not-an-email"}, "email"),
-    ({"mobile": "12345"}, "mobile"),
-    ({"preferred_language": "fr"}, "preferred_language"),
-    ({"nickname": "x"}, "nickname"),
-])
+@pytest.mark.parametrize(
+    "patch,path",
+    [
+        ({"email": "not-an-email"}, "email"),
+        ({"mobile": "12345"}, "mobile"),
+        ({"preferred_language": "fr"}, "preferred_language"),
+        ({"nickname": "x"}, "nickname"),
+    ],
+)
 async def test_patch_me_rejects_bad_fields_with_paths_and_changes_nothing(app_env, database_url, patch, path):
     headers = bearer(sub="user-c", email="c@example.test")
     await call(api.get_me, "GET", "me", headers=headers)
@@ -71,7 +81,7 @@ async def test_patch_me_rejects_bad_fields_with_paths_and_changes_nothing(app_en
 
 
 async def test_malformed_json_is_400_problem(app_env):
-    status, headers, body = await call(api.patch_me, "PATCH", "me", headers=bearer(), raw=b'{"mobile": ')
+    status, _headers, body = await call(api.patch_me, "PATCH", "me", headers=bearer(), raw=b'{"mobile": ')
     assert status == 400 and body["code"] == "malformed_json" and body["status"] == 400
     assert "Traceback" not in str(body)
 
@@ -89,9 +99,18 @@ async def test_first_address_becomes_default_and_a_new_default_moves_it(app_env,
 
 async def test_concurrent_default_addresses_leave_exactly_one_default(app_env, database_url):
     headers = bearer(sub="user-e")
-    results = await asyncio.gather(*(
-        call(api.add_my_address, "POST", "me/addresses", headers=headers,
-             body=ADDRESS | {"label": f"A{i}", "is_default": True}) for i in range(20)))
+    results = await asyncio.gather(
+        *(
+            call(
+                api.add_my_address,
+                "POST",
+                "me/addresses",
+                headers=headers,
+                body=ADDRESS | {"label": f"A{i}", "is_default": True},
+            )
+            for i in range(20)
+        )
+    )
     assert [status for status, _, _ in results] == [201] * 20
     assert rows(database_url, "SELECT count(*), count(*) FILTER (WHERE is_default) FROM addresses") == [(20, 1)]
 
@@ -99,9 +118,19 @@ async def test_concurrent_default_addresses_leave_exactly_one_default(app_env, d
 async def test_make_default_by_patch_and_concurrent_patches_keep_one_default(app_env, database_url):
     headers = bearer(sub="user-f")
     created = [await add_address(headers, label=f"L{i}") for i in range(8)]
-    results = await asyncio.gather(*(
-        call(api.update_my_address, "PATCH", f"me/addresses/{a['id']}", headers=headers,
-             route_params={"id": a["id"]}, body={"is_default": True}) for a in created))
+    results = await asyncio.gather(
+        *(
+            call(
+                api.update_my_address,
+                "PATCH",
+                f"me/addresses/{a['id']}",
+                headers=headers,
+                route_params={"id": a["id"]},
+                body={"is_default": True},
+            )
+            for a in created
+        )
+    )
     assert {status for status, _, _ in results} == {200}
     assert rows(database_url, "SELECT count(*) FROM addresses WHERE is_default") == [(1,)]
 
@@ -130,10 +159,18 @@ async def test_address_list_rejects_bad_query(app_env, params):
 async def test_another_users_address_is_404_and_unchanged(app_env, database_url):
     owner, intruder = bearer(sub="owner"), bearer(sub="intruder")
     address = await add_address(owner)
-    for function, method, body in ((api.update_my_address, "PATCH", {"city": "Jeddah"}),
-                                   (api.delete_my_address, "DELETE", None)):
-        status, _, problem = await call(function, method, f"me/addresses/{address['id']}", headers=intruder,
-                                        route_params={"id": address["id"]}, body=body)
+    for function, method, body in (
+        (api.update_my_address, "PATCH", {"city": "Jeddah"}),
+        (api.delete_my_address, "DELETE", None),
+    ):
+        status, _, problem = await call(
+            function,
+            method,
+            f"me/addresses/{address['id']}",
+            headers=intruder,
+            route_params={"id": address["id"]},
+            body=body,
+        )
         assert status == 404 and problem["code"] == "address_not_found"
     assert rows(database_url, "SELECT user_id, city FROM addresses") == [("owner", "Riyadh")]
     status, _, page = await call(api.list_my_addresses, "GET", "me/addresses", headers=intruder)
@@ -145,29 +182,52 @@ async def test_deleting_the_default_promotes_the_newest_other(app_env, database_
     first = await add_address(headers)
     await add_address(headers, label="Older")
     newest = await add_address(headers, label="Newest")
-    status, _, body = await call(api.delete_my_address, "DELETE", f"me/addresses/{first['id']}",
-                                 headers=headers, route_params={"id": first["id"]})
+    status, _, body = await call(
+        api.delete_my_address,
+        "DELETE",
+        f"me/addresses/{first['id']}",
+        headers=headers,
+        route_params={"id": first["id"]},
+    )
     assert status == 204 and body is None
     assert rows(database_url, "SELECT id::text FROM addresses WHERE is_default") == [(newest["id"],)]
 
 
-@pytest.mark.parametrize("patch,path", [
-    ({"city": None}, "city"), ({"is_default": False}, "is_default"), ({"country": "Saudi"}, "country"),
-    ({}, "body"), ({"mobile": "+1"}, "mobile"),
-])
+@pytest.mark.parametrize(
+    "patch,path",
+    [
+        ({"city": None}, "city"),
+        ({"is_default": False}, "is_default"),
+        ({"country": "Saudi"}, "country"),
+        ({}, "body"),
+        ({"mobile": "+1"}, "mobile"),
+    ],
+)
 async def test_address_patch_validation(app_env, database_url, patch, path):
     headers = bearer(sub="user-i")
     address = await add_address(headers)
-    status, _, body = await call(api.update_my_address, "PATCH", f"me/addresses/{address['id']}",
-                                 headers=headers, route_params={"id": address["id"]}, body=patch)
+    status, _, body = await call(
+        api.update_my_address,
+        "PATCH",
+        f"me/addresses/{address['id']}",
+        headers=headers,
+        route_params={"id": address["id"]},
+        body=patch,
+    )
     assert status == 422 and path in [e["path"] for e in body["errors"]]
     assert rows(database_url, "SELECT city, is_default, country FROM addresses") == [("Riyadh", True, "SA")]
 
 
 async def test_unknown_address_id_is_404(app_env):
     missing = str(uuid.uuid4())
-    status, _, body = await call(api.update_my_address, "PATCH", f"me/addresses/{missing}", headers=bearer(),
-                                 route_params={"id": missing}, body={"city": "Jeddah"})
+    status, _, body = await call(
+        api.update_my_address,
+        "PATCH",
+        f"me/addresses/{missing}",
+        headers=bearer(),
+        route_params={"id": missing},
+        body={"city": "Jeddah"},
+    )
     assert status == 404 and body["code"] == "address_not_found"
 
 
@@ -181,8 +241,8 @@ async def test_create_address_validation_names_every_bad_field(app_env, database
 
 
 async def test_reads_use_the_replica_pool_and_writes_the_primary(app_env, database_url, monkeypatch):
-    from shared import db
-    from shared.config import reset_settings
+    from shared.data import db
+    from shared.platform.config import reset_settings
 
     monkeypatch.setenv("DATABASE_READ_URL", database_url)  # a "replica" that is the same server here
     reset_settings()
@@ -195,8 +255,8 @@ async def test_reads_use_the_replica_pool_and_writes_the_primary(app_env, databa
 
 
 async def test_a_deadlock_is_a_409_conflict_not_a_500(app_env, database_url):
-    from shared import db
-    from shared.errors import Conflict
+    from shared.data import db
+    from shared.platform.errors import Conflict
 
     async def lock_in_order(first: str, second: str, both_hold_first: asyncio.Barrier) -> None:
         async with db.transaction() as conn:
@@ -205,8 +265,9 @@ async def test_a_deadlock_is_a_409_conflict_not_a_500(app_env, database_url):
             await conn.execute("SELECT pg_advisory_xact_lock(hashtext(%s))", (second,))
 
     barrier = asyncio.Barrier(2)
-    results = await asyncio.gather(lock_in_order("a", "b", barrier), lock_in_order("b", "a", barrier),
-                                   return_exceptions=True)
+    results = await asyncio.gather(
+        lock_in_order("a", "b", barrier), lock_in_order("b", "a", barrier), return_exceptions=True
+    )
     conflicts = [r for r in results if isinstance(r, Conflict)]
     assert len(conflicts) == 1 and conflicts[0].status == 409 and conflicts[0].code == "transaction_conflict"
 
@@ -218,18 +279,30 @@ async def test_listed_addresses_match_the_address_model_field_for_field(app_env)
     from shared.users.models import Address, AddressPage
 
     headers = bearer(sub="user-parity")
-    created = [await add_address(headers, label=f"L{i}", building=None if i % 2 else "7", region="Najd",
-                                 floor="2", district="Al Malaz", apartment="9", country="sa") for i in range(3)]
+    created = [
+        await add_address(
+            headers,
+            label=f"L{i}",
+            building=None if i % 2 else "7",
+            region="Najd",
+            floor="2",
+            district="Al Malaz",
+            apartment="9",
+            country="sa",
+        )
+        for i in range(3)
+    ]
     listed = []
     for cursor in (None, "next"):
         params = {"limit": "2"} | ({"cursor": page["next_cursor"]} if cursor else {})
-        status, headers_out, page = await call(api.list_my_addresses, "GET", "me/addresses", headers=headers,
-                                               params=params)
+        status, headers_out, page = await call(
+            api.list_my_addresses, "GET", "me/addresses", headers=headers, params=params
+        )
         assert status == 200 and headers_out["content-type"].startswith("application/json")
         AddressPage.model_validate(page)  # the documented response schema
         listed += page["items"]
     assert len(listed) == 3 and listed[-1]
-    for from_list, from_write in zip(listed, created):
+    for from_list, from_write in zip(listed, created, strict=False):
         assert set(from_list) == set(from_write) == set(Address.model_fields)
         for name, value in from_write.items():
             if name in ("created_at", "updated_at"):

@@ -9,7 +9,7 @@ import logging
 import pytest
 from redis.exceptions import ConnectionError as RedisConnectionError
 
-from shared.cache_breaker import CircuitBreaker
+from shared.cache.breaker import CircuitBreaker
 
 
 class FakeClock:
@@ -78,13 +78,19 @@ def test_an_abandoned_trial_lets_the_next_caller_try(breaker, clock):
 
 @pytest.fixture
 def cache_settings(monkeypatch):
-    from shared import cache
-    from shared.config import reset_settings
+    from shared.cache import store as cache
+    from shared.platform.config import reset_settings
 
-    for name, value in {"SOUQ_ENV": "test", "DATABASE_URL": "postgresql://unused@127.0.0.1/unused",
-                        "REDIS_URL": "redis://127.0.0.1:1/0", "REDIS_KEY_PREFIX": "unit:",
-                        "AUTH_ISSUER": "unit", "AUTH_AUDIENCE": "unit", "AUTH_JWKS_URL": "http://localhost/jwks",
-                        "CACHE_BREAKER_FAILURES": "3"}.items():
+    for name, value in {
+        "SOUQ_ENV": "test",
+        "DATABASE_URL": "postgresql://unused@127.0.0.1/unused",
+        "REDIS_URL": "redis://127.0.0.1:1/0",
+        "REDIS_KEY_PREFIX": "unit:",
+        "AUTH_ISSUER": "unit",
+        "AUTH_AUDIENCE": "unit",
+        "AUTH_JWKS_URL": "http://localhost/jwks",
+        "CACHE_BREAKER_FAILURES": "3",
+    }.items():
         monkeypatch.setenv(name, value)
     reset_settings()
     yield cache
@@ -95,12 +101,16 @@ def cache_settings(monkeypatch):
 
 
 def test_key_layout_carries_prefix_schema_version_lock_and_tags(cache_settings):
-    from shared.cache_scripts import cache_keys
+    from shared.cache.scripts import cache_keys
 
     value = cache_settings.versioned_key("product", "42")
     assert value == "unit:v1:product:42"
     assert cache_keys("unit:", value, ["product:42", "listings"]) == [
-        "unit:v1:product:42", "unit:lock:v1:product:42", "unit:tag:product:42", "unit:tag:listings"]
+        "unit:v1:product:42",
+        "unit:lock:v1:product:42",
+        "unit:tag:product:42",
+        "unit:tag:listings",
+    ]
 
 
 class DeadRedis:
@@ -113,6 +123,7 @@ class DeadRedis:
         async def run(**_kwargs):
             self.attempts += 1
             raise RedisConnectionError("connection refused")
+
         return run
 
     async def mset(self, _mapping):
@@ -184,8 +195,9 @@ async def test_a_failing_load_fails_every_waiter_and_is_not_remembered(cache_set
     async def load():
         raise LookupError("database said no")
 
-    results = await asyncio.gather(*[cache.get_or_load("unit:k", ttl=1, load=load) for _ in range(5)],
-                                   return_exceptions=True)
+    results = await asyncio.gather(
+        *[cache.get_or_load("unit:k", ttl=1, load=load) for _ in range(5)], return_exceptions=True
+    )
     assert all(isinstance(r, LookupError) for r in results) and cache._flights == {}
 
 

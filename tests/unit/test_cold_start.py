@@ -6,14 +6,27 @@ import json
 import subprocess
 import sys
 
-DEFERRED = ["psycopg", "psycopg_pool", "jwt", "cryptography", "redis", "azure.storage.queue", "azure.identity",
-            "azure.monitor.opentelemetry", "phonenumbers", "email_validator", "pydantic_settings", "httpx"]
+DEFERRED = [
+    "psycopg",
+    "psycopg_pool",
+    "jwt",
+    "cryptography",
+    "redis",
+    "azure.storage.queue",
+    "azure.identity",
+    "azure.monitor.opentelemetry",
+    "phonenumbers",
+    "email_validator",
+    "pydantic_settings",
+    "httpx",
+]
 
 
 def test_importing_the_app_loads_none_of_the_heavy_sdks():
     script = f"import json, sys, function_app; print(json.dumps([m for m in {DEFERRED!r} if m in sys.modules]))"
-    loaded = json.loads(subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
-                                       check=True).stdout)
+    loaded = json.loads(
+        subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True).stdout
+    )
     assert loaded == []
 
 
@@ -25,13 +38,16 @@ def _subclasses(cls: type) -> set[type]:
 
 
 def test_every_app_model_builds_its_validator_on_first_use_not_at_import():
-    import function_app  # noqa: F401 - registers every module's models
     from pydantic import BaseModel
 
-    from shared.base_model import AppModel
+    import function_app  # noqa: F401 - registers every module's models
+    from shared.platform.base_model import AppModel
 
-    ours = [m for m in _subclasses(BaseModel)
-            if m.__module__.startswith(("shared.", "functions.")) and m.__module__ != "shared.settings_model"]
+    ours = [
+        m
+        for m in _subclasses(BaseModel)
+        if m.__module__.startswith(("shared.", "functions.")) and m.__module__ != "shared.platform.settings_model"
+    ]
     assert len(ours) > 50
     assert [m.__qualname__ for m in ours if not issubclass(m, AppModel)] == []
     assert AppModel.model_config.get("defer_build") is True

@@ -1,17 +1,19 @@
 import pytest
 
-from shared.config import SettingsError, get_settings, reset_settings
+from shared.platform.config import SettingsError, get_settings, reset_settings
 
 BASE = {
-    "DATABASE_URL": "postgresql://u@h/db", "REDIS_URL": "redis://h:6379/0",
-    "AUTH_ISSUER": "https://login.example/tenant/v2.0", "AUTH_AUDIENCE": "api://souq",
+    "DATABASE_URL": "postgresql://u@h/db",
+    "REDIS_URL": "redis://h:6379/0",
+    "AUTH_ISSUER": "https://login.example/tenant/v2.0",
+    "AUTH_AUDIENCE": "api://souq",
     "AUTH_JWKS_URL": "https://login.example/keys",
 }
 
 
 @pytest.fixture
 def env(monkeypatch):
-    for name in list(BASE) + ["SOUQ_ENV", "DATABASE_POOL_MAX", "DATABASE_POOL_MIN", "DATABASE_AUTH"]:
+    for name in [*list(BASE), "SOUQ_ENV", "DATABASE_POOL_MAX", "DATABASE_POOL_MIN", "DATABASE_AUTH"]:
         monkeypatch.delenv(name, raising=False)
 
     def apply(**values: str) -> None:
@@ -26,8 +28,12 @@ def env(monkeypatch):
 def test_defaults_match_the_issue(env):
     env(**BASE)
     settings = get_settings()
-    assert (settings.database_pool_max, settings.database_connect_timeout_seconds,
-            settings.database_idle_seconds, settings.database_max_lifetime_seconds) == (10, 2.0, 30.0, 1800.0)
+    assert (
+        settings.database_pool_max,
+        settings.database_connect_timeout_seconds,
+        settings.database_idle_seconds,
+        settings.database_max_lifetime_seconds,
+    ) == (10, 2.0, 30.0, 1800.0)
     assert settings.souq_env == "production" and settings.database_auth == "password"
 
 
@@ -39,13 +45,16 @@ def test_missing_settings_are_named(env):
         assert name in str(error.value)
 
 
-@pytest.mark.parametrize("overrides,named", [
-    ({"DATABASE_POOL_MAX": "0"}, "DATABASE_POOL_MAX"),
-    ({"DATABASE_AUTH": "kerberos"}, "DATABASE_AUTH"),
-    ({"AUTH_JWKS_URL": "http://idp.example/keys"}, "AUTH_JWKS_URL"),
-    ({"AUTH_JWKS_URL": "http://localhost:7071/.dev/jwks.json"}, "AUTH_JWKS_URL must be https in production"),
-    ({"DATABASE_POOL_MIN": "5", "DATABASE_POOL_MAX": "2"}, "DATABASE_POOL_MIN must not exceed"),
-])
+@pytest.mark.parametrize(
+    "overrides,named",
+    [
+        ({"DATABASE_POOL_MAX": "0"}, "DATABASE_POOL_MAX"),
+        ({"DATABASE_AUTH": "kerberos"}, "DATABASE_AUTH"),
+        ({"AUTH_JWKS_URL": "http://idp.example/keys"}, "AUTH_JWKS_URL"),
+        ({"AUTH_JWKS_URL": "http://localhost:7071/.dev/jwks.json"}, "AUTH_JWKS_URL must be https in production"),
+        ({"DATABASE_POOL_MIN": "5", "DATABASE_POOL_MAX": "2"}, "DATABASE_POOL_MIN must not exceed"),
+    ],
+)
 def test_bad_settings_are_named(env, overrides, named):
     env(**(BASE | overrides))
     with pytest.raises(SettingsError, match=named):

@@ -2,11 +2,16 @@
 
 import pytest
 
-from shared import db
-from shared.settings_model import Settings
+from shared.data import db
+from shared.platform.settings_model import Settings
 
-BASE = dict(database_url="postgresql://u@h/db", redis_url="redis://h", auth_issuer="i", auth_audience="a",
-            auth_jwks_url="https://idp.example/keys")
+BASE = {
+    "database_url": "postgresql://u@h/db",
+    "redis_url": "redis://h",
+    "auth_issuer": "i",
+    "auth_audience": "a",
+    "auth_jwks_url": "https://idp.example/keys",
+}
 
 
 def test_direct_connections_carry_statement_timeout_and_application_name():
@@ -31,10 +36,18 @@ def test_entra_mode_uses_a_token_per_connection(monkeypatch):
     assert db._connection_class(settings) is AsyncEntraConnection
 
 
-@pytest.mark.parametrize("sqlstate,unavailable", [
-    (None, True), ("08006", True), ("57P01", True), ("53300", True), ("57014", True),
-    ("23505", False), ("40001", False),
-])
+@pytest.mark.parametrize(
+    "sqlstate,unavailable",
+    [
+        (None, True),
+        ("08006", True),
+        ("57P01", True),
+        ("53300", True),
+        ("57014", True),
+        ("23505", False),
+        ("40001", False),
+    ],
+)
 def test_which_server_errors_mean_unavailable(sqlstate, unavailable):
     import psycopg
 

@@ -13,7 +13,7 @@ import pytest
 
 from devhost.asgi import DevHostApp
 from devhost.host import DevHost
-from devhost.settings import HostConfig
+from shared.platform.hostjson import HostConfig
 
 ENV = {"DEVHOST_FUNCTION_KEY": "fk", "DEVHOST_MASTER_KEY": "mk", "WORK_QUEUE": "work-items"}
 
@@ -23,10 +23,15 @@ def make_app(events: dict[str, Any]) -> func.FunctionApp:
 
     @app.route(route="things/{id:guid}", methods=["GET", "DELETE"])
     def get_thing(req: func.HttpRequest) -> func.HttpResponse:
-        document = {"id": req.route_params["id"], "params": dict(req.params), "url": req.url,
-                    "header": req.headers.get("x-custom")}
-        return func.HttpResponse(json.dumps(document), status_code=201, mimetype="application/json",
-                                 headers={"X-Out": "1"})
+        document = {
+            "id": req.route_params["id"],
+            "params": dict(req.params),
+            "url": req.url,
+            "header": req.headers.get("x-custom"),
+        }
+        return func.HttpResponse(
+            json.dumps(document), status_code=201, mimetype="application/json", headers={"X-Out": "1"}
+        )
 
     @app.route(route="echo", methods=["POST"])
     async def echo(req: func.HttpRequest) -> func.HttpResponse:
@@ -93,7 +98,9 @@ async def test_routes_request_with_route_params_query_and_headers(client: httpx.
     assert response.headers["content-type"] == "application/json"
     assert response.headers["x-out"] == "1"
     assert response.json() == {
-        "id": thing, "params": {"a": "1,2", "b": "x"}, "header": "yes",
+        "id": thing,
+        "params": {"a": "1,2", "b": "x"},
+        "header": "yes",
         "url": f"http://testserver/api/things/{thing}?a=1&a=2&b=x",
     }
 
@@ -147,9 +154,7 @@ async def test_admin_runs_a_timer_in_the_background(client: httpx.AsyncClient, e
 
 @pytest.mark.asyncio
 async def test_admin_delivers_input_to_a_queue_function(client: httpx.AsyncClient, events: dict[str, Any]) -> None:
-    response = await client.post(
-        "/admin/functions/WORKER", headers={"x-functions-key": "mk"}, json={"input": "job-1"}
-    )
+    response = await client.post("/admin/functions/WORKER", headers={"x-functions-key": "mk"}, json={"input": "job-1"})
     assert response.status_code == 202
     await _until(lambda: "message" in events)
     assert events["message"].get_body() == b"job-1"

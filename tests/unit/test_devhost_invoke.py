@@ -100,7 +100,12 @@ def _clean() -> None:
 def test_load_functions_reads_bindings() -> None:
     loaded = specs()
     assert set(loaded) == {
-        "hello", "sync_function", "fan_out", "returns_message", "returns_without_binding", "slow_timer"
+        "hello",
+        "sync_function",
+        "fan_out",
+        "returns_message",
+        "returns_without_binding",
+        "slow_timer",
     }
     assert loaded["hello"].trigger["route"] == "hello/{name}"
     assert loaded["hello"].trigger["methods"] == ["GET"]
@@ -112,7 +117,8 @@ def test_load_functions_reads_bindings() -> None:
 @pytest.mark.asyncio
 async def test_http_function_gets_request_and_context() -> None:
     invocation = await Invoker().invoke(
-        specs()["hello"], http_request("http://h/api/hello/ann", {"name": "ann"}),
+        specs()["hello"],
+        http_request("http://h/api/hello/ann", {"name": "ann"}),
         trace_parent="00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01",
     )
     context = seen["context"]

@@ -18,7 +18,7 @@ import pytest
 
 from devhost.invoke import FunctionSpec, Invoker
 from devhost.queues import MIN_POLL_DELAY, QueuePoller, next_delay, validate_queue_name
-from devhost.settings import QueueOptions
+from shared.platform.hostjson import QueueOptions
 
 _ids = itertools.count(1)
 
@@ -86,8 +86,11 @@ def spec_for(function: Callable[..., Any]) -> FunctionSpec:
 
 
 def options(**overrides: Any) -> QueueOptions:
-    values: dict[str, Any] = {"max_polling_interval": timedelta(milliseconds=100), "max_dequeue_count": 3,
-                              "visibility_timeout": timedelta(seconds=7)}
+    values: dict[str, Any] = {
+        "max_polling_interval": timedelta(milliseconds=100),
+        "max_dequeue_count": 3,
+        "visibility_timeout": timedelta(seconds=7),
+    }
     return QueueOptions(**(values | overrides))
 
 

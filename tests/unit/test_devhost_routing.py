@@ -6,7 +6,7 @@ import uuid
 
 import pytest
 
-from devhost.routing import RouteTemplate, Router, split_path
+from devhost.routing import Router, RouteTemplate, split_path
 
 
 def match(template: str, path: str, prefix: str = "api") -> dict[str, str] | None:

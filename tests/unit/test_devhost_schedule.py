@@ -9,17 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from devhost.settings import (
-    HostConfig,
-    QueueOptions,
-    SettingMissing,
-    apply_host_overrides,
-    apply_local_settings,
-    parse_timespan,
-    read_local_settings,
-    resolve_expression,
-)
+from devhost.settings import SettingMissing, apply_local_settings, read_local_settings, resolve_expression
 from devhost.timers import CronSchedule, IntervalSchedule, TimerJob, TimerScheduler, parse_schedule
+from shared.platform.hostjson import HostConfig, QueueOptions, apply_host_overrides, parse_timespan
 
 AT = datetime(2026, 11, 21, 20, 31, 7, tzinfo=UTC)
 

@@ -7,8 +7,8 @@ import azure.functions as func
 import pytest
 from pydantic import BaseModel
 
-from shared import http
-from shared.errors import Conflict, DependencyUnavailable, RateLimited
+from shared.platform import http
+from shared.platform.errors import Conflict, DependencyUnavailable, RateLimited
 from tests.support import FakeContext, http_request
 
 
@@ -19,11 +19,16 @@ class Thing(BaseModel):
 
 @pytest.fixture(autouse=True)
 def settings(monkeypatch):
-    from shared.config import reset_settings
+    from shared.platform.config import reset_settings
 
-    for name, value in {"DATABASE_URL": "postgresql://x", "REDIS_URL": "redis://x", "AUTH_ISSUER": "i",
-                        "AUTH_AUDIENCE": "a", "AUTH_JWKS_URL": "https://idp.example/keys",
-                        "LOG_FORMAT": "json"}.items():
+    for name, value in {
+        "DATABASE_URL": "postgresql://x",
+        "REDIS_URL": "redis://x",
+        "AUTH_ISSUER": "i",
+        "AUTH_AUDIENCE": "a",
+        "AUTH_JWKS_URL": "https://idp.example/keys",
+        "LOG_FORMAT": "json",
+    }.items():
         monkeypatch.setenv(name, value)
     reset_settings()
     yield
@@ -34,6 +39,7 @@ def handler_raising(error: Exception):
     @http.endpoint(summary="test")
     async def failing(call):
         raise error
+
     return failing
 
 
@@ -50,11 +56,14 @@ async def test_unexpected_error_is_a_500_without_stack_trace_and_is_logged(caplo
     assert body["invocation_id"] == response.headers["x-request-id"]
 
 
-@pytest.mark.parametrize("error,status,retry_after", [
-    (Conflict("stale"), 409, None),
-    (RateLimited("slow down", retry_after=7), 429, "7"),
-    (DependencyUnavailable("postgresql"), 503, "5"),
-])
+@pytest.mark.parametrize(
+    "error,status,retry_after",
+    [
+        (Conflict("stale"), 409, None),
+        (RateLimited("slow down", retry_after=7), 429, "7"),
+        (DependencyUnavailable("postgresql"), 503, "5"),
+    ],
+)
 async def test_domain_errors_map_to_status_and_retry_after(error, status, retry_after):
     response, body = await invoke(handler_raising(error), http_request("GET", "x"))
     assert response.status_code == status and body["status"] == status

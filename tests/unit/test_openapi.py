@@ -5,8 +5,8 @@ import subprocess
 import sys
 
 from function_app import app
-from shared.http import ENDPOINTS
-from shared.openapi import build_openapi
+from shared.platform.http import ENDPOINTS
+from shared.platform.openapi import build_openapi
 
 # What the worker does at indexing time, in a fresh interpreter (get_functions runs once per app).
 INDEX_SCRIPT = """
@@ -22,13 +22,14 @@ print(json.dumps(out))
 
 def indexed_http_functions() -> dict[str, list[str]]:
     output = subprocess.run([sys.executable, "-c", INDEX_SCRIPT], capture_output=True, text=True, check=True)
-    return {name: methods for name, methods in json.loads(output.stdout)}
+    return dict(json.loads(output.stdout))
 
 
 def test_every_indexed_http_function_is_documented_once_with_its_methods():
     document = build_openapi(app)
-    operations = {op["operationId"]: method.upper()
-                  for path in document["paths"].values() for method, op in path.items()}
+    operations = {
+        op["operationId"]: method.upper() for path in document["paths"].values() for method, op in path.items()
+    }
     indexed = indexed_http_functions()
     indexed.pop("route_fallback")  # the catch-all for unknown routes is no API operation
     assert set(operations) == set(indexed)
@@ -60,7 +61,7 @@ def _walk(node):
 
 
 def test_fallback_knows_which_methods_a_path_allows():
-    from shared.openapi import methods_for_path
+    from shared.platform.openapi import methods_for_path
 
     assert methods_for_path(app, "me/addresses") == ["GET", "POST"]
     assert methods_for_path(app, "me/addresses/6f1c1a2e-0000-4000-8000-000000000001") == ["DELETE", "PATCH"]
@@ -72,7 +73,7 @@ def test_fallback_knows_which_methods_a_path_allows():
 def test_no_route_starts_with_the_hosts_reserved_admin_prefix():
     # The Functions host refuses routes starting with "admin", even under /api; hence /api/ops
     # and /api/catalog for what admins use.
-    from shared.openapi import http_routes
+    from shared.platform.openapi import http_routes
 
     routes = {route for _, _, route, _ in http_routes(app)}
     assert "ops/orders" in routes and "catalog/products" in routes

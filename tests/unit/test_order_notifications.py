@@ -9,11 +9,12 @@ import uuid
 import pytest
 from pydantic import ValidationError
 
-from shared import events
+from shared.events import consumer
 from shared.notifications import texts
 from shared.notifications.models import MarkRead, OrderCancelled, OrderExpired, OrderPlaced, OrderStatusChanged
 from shared.notifications.repo import OrderNumbers
 from shared.notifications.service import ORDER_EVENTS
+from shared.platform import hostjson
 
 ORDER, NAHDI, DAWAA = str(uuid.uuid4()), str(uuid.uuid4()), str(uuid.uuid4())
 NUMBERS = OrderNumbers(number="SQ-2026-000123", seller_numbers={NAHDI: "SQ-2026-000123-1", DAWAA: "SQ-2026-000123-2"})
@@ -37,7 +38,8 @@ def test_placed_tells_the_shopper_and_each_seller_with_its_own_number():
 def test_a_payment_status_change_tells_only_the_shopper():
     payload = {"order_id": ORDER, "user_id": "u1", "field": "payment_status", "from": "PENDING", "to": "PAID"}
     assert build("order.status_changed", payload) == [
-        ("user", "u1", "Order SQ-2026-000123: paid", "الطلب SQ-2026-000123: تم الدفع")]
+        ("user", "u1", "Order SQ-2026-000123: paid", "الطلب SQ-2026-000123: تم الدفع")
+    ]
 
 
 def test_cancelling_notifies_once_not_also_as_a_status_change_and_expiry_once_not_per_child():
@@ -69,19 +71,30 @@ def test_status_labels_depend_on_the_field_and_unknown_ones_still_read():
     assert texts.status_label("status", "ON_HOLD") == ("on hold", "ON_HOLD")
 
 
-@pytest.mark.parametrize("model,payload", [
-    (OrderPlaced, {"order_id": ORDER, "user_id": "u", "children": []}),
-    (OrderStatusChanged, {"order_id": ORDER, "user_id": "u", "field": "colour", "to": "RED"}),
-    (OrderCancelled, {"order_id": "not-a-uuid", "user_id": "u"}),
-    (OrderExpired, {"order_id": ORDER, "user_id": ""}),
-])
+@pytest.mark.parametrize(
+    "model,payload",
+    [
+        (OrderPlaced, {"order_id": ORDER, "user_id": "u", "children": []}),
+        (OrderStatusChanged, {"order_id": ORDER, "user_id": "u", "field": "colour", "to": "RED"}),
+        (OrderCancelled, {"order_id": "not-a-uuid", "user_id": "u"}),
+        (OrderExpired, {"order_id": ORDER, "user_id": ""}),
+    ],
+)
 def test_payloads_missing_what_notifications_need_are_rejected(model, payload):
     with pytest.raises(ValidationError):
         model.model_validate(payload)
 
 
-@pytest.mark.parametrize("body,ok", [({"all": True}, True), ({"ids": [ORDER]}, True), ({}, False),
-                                     ({"all": True, "ids": [ORDER]}, False), ({"ids": []}, False)])
+@pytest.mark.parametrize(
+    "body,ok",
+    [
+        ({"all": True}, True),
+        ({"ids": [ORDER]}, True),
+        ({}, False),
+        ({"all": True, "ids": [ORDER]}, False),
+        ({"ids": []}, False),
+    ],
+)
 def test_mark_read_takes_ids_or_all(body, ok):
     if ok:
         MarkRead.model_validate(body)
@@ -93,8 +106,8 @@ def test_mark_read_takes_ids_or_all(body, ok):
 def test_max_dequeue_count_comes_from_host_json_unless_an_app_setting_overrides_it(tmp_path, monkeypatch):
     host = tmp_path / "host.json"
     host.write_text(json.dumps({"version": "2.0", "extensions": {"queues": {"maxDequeueCount": 7}}}))
-    monkeypatch.setattr(events, "HOST_JSON", host)
-    assert events.max_dequeue_count({}) == 7
-    assert events.max_dequeue_count({"AzureFunctionsJobHost__extensions__queues__MAXDEQUEUECOUNT": "2"}) == 2
-    monkeypatch.setattr(events, "HOST_JSON", tmp_path / "absent.json")
-    assert events.max_dequeue_count({}) == events.HOST_DEFAULT_MAX_DEQUEUE_COUNT == 5
+    monkeypatch.setattr(hostjson, "HOST_JSON", host)
+    assert consumer.max_dequeue_count({}) == 7
+    assert consumer.max_dequeue_count({"AzureFunctionsJobHost__extensions__queues__MAXDEQUEUECOUNT": "2"}) == 2
+    monkeypatch.setattr(hostjson, "HOST_JSON", tmp_path / "absent.json")
+    assert consumer.max_dequeue_count({}) == 5  # the host's default

@@ -4,11 +4,16 @@ import json
 import re
 from pathlib import Path
 
-from shared.settings_model import Settings
+from shared.platform.settings_model import Settings
 
 ROOT = Path(__file__).resolve().parents[2]
-HOST_SETTINGS = {"FUNCTIONS_WORKER_RUNTIME", "AzureWebJobsFeatureFlags", "AzureWebJobsStorage",
-                 "DEVHOST_FUNCTION_KEY", "DEVHOST_MASTER_KEY"}
+HOST_SETTINGS = {
+    "FUNCTIONS_WORKER_RUNTIME",
+    "AzureWebJobsFeatureFlags",
+    "AzureWebJobsStorage",
+    "DEVHOST_FUNCTION_KEY",
+    "DEVHOST_MASTER_KEY",
+}
 
 
 def app_settings() -> set[str]:

@@ -1,26 +1,31 @@
 import json
 import logging
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from uuid import uuid4
 
 import pytest
 
-from shared.errors import ValidationFailed
-from shared.pagination import decode_cursor, encode_cursor
+from shared.platform.errors import ValidationFailed
+from shared.platform.pagination import decode_cursor, encode_cursor
 from shared.users.models import AddressFields, to_e164
 
 
 def test_cursor_round_trips_and_rejects_tampering():
-    created, row_id = datetime(2026, 11, 21, 8, 30, tzinfo=timezone.utc), uuid4()
+    created, row_id = datetime(2026, 11, 21, 8, 30, tzinfo=UTC), uuid4()
     assert decode_cursor(encode_cursor(created, row_id)) == (created, row_id)
     assert decode_cursor(None) is None
     with pytest.raises(ValidationFailed):
         decode_cursor(encode_cursor(created, row_id)[:-3])
 
 
-@pytest.mark.parametrize("raw,e164", [
-    ("0501234567", "+966501234567"), ("+966 50 123 4567", "+966501234567"), ("+971501234567", "+971501234567"),
-])
+@pytest.mark.parametrize(
+    "raw,e164",
+    [
+        ("0501234567", "+966501234567"),
+        ("+966 50 123 4567", "+966501234567"),
+        ("+971501234567", "+971501234567"),
+    ],
+)
 def test_mobiles_normalise_to_e164(raw, e164):
     assert to_e164(raw) == e164
 
@@ -32,18 +37,24 @@ def test_invalid_mobiles_are_rejected(raw):
 
 
 def test_address_defaults_country_and_uppercases_it():
-    base = dict(first_name="a", last_name="b", mobile="0501234567", street="s", city="c")
+    base = {"first_name": "a", "last_name": "b", "mobile": "0501234567", "street": "s", "city": "c"}
     assert AddressFields(**base).country == "SA"
     assert AddressFields(**base, country="ae").country == "AE"
 
 
 def test_json_logs_carry_invocation_context(capsys, monkeypatch):
-    from shared import logs
-    from shared.config import reset_settings
+    from shared.platform import logs
+    from shared.platform.config import reset_settings
 
-    for name, value in {"DATABASE_URL": "postgresql://x", "REDIS_URL": "redis://x", "AUTH_ISSUER": "i",
-                        "AUTH_AUDIENCE": "a", "AUTH_JWKS_URL": "https://idp.example/keys",
-                        "LOG_FORMAT": "json", "LOG_LEVEL": "INFO"}.items():
+    for name, value in {
+        "DATABASE_URL": "postgresql://x",
+        "REDIS_URL": "redis://x",
+        "AUTH_ISSUER": "i",
+        "AUTH_AUDIENCE": "a",
+        "AUTH_JWKS_URL": "https://idp.example/keys",
+        "LOG_FORMAT": "json",
+        "LOG_LEVEL": "INFO",
+    }.items():
         monkeypatch.setenv(name, value)
     reset_settings()
     monkeypatch.setattr(logs, "_configured", False)

@@ -11,16 +11,21 @@ def test_azure_monitor_gets_the_managed_identity(monkeypatch, client_id):
     from opentelemetry.instrumentation.psycopg import PsycopgInstrumentor
     from opentelemetry.instrumentation.redis import RedisInstrumentor
 
-    from shared import logs
-    from shared.config import reset_settings
+    from shared.platform import logs
+    from shared.platform.config import reset_settings
 
     seen = {}
     monkeypatch.setattr(monitor, "configure_azure_monitor", lambda **kwargs: seen.update(kwargs))
     monkeypatch.setattr(PsycopgInstrumentor, "instrument", lambda self, **kwargs: None)
     monkeypatch.setattr(RedisInstrumentor, "instrument", lambda self, **kwargs: None)
-    for name, value in {"DATABASE_URL": "postgresql://x@localhost/x", "REDIS_URL": "redis://localhost",
-                        "AUTH_ISSUER": "i", "AUTH_AUDIENCE": "a", "AUTH_JWKS_URL": "https://issuer.example/jwks",
-                        "AZURE_CLIENT_ID": client_id}.items():
+    for name, value in {
+        "DATABASE_URL": "postgresql://x@localhost/x",
+        "REDIS_URL": "redis://localhost",
+        "AUTH_ISSUER": "i",
+        "AUTH_AUDIENCE": "a",
+        "AUTH_JWKS_URL": "https://issuer.example/jwks",
+        "AZURE_CLIENT_ID": client_id,
+    }.items():
         monkeypatch.setenv(name, value)
     reset_settings()
     logs._configure_telemetry("InstrumentationKey=00000000-0000-0000-0000-000000000000")

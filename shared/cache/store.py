@@ -15,23 +15,24 @@ from __future__ import annotations
 import asyncio
 import os
 import time
-from typing import TYPE_CHECKING, Any, Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
+from typing import TYPE_CHECKING, Any
 
-from shared.cache_breaker import CircuitBreaker
-from shared.cache_pipeline import ReadPipeline
-from shared.cache_scripts import LOCK_FREE, LOCK_HELD, READ_LUA, STORE_LUA, cache_keys, tag_key
-from shared.config import get_settings
-from shared.logs import get_logger
+from shared.cache.breaker import CircuitBreaker
+from shared.cache.pipeline import ReadPipeline
+from shared.cache.scripts import LOCK_FREE, LOCK_HELD, READ_LUA, STORE_LUA, cache_keys, tag_key
+from shared.platform.config import get_settings
+from shared.platform.logs import get_logger
 
 if TYPE_CHECKING:
     from redis.asyncio import Redis
     from redis.commands.core import AsyncScript
 
-    from shared.settings_model import Settings
+    from shared.platform.settings_model import Settings
 
 REDIS_ENTRA_RESOURCE = "https://redis.azure.com"
 
-_client: "Redis | None" = None
+_client: Redis | None = None
 _client_loop: asyncio.AbstractEventLoop | None = None
 _reads: ReadPipeline | None = None
 
@@ -56,7 +57,7 @@ def _credential_provider(settings: Settings):
     )
 
 
-def redis_client() -> "Redis":
+def redis_client() -> Redis:
     global _client, _client_loop
     loop = asyncio.get_running_loop()
     if _client is None or _client_loop is not loop:
@@ -84,7 +85,7 @@ def redis_client() -> "Redis":
 
 
 def read_pipeline() -> ReadPipeline:
-    """The client's auto-pipeline for hit-path MGETs (shared/cache_pipeline.py)."""
+    """The client's auto-pipeline for hit-path MGETs (shared/cache/pipeline.py)."""
     global _reads
     client = redis_client()
     if _reads is None or _reads.client is not client:
@@ -107,7 +108,7 @@ async def close_cache() -> None:
         await client.aclose()
 
 
-# ---- cache-aside for the catalog (Redis side: shared/cache_scripts.py) -----------------
+# ---- cache-aside for the catalog (Redis side: shared/cache/scripts.py) -----------------
 
 SCHEMA_VERSION = "v1"
 POLL_FIRST_SECONDS = 0.005
@@ -117,7 +118,7 @@ log = get_logger("cache")
 Load = Callable[[], Awaitable["bytes | None"]]
 
 _breaker: CircuitBreaker | None = None
-_scripts: "tuple[Redis, AsyncScript, AsyncScript] | None" = None
+_scripts: tuple[Redis, AsyncScript, AsyncScript] | None = None
 _flights: dict[str, asyncio.Future] = {}  # key -> the in-process read in progress
 _pending_tags: set[str] = set()  # invalidations Redis did not take; applied before next read
 _background: set[asyncio.Task] = set()
@@ -136,8 +137,9 @@ def _get_breaker() -> CircuitBreaker:
     global _breaker
     if _breaker is None:
         settings = get_settings()
-        _breaker = CircuitBreaker(failures=settings.cache_breaker_failures,
-                                  cooldown=settings.cache_breaker_cooldown_seconds)
+        _breaker = CircuitBreaker(
+            failures=settings.cache_breaker_failures, cooldown=settings.cache_breaker_cooldown_seconds
+        )
     return _breaker
 
 
@@ -145,7 +147,7 @@ def _token() -> str:
     return os.urandom(8).hex()
 
 
-def _script_pair() -> "tuple[AsyncScript, AsyncScript]":
+def _script_pair() -> tuple[AsyncScript, AsyncScript]:
     global _scripts
     client = redis_client()
     if _scripts is None or _scripts[0] is not client:
@@ -268,7 +270,7 @@ def _valid_hit(values: list[bytes | None]) -> bytes | None:
     if values[0] is None or any(g is None for g in values[1:]):
         return None
     stamp = b",".join(values[1:]) + b"|"
-    return values[0][len(stamp):] if values[0].startswith(stamp) else None
+    return values[0][len(stamp) :] if values[0].startswith(stamp) else None
 
 
 async def _wait_for_other(keys: list[str]) -> Any:
@@ -283,8 +285,7 @@ async def _wait_for_other(keys: list[str]) -> Any:
         delay = min(delay * 2, POLL_MAX_SECONDS)
 
 
-async def _load_and_store(keys: list[str], stamp: bytes, lock_token: str, *, ttl: float,
-                          load: Load) -> bytes | None:
+async def _load_and_store(keys: list[str], stamp: bytes, lock_token: str, *, ttl: float, load: Load) -> bytes | None:
     try:
         value = await load()
     except BaseException:
@@ -314,8 +315,10 @@ async def invalidate(*tags: str) -> None:
     _flights.clear()  # readers from now on must not join a read that began before this write
     _pending_tags.update(tags)
     if not await _apply_pending_invalidations(force=True):
-        log.warning("cache invalidation of %s did not reach Redis; cached values may be stale "
-                    "until they expire", ", ".join(sorted(tags)))
+        log.warning(
+            "cache invalidation of %s did not reach Redis; cached values may be stale until they expire",
+            ", ".join(sorted(tags)),
+        )
 
 
 async def _apply_pending_invalidations(*, force: bool = False) -> bool:

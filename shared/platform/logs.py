@@ -1,7 +1,7 @@
 """Structured logs: one JSON object per line locally, the Functions logger in Azure.
 
 Every record carries the invocation id, function name and user id of the invocation it
-belongs to (context variables set by `shared.http` / `shared.jobs`). SQL is never logged
+belongs to (context variables set by `shared.platform.http` / `shared.platform.jobs`). SQL is never logged
 with parameter values. With APPLICATIONINSIGHTS_CONNECTION_STRING set, OpenTelemetry
 (azure-monitor-opentelemetry) is configured on first use, not at import, to keep cold start
 small.
@@ -13,7 +13,7 @@ import logging
 import sys
 from contextvars import ContextVar
 
-from shared.config import get_settings
+from shared.platform.config import get_settings
 
 LOGGER_NAME = "souq"
 invocation_id_var: ContextVar[str | None] = ContextVar("invocation_id", default=None)
@@ -60,15 +60,12 @@ def _stream_handler(log_format: str) -> logging.Handler:
 
         handler.setFormatter(
             JsonFormatter(
-                "%(asctime)s %(levelname)s %(name)s %(message)s "
-                "%(invocation_id)s %(function_name)s %(user_id)s",
+                "%(asctime)s %(levelname)s %(name)s %(message)s %(invocation_id)s %(function_name)s %(user_id)s",
                 rename_fields={"asctime": "time", "levelname": "level", "name": "logger"},
             )
         )
     else:
-        handler.setFormatter(
-            logging.Formatter("%(asctime)s %(levelname)s [%(invocation_id)s] %(name)s %(message)s")
-        )
+        handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s [%(invocation_id)s] %(name)s %(message)s"))
     return handler
 
 

@@ -7,12 +7,12 @@ Key layout (P = REDIS_KEY_PREFIX):
 A value is served only while its stamp equals its tags' current generations, so invalidating a
 tag is one write however many keys carry it, and a load that read the generations before an
 invalidation can neither store (the store script re-checks) nor be served (the stamp differs).
-A hit is one plain MGET (shared.cache); the scripts make lock-on-miss and check-and-store atomic.
+A hit is one plain MGET (shared.cache.store); the scripts make lock-on-miss and check-and-store atomic.
 """
 
 from __future__ import annotations
 
-from typing import Sequence
+from collections.abc import Sequence
 
 LOCK_TAKEN, LOCK_HELD, LOCK_FREE = 1, 0, -1
 
@@ -58,5 +58,5 @@ def tag_key(prefix: str, tag: str) -> str:
 
 def cache_keys(prefix: str, value_key: str, tags: Sequence[str]) -> list[str]:
     """[value, lock, generation per tag]: the KEYS both scripts take."""
-    bare = value_key[len(prefix):] if value_key.startswith(prefix) else value_key
+    bare = value_key[len(prefix) :] if value_key.startswith(prefix) else value_key
     return [value_key, f"{prefix}lock:{bare}", *(tag_key(prefix, tag) for tag in tags)]

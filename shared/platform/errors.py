@@ -1,4 +1,4 @@
-"""Domain errors with a stable `code` and an HTTP status; `shared.http` renders them as
+"""Domain errors with a stable `code` and an HTTP status; `shared.platform.http` renders them as
 RFC 9457 problem+json. Domain packages raise these and never import azure.functions."""
 
 from __future__ import annotations

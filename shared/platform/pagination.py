@@ -7,7 +7,7 @@ import json
 from datetime import datetime
 from uuid import UUID
 
-from shared.errors import FieldError, ValidationFailed
+from shared.platform.errors import FieldError, ValidationFailed
 
 
 def _encode(data: dict[str, str]) -> str:

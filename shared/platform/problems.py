@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from shared.errors import DomainError, FieldError
+from shared.platform.errors import DomainError, FieldError
 
 PROBLEM_CONTENT_TYPE = "application/problem+json"
 PROBLEM_TYPE_BASE = "urn:souq:problem:"
@@ -30,9 +30,7 @@ def problem_body(
         "invocation_id": invocation_id,
     }
     if errors:
-        body["errors"] = [
-            {"path": e.path, "message": e.message, "code": e.code} for e in errors
-        ]
+        body["errors"] = [{"path": e.path, "message": e.message, "code": e.code} for e in errors]
     body.update(extra or {})
     return json.dumps(body, default=str)
 

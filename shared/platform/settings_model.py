@@ -1,13 +1,12 @@
-"""The settings model (see shared.config for how and when it is read)."""
+"""The settings model (see shared.platform.config for how and when it is read)."""
 
 from __future__ import annotations
 
 from decimal import Decimal
-from functools import lru_cache
 from typing import Literal
 from urllib.parse import urlparse
 
-from pydantic import Field, ValidationError, field_validator, model_validator
+from pydantic import Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 LOCAL_HOSTS = {"localhost", "127.0.0.1", "::1"}
@@ -70,8 +69,13 @@ class Settings(BaseSettings):
     log_level: str = "INFO"
     applicationinsights_connection_string: str | None = None
 
-    @field_validator("database_read_url", "database_entra_user", "azure_client_id",
-                     "applicationinsights_connection_string", mode="before")
+    @field_validator(
+        "database_read_url",
+        "database_entra_user",
+        "azure_client_id",
+        "applicationinsights_connection_string",
+        mode="before",
+    )
     @classmethod
     def _blank_is_unset(cls, value: object) -> object:
         return None if isinstance(value, str) and not value.strip() else value
@@ -85,7 +89,7 @@ class Settings(BaseSettings):
         raise ValueError("must be an https URL (plain http only for localhost)")
 
     @model_validator(mode="after")
-    def _production_rules(self) -> "Settings":
+    def _production_rules(self) -> Settings:
         if self.database_pool_min > self.database_pool_max:
             raise ValueError("DATABASE_POOL_MIN must not exceed DATABASE_POOL_MAX")
         if self.souq_env == "production" and urlparse(self.auth_jwks_url).scheme != "https":

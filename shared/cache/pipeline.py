@@ -11,9 +11,10 @@ transaction and needs none. The client's socket timeout bounds the pipeline like
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, Sequence
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
 
-from shared.turn_batching import TurnBatcher, Waiter, settle
+from shared.platform.turn_batching import TurnBatcher, Waiter, settle
 
 if TYPE_CHECKING:
     import asyncio
@@ -36,7 +37,7 @@ class ReadPipeline(TurnBatcher[Sequence[str]]):
             results = await self._execute([waiter.request for waiter in batch])
         except Exception as error:  # noqa: BLE001 - every waiter gets it; its breaker counts it
             results = [error] * len(batch)
-        for waiter, result in zip(batch, results):
+        for waiter, result in zip(batch, results, strict=False):
             settle(waiter, result)
 
     async def _execute(self, key_lists: list[Sequence[str]]) -> list[Any]:

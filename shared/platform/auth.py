@@ -14,8 +14,8 @@ from collections import OrderedDict
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from shared.config import get_settings
-from shared.errors import DependencyUnavailable, Forbidden, Unauthorized
+from shared.platform.config import get_settings
+from shared.platform.errors import DependencyUnavailable, Forbidden, Unauthorized
 
 if TYPE_CHECKING:  # PyJWT pulls in cryptography: imported on the first authenticated call
     import jwt
@@ -48,11 +48,11 @@ class JwksCache:
     def __init__(self, url: str, min_refresh_seconds: float) -> None:
         self.url = url
         self.min_refresh_seconds = min_refresh_seconds
-        self._keys: dict[str, "jwt.PyJWK"] = {}
+        self._keys: dict[str, jwt.PyJWK] = {}
         self._fetched_at = float("-inf")
         self._lock = asyncio.Lock()
 
-    async def key_for(self, kid: str) -> "jwt.PyJWK":
+    async def key_for(self, kid: str) -> jwt.PyJWK:
         if kid not in self._keys:
             await self._refresh_if_allowed()
         if kid not in self._keys:
@@ -66,7 +66,7 @@ class JwksCache:
             self._keys = await self._fetch()
             self._fetched_at = time.monotonic()
 
-    async def _fetch(self) -> dict[str, "jwt.PyJWK"]:
+    async def _fetch(self) -> dict[str, jwt.PyJWK]:
         import httpx
         import jwt
 
@@ -85,7 +85,7 @@ class JwksCache:
 
 
 _jwks: JwksCache | None = None
-_verified: "OrderedDict[str, tuple[float, Principal]]" = OrderedDict()
+_verified: OrderedDict[str, tuple[float, Principal]] = OrderedDict()
 
 
 def reset_caches() -> None:
@@ -148,7 +148,7 @@ async def authenticate(authorization: str | None) -> Principal:
     return principal
 
 
-def decode(token: str, key: "jwt.PyJWK") -> dict[str, Any]:
+def decode(token: str, key: jwt.PyJWK) -> dict[str, Any]:
     import jwt
 
     settings = get_settings()

@@ -10,7 +10,7 @@ Pure state and an injectable clock, so the state machine is tested without Redis
 from __future__ import annotations
 
 import time
-from typing import Callable
+from collections.abc import Callable
 
 CLOSED, OPEN, HALF_OPEN = "closed", "open", "half_open"
 

@@ -4,7 +4,7 @@
 into a Functions HTTP handler `(req, context) -> HttpResponse` that parses and validates the
 body, authenticates the caller, renders every failure as problem+json, stamps `x-request-id`
 with the invocation id and logs one line per request. The metadata it records feeds
-`/api/openapi.json` (shared.openapi).
+`/api/openapi.json` (shared.platform.openapi).
 """
 
 from __future__ import annotations
@@ -13,16 +13,23 @@ import functools
 import json
 import time
 import uuid
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from typing import Any, Awaitable, Callable
+from typing import Any
 
 import azure.functions as func
 from pydantic import BaseModel, TypeAdapter, ValidationError
 
-from shared import logs
-from shared.auth import Principal, authenticate, require_role
-from shared.errors import DependencyUnavailable, DomainError, MalformedRequest, MethodNotAllowed, ValidationFailed
-from shared.problems import PROBLEM_CONTENT_TYPE, field_errors_from_pydantic, problem_body, problem_from_error
+from shared.platform import logs
+from shared.platform.auth import Principal, authenticate, require_role
+from shared.platform.errors import (
+    DependencyUnavailable,
+    DomainError,
+    MalformedRequest,
+    MethodNotAllowed,
+    ValidationFailed,
+)
+from shared.platform.problems import PROBLEM_CONTENT_TYPE, field_errors_from_pydantic, problem_body, problem_from_error
 
 log = logs.get_logger("http")
 JSON = "application/json"
@@ -82,8 +89,9 @@ def endpoint(
     tags: tuple[str, ...] = (),
     in_schema: bool = True,
 ) -> Callable[[Handler], Callable[..., Awaitable[func.HttpResponse]]]:
-    spec = EndpointSpec(summary, body, query, response, status, roles,
-                        authenticated or roles is not None, tags, in_schema)
+    spec = EndpointSpec(
+        summary, body, query, response, status, roles, authenticated or roles is not None, tags, in_schema
+    )
 
     def decorate(handler: Handler) -> Callable[..., Awaitable[func.HttpResponse]]:
         async def http_function(req: func.HttpRequest, context: func.Context) -> func.HttpResponse:
@@ -153,8 +161,7 @@ def parse_model(model: type[BaseModel], data: Any, *, location: str) -> BaseMode
 def render_reply(result: Any, default_status: int) -> func.HttpResponse:
     reply = result if isinstance(result, Reply) else Reply(body=result, status=default_status)
     if reply.body is None:
-        return func.HttpResponse(status_code=reply.status if reply.status != 200 else 204,
-                                 headers=dict(reply.headers))
+        return func.HttpResponse(status_code=reply.status if reply.status != 200 else 204, headers=dict(reply.headers))
     return func.HttpResponse(
         body=to_json(reply.body), status_code=reply.status, headers=dict(reply.headers), mimetype=JSON
     )
@@ -180,8 +187,10 @@ def problem_response(error: DomainError, invocation_id: str | None) -> func.Http
     if isinstance(error, MethodNotAllowed):
         headers["Allow"] = ", ".join(error.allowed)
     return func.HttpResponse(
-        body=problem_from_error(error, invocation_id), status_code=error.status,
-        headers=headers, mimetype=PROBLEM_CONTENT_TYPE,
+        body=problem_from_error(error, invocation_id),
+        status_code=error.status,
+        headers=headers,
+        mimetype=PROBLEM_CONTENT_TYPE,
     )
 
 
@@ -190,9 +199,13 @@ def _unexpected(error: Exception, invocation_id: str) -> func.HttpResponse:
     if dependency is not None:
         return problem_response(dependency, invocation_id)
     log.exception("unhandled error", extra={"error_type": type(error).__name__})
-    body = problem_body(status=500, title="Internal Server Error", code="internal_error",
-                        detail="an unexpected error occurred; quote the invocation id",
-                        invocation_id=invocation_id)
+    body = problem_body(
+        status=500,
+        title="Internal Server Error",
+        code="internal_error",
+        detail="an unexpected error occurred; quote the invocation id",
+        invocation_id=invocation_id,
+    )
     return func.HttpResponse(body=body, status_code=500, mimetype=PROBLEM_CONTENT_TYPE)
 
 

@@ -8,7 +8,7 @@ from typing import Any
 
 from pydantic import BaseModel, TypeAdapter
 
-from shared.http import ENDPOINTS, EndpointSpec
+from shared.platform.http import ENDPOINTS, EndpointSpec
 
 ROUTE_PARAMETER = re.compile(r"\{\*?(?P<name>\w+)(?::(?P<constraint>\w+))?(?P<optional>\?)?\}")
 CONSTRAINT_SCHEMAS = {
@@ -23,11 +23,19 @@ PROBLEM_SCHEMA = {
     "type": "object",
     "required": ["type", "title", "status", "detail", "code"],
     "properties": {
-        "type": {"type": "string"}, "title": {"type": "string"}, "status": {"type": "integer"},
-        "detail": {"type": "string"}, "code": {"type": "string"},
+        "type": {"type": "string"},
+        "title": {"type": "string"},
+        "status": {"type": "integer"},
+        "detail": {"type": "string"},
+        "code": {"type": "string"},
         "invocation_id": {"type": ["string", "null"]},
-        "errors": {"type": "array", "items": {"type": "object", "properties": {
-            "path": {"type": "string"}, "message": {"type": "string"}, "code": {"type": "string"}}}},
+        "errors": {
+            "type": "array",
+            "items": {
+                "type": "object",
+                "properties": {"path": {"type": "string"}, "message": {"type": "string"}, "code": {"type": "string"}},
+            },
+        },
     },
 }
 
@@ -50,19 +58,31 @@ def http_routes(app: Any) -> list[tuple[str, str, str, str]]:
         methods = [str(getattr(m, "value", m)) for m in trigger.get("methods") or ["GET"]]
         level = str(getattr(trigger.get("authLevel"), "value", trigger.get("authLevel") or "anonymous"))
         for method in methods:
-            routes.append((function.get_function_name(), method.upper(), trigger.get("route") or function.get_function_name(), level))
+            routes.append(
+                (
+                    function.get_function_name(),
+                    method.upper(),
+                    trigger.get("route") or function.get_function_name(),
+                    level,
+                )
+            )
     return routes
 
 
-CONSTRAINT_PATTERNS = {"guid": r"[0-9a-fA-F]{8}-?(?:[0-9a-fA-F]{4}-?){3}[0-9a-fA-F]{12}",
-                       "int": r"-?\d+", "long": r"-?\d+", "alpha": r"[A-Za-z]+", "bool": r"(?i:true|false)"}
+CONSTRAINT_PATTERNS = {
+    "guid": r"[0-9a-fA-F]{8}-?(?:[0-9a-fA-F]{4}-?){3}[0-9a-fA-F]{12}",
+    "int": r"-?\d+",
+    "long": r"-?\d+",
+    "alpha": r"[A-Za-z]+",
+    "bool": r"(?i:true|false)",
+}
 
 
 def template_pattern(route: str) -> re.Pattern[str]:
     """A route template as a regex over the path after /api/ (constraints the app uses)."""
     pattern, position = "", 0
     for match in ROUTE_PARAMETER.finditer(route):
-        pattern += re.escape(route[position:match.start()])
+        pattern += re.escape(route[position : match.start()])
         value = ".*" if match.group(0).startswith("{*") else CONSTRAINT_PATTERNS.get(match["constraint"] or "", "[^/]+")
         pattern += f"(?:{value})?" if match["optional"] else f"(?:{value})"
         position = match.end()
@@ -71,8 +91,13 @@ def template_pattern(route: str) -> re.Pattern[str]:
 
 def methods_for_path(app: Any, path: str) -> list[str]:
     """The methods some documented route accepts at `path` (empty: no such route)."""
-    return sorted({method for name, method, route, _ in http_routes(app)
-                   if documented(name) and template_pattern(route).fullmatch(path)})
+    return sorted(
+        {
+            method
+            for name, method, route, _ in http_routes(app)
+            if documented(name) and template_pattern(route).fullmatch(path)
+        }
+    )
 
 
 def documented(name: str) -> bool:
@@ -91,32 +116,47 @@ def build_openapi(app: Any) -> dict[str, Any]:
         paths.setdefault(path, {})[method.lower()] = operation(name, route, level, spec, components)
     return {
         "openapi": "3.1.0",
-        "info": {"title": "Souq API", "version": "0.1.0",
-                 "description": "Multi-vendor pharmacy and health marketplace backend."},
+        "info": {
+            "title": "Souq API",
+            "version": "0.1.0",
+            "description": "Multi-vendor pharmacy and health marketplace backend.",
+        },
         "paths": paths,
-        "components": {"schemas": components, "securitySchemes": {
-            "bearer": {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"},
-            "functionKey": {"type": "apiKey", "in": "header", "name": "x-functions-key"},
-        }},
+        "components": {
+            "schemas": components,
+            "securitySchemes": {
+                "bearer": {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"},
+                "functionKey": {"type": "apiKey", "in": "header", "name": "x-functions-key"},
+            },
+        },
     }
 
 
-def operation(name: str, route: str, level: str, spec: EndpointSpec | None,
-              components: dict[str, Any]) -> dict[str, Any]:
-    op: dict[str, Any] = {"operationId": name, "parameters": path_parameters(route),
-                          "responses": {"default": problem_response("Error (problem+json)")}}
+def operation(
+    name: str, route: str, level: str, spec: EndpointSpec | None, components: dict[str, Any]
+) -> dict[str, Any]:
+    op: dict[str, Any] = {
+        "operationId": name,
+        "parameters": path_parameters(route),
+        "responses": {"default": problem_response("Error (problem+json)")},
+    }
     if spec is None:
         return op
     op.update(summary=spec.summary, tags=list(spec.tags))
     if spec.query is not None:
         op["parameters"] += query_parameters(spec.query)
     if spec.body is not None:
-        op["requestBody"] = {"required": True, "content": {"application/json": {"schema": schema_ref(spec.body, components)}}}
+        op["requestBody"] = {
+            "required": True,
+            "content": {"application/json": {"schema": schema_ref(spec.body, components)}},
+        }
     ok: dict[str, Any] = {"description": "Success"}
     if spec.response is not None:
         ok["content"] = {"application/json": {"schema": schema_ref(spec.response, components)}}
     op["responses"][str(spec.status)] = ok
-    security = ([{"bearer": []}] if spec.authenticated else []) + ([{"functionKey": []}] if level != "anonymous" else [])
+    security = ([{"bearer": []}] if spec.authenticated else []) + (
+        [{"functionKey": []}] if level != "anonymous" else []
+    )
     if security:
         op["security"] = [{k: v for item in security for k, v in item.items()}]
     return op
@@ -124,8 +164,12 @@ def operation(name: str, route: str, level: str, spec: EndpointSpec | None,
 
 def path_parameters(route: str) -> list[dict[str, Any]]:
     return [
-        {"name": m["name"], "in": "path", "required": True,
-         "schema": CONSTRAINT_SCHEMAS.get(m["constraint"] or "", {"type": "string"})}
+        {
+            "name": m["name"],
+            "in": "path",
+            "required": True,
+            "schema": CONSTRAINT_SCHEMAS.get(m["constraint"] or "", {"type": "string"}),
+        }
         for m in ROUTE_PARAMETER.finditer(route)
     ]
 
@@ -133,8 +177,10 @@ def path_parameters(route: str) -> list[dict[str, Any]]:
 def query_parameters(model: type[BaseModel]) -> list[dict[str, Any]]:
     schema = model.model_json_schema()
     required = set(schema.get("required", []))
-    return [{"name": field, "in": "query", "required": field in required, "schema": prop}
-            for field, prop in schema.get("properties", {}).items()]
+    return [
+        {"name": field, "in": "query", "required": field in required, "schema": prop}
+        for field, prop in schema.get("properties", {}).items()
+    ]
 
 
 def schema_ref(annotation: Any, components: dict[str, Any]) -> dict[str, Any]:
@@ -147,5 +193,7 @@ def schema_ref(annotation: Any, components: dict[str, Any]) -> dict[str, Any]:
 
 
 def problem_response(description: str) -> dict[str, Any]:
-    return {"description": description,
-            "content": {"application/problem+json": {"schema": {"$ref": REF_TEMPLATE.format(model="Problem")}}}}
+    return {
+        "description": description,
+        "content": {"application/problem+json": {"schema": {"$ref": REF_TEMPLATE.format(model="Problem")}}},
+    }

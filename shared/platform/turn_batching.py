@@ -1,5 +1,5 @@
 """Requests made in one turn of the event loop, handled together on the next: what the cache's
-auto-pipelining (shared/cache_pipeline.py) and the multiplexed reads (shared/multiplexed.py)
+auto-pipelining (shared/cache/pipeline.py) and the multiplexed reads (shared/data/multiplexed.py)
 share. A subclass says how to run one batch and settles each waiter's future with `settle`.
 """
 
@@ -47,7 +47,7 @@ class TurnBatcher(Generic[Request]):
         waiting, self._waiting = self._waiting, []
         size = self.max_batch or len(waiting)
         for start in range(0, len(waiting), size):
-            task = asyncio.get_running_loop().create_task(self._run(waiting[start:start + size]))
+            task = asyncio.get_running_loop().create_task(self._run(waiting[start : start + size]))
             self._running.add(task)
             task.add_done_callback(self._running.discard)
 

@@ -9,9 +9,10 @@ from __future__ import annotations
 import functools
 import time
 import uuid
-from typing import Any, Awaitable, Callable
+from collections.abc import Awaitable, Callable
+from typing import Any
 
-from shared import logs
+from shared.platform import logs
 
 log = logs.get_logger("jobs")
 

@@ -2,7 +2,7 @@
 
 Names are the Azure app-setting names (see README, "Settings"). `get_settings()` validates once
 per process and raises `SettingsError` naming every missing or bad setting. The model itself
-lives in `shared.settings_model`, imported on first use (pydantic-settings is slow to import).
+lives in `shared.platform.settings_model`, imported on first use (pydantic-settings is slow to import).
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from pydantic import ValidationError
 
-    from shared.settings_model import Settings
+    from shared.platform.settings_model import Settings
 
 
 class SettingsError(RuntimeError):
@@ -32,7 +32,7 @@ def _describe(error: ValidationError) -> str:
 def get_settings() -> Settings:
     from pydantic import ValidationError
 
-    from shared.settings_model import Settings
+    from shared.platform.settings_model import Settings
 
     try:
         return Settings()

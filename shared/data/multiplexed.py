@@ -23,11 +23,12 @@ What callers can rely on:
 from __future__ import annotations
 
 import asyncio
-from typing import Any, NamedTuple, Sequence, TypeVar
+from collections.abc import Sequence
+from typing import Any, NamedTuple, TypeVar
 
-from shared import db
-from shared.errors import DependencyUnavailable
-from shared.turn_batching import TurnBatcher, Waiter, settle
+from shared.data import db
+from shared.platform.errors import DependencyUnavailable
+from shared.platform.turn_batching import TurnBatcher, Waiter, settle
 
 Row = TypeVar("Row")
 
@@ -50,7 +51,7 @@ class Multiplexer(TurnBatcher[_Read]):
     async def run_batch(self, batch: list[Waiter[_Read]]) -> None:
         if len(batch) > 1:
             try:
-                for waiter, rows in zip(batch, await self._together(batch)):
+                for waiter, rows in zip(batch, await self._together(batch), strict=False):
                     settle(waiter, rows)
                 return
             except DependencyUnavailable as down:  # alone they would only wait again
@@ -92,13 +93,13 @@ def _multiplexer(read_only: bool) -> Multiplexer:
     return _multiplexers[read_only]
 
 
-async def fetch_all(sql: str, params: dict | Sequence | None, model: type[Row], *,
-                    read_only: bool = True) -> list[Row]:
+async def fetch_all(sql: str, params: dict | Sequence | None, model: type[Row], *, read_only: bool = True) -> list[Row]:
     """The statement's rows, typed as `model`; see the module docstring for the guarantees."""
     return await _multiplexer(read_only).submit(_Read(sql, params, model))
 
 
-async def fetch_one(sql: str, params: dict | Sequence | None, model: type[Row], *,
-                    read_only: bool = True) -> Row | None:
+async def fetch_one(
+    sql: str, params: dict | Sequence | None, model: type[Row], *, read_only: bool = True
+) -> Row | None:
     rows = await fetch_all(sql, params, model, read_only=read_only)
     return rows[0] if rows else None

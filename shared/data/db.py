@@ -12,17 +12,18 @@ from __future__ import annotations
 import asyncio
 import json
 import time
+from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
-from typing import TYPE_CHECKING, Any, AsyncIterator, Sequence, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
-from shared.config import get_settings
-from shared.errors import Conflict, DependencyUnavailable
+from shared.platform.config import get_settings
+from shared.platform.errors import Conflict, DependencyUnavailable
 
 if TYPE_CHECKING:  # psycopg is imported on first use: it is the largest part of cold start
     import psycopg
     from psycopg_pool import AsyncConnectionPool
 
-    from shared.settings_model import Settings
+    from shared.platform.settings_model import Settings
 
 Row = TypeVar("Row")
 DEPENDENCY = "postgresql"
@@ -35,7 +36,7 @@ CHECK_IF_IDLE_SECONDS = 0.2
 # Serialization failure and deadlock: the transaction lost a race and may simply be retried.
 TRANSACTION_CONFLICT_SQLSTATES = ("40001", "40P01")
 
-_pools: dict[str, "AsyncConnectionPool"] = {}
+_pools: dict[str, AsyncConnectionPool] = {}
 # One slot per pooled connection, taken before the pool is asked. Waiting here costs a future;
 # waiting inside psycopg_pool costs a task and a timer per waiter, which at 32 concurrent
 # requests on a 10-connection pool was a third of a list call's CPU (bench/README.md).
@@ -70,7 +71,7 @@ def _entra_credential(settings: Settings):
     return DefaultAzureCredential(managed_identity_client_id=settings.azure_client_id)
 
 
-def _connection_class(settings: Settings) -> type["psycopg.AsyncConnection"]:
+def _connection_class(settings: Settings) -> type[psycopg.AsyncConnection]:
     if settings.database_auth == "entra":
         # Fetches a fresh Entra token (scope ossrdbms-aad) for every new connection.
         from azure_postgresql_auth.psycopg3 import AsyncEntraConnection
@@ -81,7 +82,7 @@ def _connection_class(settings: Settings) -> type["psycopg.AsyncConnection"]:
     return psycopg.AsyncConnection
 
 
-def _new_pool(conninfo: str, settings: Settings, name: str) -> "AsyncConnectionPool":
+def _new_pool(conninfo: str, settings: Settings, name: str) -> AsyncConnectionPool:
     import psycopg
     from psycopg_pool import AsyncConnectionPool
 
@@ -116,7 +117,7 @@ def _new_pool(conninfo: str, settings: Settings, name: str) -> "AsyncConnectionP
     return pool
 
 
-async def stamp_idle_since(conn: "psycopg.AsyncConnection") -> None:
+async def stamp_idle_since(conn: psycopg.AsyncConnection) -> None:
     """On new connections (pool `configure`) and, in `connection()`, on every return."""
     conn._souq_idle_since = time.monotonic()
 
@@ -124,7 +125,7 @@ async def stamp_idle_since(conn: "psycopg.AsyncConnection") -> None:
 _draining: set[asyncio.Task] = set()
 
 
-def _drain_in_background(pool: "AsyncConnectionPool") -> None:
+def _drain_in_background(pool: AsyncConnectionPool) -> None:
     if any(not task.done() for task in _draining):
         return
     task = asyncio.get_running_loop().create_task(pool.check())
@@ -132,7 +133,7 @@ def _drain_in_background(pool: "AsyncConnectionPool") -> None:
     task.add_done_callback(_draining.discard)
 
 
-async def get_pool(*, read_only: bool = False) -> "AsyncConnectionPool":
+async def get_pool(*, read_only: bool = False) -> AsyncConnectionPool:
     """The process-wide pool for this loop; read-only callers get the replica when configured."""
     global _pool_loop
     loop = asyncio.get_running_loop()
@@ -152,7 +153,7 @@ async def get_pool(*, read_only: bool = False) -> "AsyncConnectionPool":
 
 
 @asynccontextmanager
-async def _checkout(pool: "AsyncConnectionPool") -> AsyncIterator["psycopg.AsyncConnection"]:
+async def _checkout(pool: AsyncConnectionPool) -> AsyncIterator[psycopg.AsyncConnection]:
     """`pool.connection()` behind the pool's gate; the pool timeout covers both waits."""
     gate, timeout = _gates[pool.name], pool.timeout
     if gate.locked():
@@ -182,14 +183,12 @@ def is_unavailable(error: BaseException) -> bool:
         return True
     if isinstance(error, psycopg.OperationalError):
         state = error.sqlstate or ""
-        return not state or state.startswith(UNAVAILABLE_SQLSTATE_PREFIXES) or (
-            state == STATEMENT_TIMEOUT_SQLSTATE
-        )
+        return not state or state.startswith(UNAVAILABLE_SQLSTATE_PREFIXES) or (state == STATEMENT_TIMEOUT_SQLSTATE)
     return False
 
 
 @asynccontextmanager
-async def connection(*, read_only: bool = False) -> AsyncIterator["psycopg.AsyncConnection"]:
+async def connection(*, read_only: bool = False) -> AsyncIterator[psycopg.AsyncConnection]:
     """A pooled connection in autocommit mode; unreachable server → DependencyUnavailable."""
     try:
         pool = await get_pool(read_only=read_only)
@@ -207,14 +206,14 @@ async def connection(*, read_only: bool = False) -> AsyncIterator["psycopg.Async
 
 
 @asynccontextmanager
-async def transaction(*, read_only: bool = False) -> AsyncIterator["psycopg.AsyncConnection"]:
+async def transaction(*, read_only: bool = False) -> AsyncIterator[psycopg.AsyncConnection]:
     """A pooled connection inside one transaction, committed when the block exits cleanly."""
     async with connection(read_only=read_only) as conn, conn.transaction():
         yield conn
 
 
 async def fetch_one(
-    conn: "psycopg.AsyncConnection", sql: str, params: dict | Sequence | None, model: type[Row]
+    conn: psycopg.AsyncConnection, sql: str, params: dict | Sequence | None, model: type[Row]
 ) -> Row | None:
     from psycopg.rows import class_row
 
@@ -224,7 +223,7 @@ async def fetch_one(
 
 
 async def fetch_all(
-    conn: "psycopg.AsyncConnection", sql: str, params: dict | Sequence | None, model: type[Row]
+    conn: psycopg.AsyncConnection, sql: str, params: dict | Sequence | None, model: type[Row]
 ) -> list[Row]:
     from psycopg.rows import class_row
 
@@ -234,7 +233,7 @@ async def fetch_all(
 
 
 async def fetch_all_together(
-    conn: "psycopg.AsyncConnection", *queries: tuple[str, dict | Sequence | None, type]
+    conn: psycopg.AsyncConnection, *queries: tuple[str, dict | Sequence | None, type]
 ) -> list[list[Any]]:
     """Each query's typed rows, all sent in one round trip (pipeline mode). Outside a
     transaction they also read one snapshot: a pipeline runs up to its sync as one.
@@ -270,7 +269,7 @@ def _dumps_with_strings(value: Any) -> str:
     return json.dumps(value, default=str)
 
 
-async def fetch_value(conn: "psycopg.AsyncConnection", sql: Any, params: dict | Sequence | None) -> Any:
+async def fetch_value(conn: psycopg.AsyncConnection, sql: Any, params: dict | Sequence | None) -> Any:
     """The first column of the first row, or None when there is no row."""
     async with conn.cursor() as cur:
         await cur.execute(sql, params)
@@ -278,7 +277,7 @@ async def fetch_value(conn: "psycopg.AsyncConnection", sql: Any, params: dict | 
     return None if row is None else row[0]
 
 
-async def execute(conn: "psycopg.AsyncConnection", sql: str, params: dict | Sequence | None) -> int:
+async def execute(conn: psycopg.AsyncConnection, sql: str, params: dict | Sequence | None) -> int:
     """Run a statement; returns the affected row count."""
     async with conn.cursor() as cur:
         await cur.execute(sql, params)
@@ -287,10 +286,7 @@ async def execute(conn: "psycopg.AsyncConnection", sql: str, params: dict | Sequ
 
 def pool_stats() -> dict[str, dict[str, int]]:
     wanted = ("pool_min", "pool_max", "pool_size", "pool_available", "requests_waiting")
-    return {
-        name: {k: v for k, v in pool.get_stats().items() if k in wanted}
-        for name, pool in _pools.items()
-    }
+    return {name: {k: v for k, v in pool.get_stats().items() if k in wanted} for name, pool in _pools.items()}
 
 
 async def close_pools() -> None:

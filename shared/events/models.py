@@ -1,0 +1,48 @@
+"""The event envelope every queue message carries, and the errors consumers raise."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+from uuid import UUID
+
+from shared.platform.base_model import AppModel
+
+if TYPE_CHECKING:
+    from psycopg import AsyncConnection
+
+
+class EventEnvelope(AppModel):
+    event_id: UUID
+    event_type: str
+    aggregate_type: str
+    aggregate_id: str
+    payload: dict[str, Any]
+    occurred_at: datetime
+
+
+class OutboxRow(EventEnvelope):
+    id: int
+
+
+class AggregateNotVisible(RuntimeError):
+    """The event names a row this consumer cannot see (yet): retry later."""
+
+
+class MalformedEvent(ValueError):
+    """A message no retry can fix; on a poisoning queue it is raised so the host poisons it."""
+
+
+EventHandler = Callable[["AsyncConnection", EventEnvelope], Awaitable[None]]
+
+
+@dataclass(frozen=True)
+class Consumer:
+    """An idempotent handler. `name` is recorded with every event it processed
+    (`processed_events`), so it is part of the data: never rename it, or every redelivered
+    event would be processed again."""
+
+    name: str
+    handle: EventHandler
