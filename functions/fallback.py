@@ -3,7 +3,7 @@ a catch-all route has the lowest precedence, so it only sees requests no other r
 
 import azure.functions as func
 
-from shared.platform.errors import MethodNotAllowed, NotFound
+from shared.platform.errors import MethodNotAllowed, NotFound, PlatformError
 from shared.platform.http import ApiCall, endpoint
 
 bp = func.Blueprint()
@@ -19,4 +19,4 @@ async def route_fallback(call: ApiCall) -> None:
     allowed = methods_for_path(app, path)
     if allowed:
         raise MethodNotAllowed(f"{call.request.method} is not allowed on /api/{path}", allowed=allowed)
-    raise NotFound(f"no route /api/{path}", code="route_not_found")
+    raise NotFound(f"no route /api/{path}", code=PlatformError.ROUTE_NOT_FOUND)

@@ -19,7 +19,7 @@ from shared.catalog.models import ImageRow
 from shared.data import db
 from shared.platform.auth import ADMIN_ROLES, Principal
 from shared.platform.errors import Conflict, FieldError, NotFound, PreconditionRequired, ValidationFailed
-from shared.platform.pagination import decode_keyset, encode_keyset
+from shared.platform.pagination import cut_page, decode_cursor, fetch_size
 
 OFFER_ORDER = "variant_id"  # a seller's offers are listed by variant id
 IF_MATCH = re.compile(r'^\s*(?:W/)?"?(\d{1,9})"?\s*$')
@@ -169,7 +169,7 @@ async def put_offer(principal: Principal, seller_id: UUID, variant_id: UUID, bod
 
 async def list_offers(principal: Principal, seller_id: UUID, query: OfferQuery) -> OfferPage:
     own_seller(principal, seller_id)
-    after = decode_keyset(query.cursor, OFFER_ORDER)
+    after = decode_cursor(query.cursor, OFFER_ORDER)
     async with db.connection(read_only=True) as conn:
         if not await admin_repo.seller_exists(conn, seller_id):
             raise NotFound(f"no seller {seller_id}", code="seller_not_found")
@@ -177,9 +177,8 @@ async def list_offers(principal: Principal, seller_id: UUID, query: OfferQuery) 
             conn,
             seller_id,
             low_stock_only=bool(query.low_stock),
-            after=after[1] if after else None,
-            limit=query.limit + 1,
+            after=UUID(after[0]) if after else None,
+            limit=fetch_size(query.limit),
         )
-    items, has_more = rows[: query.limit], len(rows) > query.limit
-    next_cursor = encode_keyset(OFFER_ORDER, "", items[-1].variant_id) if has_more else None
+    items, next_cursor = cut_page(rows, query.limit, order=OFFER_ORDER, key_of=lambda last: (str(last.variant_id),))
     return OfferPage(items=items, next_cursor=next_cursor)

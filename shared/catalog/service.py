@@ -42,7 +42,7 @@ from shared.catalog.models import (
 from shared.data import db
 from shared.platform.config import get_settings
 from shared.platform.errors import NotFound, ValidationFailed
-from shared.platform.pagination import decode_keyset, encode_keyset
+from shared.platform.pagination import cut_page, decode_cursor
 
 TAG_CATEGORIES, TAG_BRANDS, TAG_LISTINGS = "categories", "brands", "listings"
 # Product pages show brand and category names: renaming either invalidates every cached page.
@@ -266,21 +266,27 @@ def _cursor_sort(query: ProductQuery, mode: str) -> str:
 def _listing_cursor(query: ProductQuery) -> tuple[tuple[str, UUID] | None, str]:
     """Where the page starts, and whether the search ran relaxed (the cursor remembers it)."""
     if not query.cursor or not query.q:
-        return decode_keyset(query.cursor, query.effective_sort), "strict"
+        return _sort_key(query.cursor, query.effective_sort), "strict"
     for mode in ("strict", "relaxed"):
         try:
-            return decode_keyset(query.cursor, _cursor_sort(query, mode)), mode
+            return _sort_key(query.cursor, _cursor_sort(query, mode)), mode
         except ValidationFailed:
             continue
-    return decode_keyset(query.cursor, _cursor_sort(query, "strict")), "strict"  # raises the 422
+    return _sort_key(query.cursor, _cursor_sort(query, "strict")), "strict"  # raises the 422
+
+
+def _sort_key(cursor: str | None, order: str) -> tuple[str, UUID] | None:
+    key = decode_cursor(cursor, order)
+    return (key[0], UUID(key[1])) if key else None
 
 
 def _page(query: ProductQuery, lang: Lang, mode: str, rows: list) -> ProductPage:
-    page, has_more = rows[: query.limit], len(rows) > query.limit
-    next_cursor = None
-    if has_more:
-        last = page[-1]
-        next_cursor = encode_keyset(_cursor_sort(query, mode), _sort_value(last, query.effective_sort), last.id)
+    page, next_cursor = cut_page(
+        rows,
+        query.limit,
+        order=_cursor_sort(query, mode),
+        key_of=lambda last: (_sort_value(last, query.effective_sort), str(last.id)),
+    )
     return ProductPage(lang=lang, items=[ProductSummary.from_row(r, lang) for r in page], next_cursor=next_cursor)
 
 

@@ -17,7 +17,7 @@ from contextlib import asynccontextmanager
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from shared.platform.config import get_settings
-from shared.platform.errors import Conflict, DependencyUnavailable
+from shared.platform.errors import Conflict, DependencyUnavailable, PlatformError
 
 if TYPE_CHECKING:  # psycopg is imported on first use: it is the largest part of cold start
     import psycopg
@@ -201,7 +201,9 @@ async def connection(*, read_only: bool = False) -> AsyncIterator[psycopg.AsyncC
         if is_unavailable(error):
             raise DependencyUnavailable(DEPENDENCY) from error
         if getattr(error, "sqlstate", None) in TRANSACTION_CONFLICT_SQLSTATES:
-            raise Conflict("a concurrent change got there first; retry", code="transaction_conflict") from error
+            raise Conflict(
+                "a concurrent change got there first; retry", code=PlatformError.TRANSACTION_CONFLICT
+            ) from error
         raise
 
 

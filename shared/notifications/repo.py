@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import TYPE_CHECKING
 from uuid import UUID
 
@@ -62,9 +62,8 @@ async def insert_notifications(conn: AsyncConnection, event_id: UUID, notes: lis
 
 NOTIFICATION_COLUMNS = "id, kind, title_en, title_ar, data, read_at, created_at"
 
-# Newest first, resuming below the previous page's last row; the first page starts below a
-# key no row can have, so one statement (one index range) serves every page.
-FIRST_PAGE_KEY = (datetime.max.replace(tzinfo=UTC), UUID(int=(1 << 128) - 1))
+# Newest first, resuming below the previous page's last row (the first page below the
+# pagination sentinel), so one statement (one index range) serves every page.
 LIST_NOTIFICATIONS = f"""
 SELECT {NOTIFICATION_COLUMNS} FROM notifications
 WHERE recipient_type = %(recipient_type)s AND recipient_id = %(recipient_id)s
@@ -76,9 +75,9 @@ LIMIT %(limit)s
 
 
 async def list_notifications(
-    conn: AsyncConnection, recipient: Recipient, *, unread_only: bool, after: tuple[datetime, UUID] | None, limit: int
+    conn: AsyncConnection, recipient: Recipient, *, unread_only: bool, after: tuple[datetime, UUID], limit: int
 ) -> list[Notification]:
-    after_created_at, after_id = after or FIRST_PAGE_KEY
+    after_created_at, after_id = after
     params = {
         "recipient_type": recipient.type,
         "recipient_id": recipient.id,

@@ -28,7 +28,7 @@ from shared.notifications.repo import OrderNumbers
 from shared.platform import logs
 from shared.platform.auth import Principal
 from shared.platform.errors import Forbidden
-from shared.platform.pagination import decode_cursor, encode_cursor
+from shared.platform.pagination import NEWEST_FIRST, after_created, created_key_of, cut_page, fetch_size
 
 log = logs.get_logger("notifications")
 EXPIRY_REASON = "expired"  # shared.orders.expiry.REASON (a unit test keeps them equal)
@@ -150,14 +150,13 @@ def seller_recipient(principal: Principal) -> Recipient:
 
 
 async def list_notifications(recipient: Recipient, query: NotificationQuery) -> NotificationPage:
-    after = decode_cursor(query.cursor)
+    after = after_created(query.cursor, NEWEST_FIRST)
     async with db.connection(read_only=True) as conn:
         rows = await repo.list_notifications(
-            conn, recipient, unread_only=query.unread, after=after, limit=query.limit + 1
+            conn, recipient, unread_only=query.unread, after=after, limit=fetch_size(query.limit)
         )
         unread = await repo.count_unread(conn, recipient)
-    items = rows[: query.limit]
-    next_cursor = encode_cursor(items[-1].created_at, items[-1].id) if len(rows) > query.limit else None
+    items, next_cursor = cut_page(rows, query.limit, order=NEWEST_FIRST, key_of=created_key_of)
     return NotificationPage(items=items, next_cursor=next_cursor, unread_count=unread)
 
 

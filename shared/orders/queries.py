@@ -31,7 +31,7 @@ from shared.orders.views import (
 )
 from shared.platform.auth import ADMIN_ROLES, Principal
 from shared.platform.errors import FieldError, NotFound, ValidationFailed
-from shared.platform.pagination import decode_cursor, encode_cursor
+from shared.platform.pagination import NEWEST_FIRST, after_created, created_key_of, cut_page, fetch_size
 
 if TYPE_CHECKING:
     from psycopg import AsyncConnection
@@ -173,19 +173,12 @@ async def list_ops_orders(query: OpsOrdersQuery) -> OpsOrderPage:
 
 
 def _page_params(cursor: str | None, limit: int) -> dict[str, Any]:
-    after = decode_cursor(cursor)
-    # one row more than asked: its presence says there is a next page
-    return {
-        "after_created_at": after[0] if after else None,
-        "after_id": after[1] if after else None,
-        "limit": limit + 1,
-    }
+    after_created_at, after_id = after_created(cursor, NEWEST_FIRST)
+    return {"after_created_at": after_created_at, "after_id": after_id, "limit": fetch_size(limit)}
 
 
 def page_of(rows: Sequence[Any], limit: int) -> tuple[list[Any], str | None]:
-    items = list(rows[:limit])
-    has_more = len(rows) > limit
-    return items, encode_cursor(items[-1].created_at, items[-1].id) if has_more else None
+    return cut_page(rows, limit, order=NEWEST_FIRST, key_of=created_key_of)
 
 
 def day_bounds(first: date | None, last: date | None) -> tuple[datetime | None, datetime | None]:

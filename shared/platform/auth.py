@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from shared.platform.config import get_settings
-from shared.platform.errors import DependencyUnavailable, Forbidden, Unauthorized
+from shared.platform.errors import DependencyUnavailable, Forbidden, PlatformError, Unauthorized
 
 if TYPE_CHECKING:  # PyJWT pulls in cryptography: imported on the first authenticated call
     import jwt
@@ -56,7 +56,7 @@ class JwksCache:
         if kid not in self._keys:
             await self._refresh_if_allowed()
         if kid not in self._keys:
-            raise Unauthorized("token signed by an unknown key", code="unknown_signing_key")
+            raise Unauthorized("token signed by an unknown key", code=PlatformError.UNKNOWN_SIGNING_KEY)
         return self._keys[kid]
 
     async def _refresh_if_allowed(self) -> None:
@@ -123,7 +123,7 @@ def jwks_cache() -> JwksCache:
 def bearer_token(authorization: str | None) -> str:
     scheme, _, token = (authorization or "").partition(" ")
     if scheme.lower() != "bearer" or not token.strip():
-        raise Unauthorized("a Bearer token is required", code="missing_token")
+        raise Unauthorized("a Bearer token is required", code=PlatformError.MISSING_TOKEN)
     return token.strip()
 
 
@@ -136,12 +136,12 @@ async def authenticate(authorization: str | None) -> Principal:
     try:
         header = jwt.get_unverified_header(token)
     except jwt.PyJWTError:
-        raise Unauthorized("malformed token", code="invalid_token") from None
+        raise Unauthorized("malformed token", code=PlatformError.INVALID_TOKEN) from None
     if header.get("alg") not in ALLOWED_ALGORITHMS or not header.get("kid"):
-        raise Unauthorized("token algorithm not accepted", code="invalid_token")
+        raise Unauthorized("token algorithm not accepted", code=PlatformError.INVALID_TOKEN)
     key = await jwks_cache().key_for(header["kid"])
     if key.algorithm_name != header["alg"]:  # an RSA key never verifies an ES256 header
-        raise Unauthorized("token algorithm does not match its key", code="invalid_token")
+        raise Unauthorized("token algorithm does not match its key", code=PlatformError.INVALID_TOKEN)
     claims = decode(token, key)
     principal = principal_from_claims(claims)
     _remember(token, float(claims["exp"]), principal)
@@ -163,9 +163,9 @@ def decode(token: str, key: jwt.PyJWK) -> dict[str, Any]:
             options={"require": ["exp", "iss", "aud", "sub"]},
         )
     except jwt.ExpiredSignatureError:
-        raise Unauthorized("token expired", code="token_expired") from None
+        raise Unauthorized("token expired", code=PlatformError.TOKEN_EXPIRED) from None
     except jwt.PyJWTError as error:
-        raise Unauthorized(f"invalid token: {error}", code="invalid_token") from None
+        raise Unauthorized(f"invalid token: {error}", code=PlatformError.INVALID_TOKEN) from None
 
 
 def principal_from_claims(claims: dict[str, Any]) -> Principal:
@@ -173,7 +173,7 @@ def principal_from_claims(claims: dict[str, Any]) -> Principal:
     roles = frozenset(r for r in raw_roles if r in KNOWN_ROLES) or frozenset({"customer"})
     seller_id = claims.get("seller_id")
     if "seller" in roles and not seller_id:
-        raise Unauthorized("seller tokens must carry a seller_id claim", code="invalid_token")
+        raise Unauthorized("seller tokens must carry a seller_id claim", code=PlatformError.INVALID_TOKEN)
     return Principal(
         user_id=str(claims["sub"]),
         roles=roles,

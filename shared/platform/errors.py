@@ -1,15 +1,50 @@
-"""Domain errors with a stable `code` and an HTTP status; `shared.platform.http` renders them as
-RFC 9457 problem+json. Domain packages raise these and never import azure.functions."""
+"""Domain errors with a stable `code` and an HTTP status; `shared.platform.http` renders them
+as RFC 9457 problem+json. Domain packages raise these and never import azure.functions.
+
+Codes are members of a `StrEnum`: the platform's below, and each domain's in its
+`errors.py`. `error_code_catalog()` finds them all for the OpenAPI document, so a code that
+is raised is a code that is documented.
+"""
 
 from __future__ import annotations
 
+import importlib
+import pkgutil
 from dataclasses import dataclass
+from enum import StrEnum
 from typing import Any
+
+
+class PlatformError(StrEnum):
+    """Codes any endpoint may answer with, whatever its domain."""
+
+    BAD_REQUEST = "bad_request"
+    MALFORMED_REQUEST = "malformed_request"
+    VALIDATION_FAILED = "validation_failed"
+    INVALID_CURSOR = "invalid_cursor"
+    UNAUTHORIZED = "unauthorized"
+    FORBIDDEN = "forbidden"
+    NOT_FOUND = "not_found"
+    METHOD_NOT_ALLOWED = "method_not_allowed"
+    CONFLICT = "conflict"
+    VERSION_REQUIRED = "version_required"
+    RATE_LIMITED = "rate_limited"
+    DEPENDENCY_UNAVAILABLE = "dependency_unavailable"
+    INTERNAL_ERROR = "internal_error"
+    MISSING_BODY = "missing_body"
+    MALFORMED_JSON = "malformed_json"
+    MISSING_TOKEN = "missing_token"
+    INVALID_TOKEN = "invalid_token"
+    TOKEN_EXPIRED = "token_expired"
+    UNKNOWN_SIGNING_KEY = "unknown_signing_key"
+    ROUTE_NOT_FOUND = "route_not_found"
+    TRANSACTION_CONFLICT = "transaction_conflict"
 
 
 @dataclass(frozen=True)
 class FieldError:
-    """One validation problem: a JSON-pointer-ish path (`mobile`, `lines/2/quantity`)."""
+    """One validation problem: a JSON-pointer-ish path (`mobile`, `lines/2/quantity`).
+    `code` is a domain code, or pydantic's error type for schema validation."""
 
     path: str
     message: str
@@ -19,46 +54,46 @@ class FieldError:
 class DomainError(Exception):
     status: int = 400
     title: str = "Bad Request"
-    code: str = "bad_request"
+    code: StrEnum = PlatformError.BAD_REQUEST
 
     def __init__(
         self,
         detail: str,
         *,
-        code: str | None = None,
+        code: StrEnum | None = None,
         errors: list[FieldError] | None = None,
         extra: dict[str, Any] | None = None,
     ) -> None:
         super().__init__(detail)
         self.detail = detail
-        if code:
+        if code is not None:
             self.code = code
         self.errors = errors or []
         self.extra = extra or {}
 
 
 class MalformedRequest(DomainError):
-    status, title, code = 400, "Bad Request", "malformed_request"
+    status, title, code = 400, "Bad Request", PlatformError.MALFORMED_REQUEST
 
 
 class ValidationFailed(DomainError):
-    status, title, code = 422, "Unprocessable Content", "validation_failed"
+    status, title, code = 422, "Unprocessable Content", PlatformError.VALIDATION_FAILED
 
 
 class Unauthorized(DomainError):
-    status, title, code = 401, "Unauthorized", "unauthorized"
+    status, title, code = 401, "Unauthorized", PlatformError.UNAUTHORIZED
 
 
 class Forbidden(DomainError):
-    status, title, code = 403, "Forbidden", "forbidden"
+    status, title, code = 403, "Forbidden", PlatformError.FORBIDDEN
 
 
 class NotFound(DomainError):
-    status, title, code = 404, "Not Found", "not_found"
+    status, title, code = 404, "Not Found", PlatformError.NOT_FOUND
 
 
 class MethodNotAllowed(DomainError):
-    status, title, code = 405, "Method Not Allowed", "method_not_allowed"
+    status, title, code = 405, "Method Not Allowed", PlatformError.METHOD_NOT_ALLOWED
 
     def __init__(self, detail: str, *, allowed: list[str]) -> None:
         super().__init__(detail)
@@ -66,17 +101,17 @@ class MethodNotAllowed(DomainError):
 
 
 class Conflict(DomainError):
-    status, title, code = 409, "Conflict", "conflict"
+    status, title, code = 409, "Conflict", PlatformError.CONFLICT
 
 
 class PreconditionRequired(DomainError):
     """An update without the version it was based on (optimistic locking needs it)."""
 
-    status, title, code = 428, "Precondition Required", "version_required"
+    status, title, code = 428, "Precondition Required", PlatformError.VERSION_REQUIRED
 
 
 class RateLimited(DomainError):
-    status, title, code = 429, "Too Many Requests", "rate_limited"
+    status, title, code = 429, "Too Many Requests", PlatformError.RATE_LIMITED
 
     def __init__(self, detail: str, *, retry_after: int = 1, **kwargs: Any) -> None:
         super().__init__(detail, **kwargs)
@@ -86,7 +121,7 @@ class RateLimited(DomainError):
 class DependencyUnavailable(DomainError):
     """PostgreSQL, Redis or Storage cannot be reached: the client should retry later."""
 
-    status, title, code = 503, "Service Unavailable", "dependency_unavailable"
+    status, title, code = 503, "Service Unavailable", PlatformError.DEPENDENCY_UNAVAILABLE
 
     def __init__(self, dependency: str, *, retry_after: int = 5, detail: str | None = None) -> None:
         super().__init__(
@@ -95,3 +130,24 @@ class DependencyUnavailable(DomainError):
         )
         self.dependency = dependency
         self.retry_after = retry_after
+
+
+def error_code_catalog() -> dict[str, list[str]]:
+    """Every error code the API can answer with, by the enum that defines it: the platform's
+    and each `shared.<package>.errors` module's StrEnums (found, not listed, so a new domain
+    cannot forget to register)."""
+    import shared
+
+    enums: list[type[StrEnum]] = [PlatformError]
+    for package in pkgutil.iter_modules(shared.__path__):
+        if package.ispkg and importlib.util.find_spec(f"shared.{package.name}.errors") is not None:
+            module = importlib.import_module(f"shared.{package.name}.errors")
+            enums += [
+                v
+                for v in vars(module).values()
+                if isinstance(v, type)
+                and issubclass(v, StrEnum)
+                and v is not StrEnum
+                and v.__module__ == module.__name__
+            ]
+    return {enum.__name__: [member.value for member in enum] for enum in enums}

@@ -27,6 +27,7 @@ from shared.platform.errors import (
     DomainError,
     MalformedRequest,
     MethodNotAllowed,
+    PlatformError,
     ValidationFailed,
 )
 from shared.platform.problems import PROBLEM_CONTENT_TYPE, field_errors_from_pydantic, problem_body, problem_from_error
@@ -141,11 +142,11 @@ async def _build_call(spec: EndpointSpec, req: func.HttpRequest, invocation_id: 
 def parse_json_body(req: func.HttpRequest) -> Any:
     raw = req.get_body() or b""
     if not raw.strip():
-        raise MalformedRequest("a JSON body is required", code="missing_body")
+        raise MalformedRequest("a JSON body is required", code=PlatformError.MISSING_BODY)
     try:
         return json.loads(raw)
     except (ValueError, UnicodeDecodeError) as error:
-        raise MalformedRequest(f"body is not valid JSON: {error}", code="malformed_json") from None
+        raise MalformedRequest(f"body is not valid JSON: {error}", code=PlatformError.MALFORMED_JSON) from None
 
 
 def parse_model(model: type[BaseModel], data: Any, *, location: str) -> BaseModel:
@@ -202,7 +203,7 @@ def _unexpected(error: Exception, invocation_id: str) -> func.HttpResponse:
     body = problem_body(
         status=500,
         title="Internal Server Error",
-        code="internal_error",
+        code=PlatformError.INTERNAL_ERROR,
         detail="an unexpected error occurred; quote the invocation id",
         invocation_id=invocation_id,
     )

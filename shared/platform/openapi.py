@@ -8,6 +8,7 @@ from typing import Any
 
 from pydantic import BaseModel, TypeAdapter
 
+from shared.platform.errors import error_code_catalog
 from shared.platform.http import ENDPOINTS, EndpointSpec
 
 ROUTE_PARAMETER = re.compile(r"\{\*?(?P<name>\w+)(?::(?P<constraint>\w+))?(?P<optional>\?)?\}")
@@ -105,8 +106,16 @@ def documented(name: str) -> bool:
     return spec is None or spec.in_schema
 
 
+def problem_schema() -> dict[str, Any]:
+    """The problem+json shape, its `code` listing every code the API answers with (the
+    platform's and each domain's `errors.py`), grouped by enum in `x-error-codes`."""
+    catalog = error_code_catalog()
+    code = {"type": "string", "enum": sorted({c for codes in catalog.values() for c in codes})}
+    return {**PROBLEM_SCHEMA, "properties": {**PROBLEM_SCHEMA["properties"], "code": code}, "x-error-codes": catalog}
+
+
 def build_openapi(app: Any) -> dict[str, Any]:
-    components: dict[str, Any] = {"Problem": PROBLEM_SCHEMA}
+    components: dict[str, Any] = {"Problem": problem_schema()}
     paths: dict[str, dict[str, Any]] = {}
     for name, method, route, level in http_routes(app):
         if not documented(name):

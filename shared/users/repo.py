@@ -133,9 +133,9 @@ LIMIT %(limit)s
 """
 
 
-async def list_addresses_after(user_id: str, *, after: tuple[datetime, UUID] | None, limit: int) -> list[Address]:
+async def list_addresses_after(user_id: str, *, after: tuple[datetime, UUID], limit: int) -> list[Address]:
     """A multiplexed read (shared/data/multiplexed.py): it takes no connection of the caller's."""
-    after_created_at, after_id = after or ("-infinity", UUID(int=0))
+    after_created_at, after_id = after
     params = {"user_id": user_id, "after_created_at": after_created_at, "after_id": after_id, "limit": limit}
     return await multiplexed.fetch_all(LIST_ADDRESSES_AFTER, params, Address)
 

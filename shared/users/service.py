@@ -10,7 +10,7 @@ from shared.events.models import AggregateNotVisible, Consumer, EventEnvelope
 from shared.events.repo import record_event
 from shared.platform.auth import Principal
 from shared.platform.errors import NotFound
-from shared.platform.pagination import decode_cursor, encode_cursor
+from shared.platform.pagination import OLDEST_FIRST, after_created, created_key_of, cut_page, fetch_size
 from shared.users import repo
 from shared.users.models import Address, AddressFields, AddressPage, AddressPatch, PageQuery, ProfilePatch, UserProfile
 
@@ -56,11 +56,9 @@ async def update_my_profile(principal: Principal, patch: ProfilePatch) -> UserPr
 
 
 async def list_my_addresses(principal: Principal, page: PageQuery) -> AddressPage:
-    after = decode_cursor(page.cursor)
-    rows = await repo.list_addresses_after(principal.user_id, after=after, limit=page.limit + 1)
-    items = rows[: page.limit]
-    has_more = len(rows) > page.limit
-    next_cursor = encode_cursor(items[-1].created_at, items[-1].id) if has_more else None
+    after = after_created(page.cursor, OLDEST_FIRST)
+    rows = await repo.list_addresses_after(principal.user_id, after=after, limit=fetch_size(page.limit))
+    items, next_cursor = cut_page(rows, page.limit, order=OLDEST_FIRST, key_of=created_key_of)
     return AddressPage(items=items, next_cursor=next_cursor)
 
 
