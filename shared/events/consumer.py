@@ -33,7 +33,7 @@ async def consume_event(
         return "rejected"
     consumer = consumers.get(event.event_type)
     if consumer is None:
-        await reject_message(queue_name, message_id, body, f"no consumer for {event.event_type}")
+        await reject_message(queue_name, message_id, body, f"no handler for {event.event_type}")
         return "rejected"
     async with db.transaction() as conn:
         if not await repo.claim_for_consumer(conn, event.event_id, consumer.name):

@@ -125,7 +125,7 @@ async def test_a_second_os_process_waits_for_the_lock_holders_value(cache):
     db.values["hot"] = b"from process one"
     key = cache.versioned_key("product", "hot")
     script = (
-        "import asyncio\nfrom shared import cache\n"
+        "import asyncio\nfrom shared.cache import store as cache\n"
         "async def load():\n    print('LOADED', flush=True); return b'from process two'\n"
         f"async def main():\n    print((await cache.get_or_load({key!r}, ttl=60, load=load,"
         " tags=['product:hot'])).decode()); await cache.close_cache()\n"
