@@ -1,8 +1,11 @@
-"""Demo data for `make run`: two shoppers with addresses. Idempotent (fixed ids, ON CONFLICT)."""
+"""Demo data for `make run`: two shoppers with addresses. Idempotent (fixed ids, ON CONFLICT in
+shared.users.repo)."""
 
 from __future__ import annotations
 
 import psycopg
+
+from shared.users import repo
 
 DEMO_USERS = [
     ("demo-customer-1", "sara@example.test", "Sara Al-Harbi", "+966501234567", "ar"),
@@ -62,21 +65,11 @@ DEMO_ADDRESSES = [
     ),
 ]
 
-INSERT_DEMO_USER = """
-INSERT INTO users (id, email, full_name, mobile, preferred_language)
-VALUES (%s, %s, %s, %s, %s) ON CONFLICT (id) DO NOTHING
-"""
-INSERT_DEMO_ADDRESS = """
-INSERT INTO addresses (id, user_id, label, first_name, last_name, mobile, street, building, floor,
-                       apartment, district, city, region, postal_code, is_default)
-VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s) ON CONFLICT (id) DO NOTHING
-"""
-
 
 def load(database_url: str) -> None:
     with psycopg.connect(database_url) as conn, conn.transaction():
-        conn.cursor().executemany(INSERT_DEMO_USER, DEMO_USERS)
-        conn.cursor().executemany(INSERT_DEMO_ADDRESS, DEMO_ADDRESSES)
+        repo.insert_demo_users(conn, DEMO_USERS)
+        repo.insert_demo_addresses(conn, DEMO_ADDRESSES)
     print(
         f"[souq] demo data: users {', '.join(u[0] for u in DEMO_USERS)} (make token ROLE=customer SUB=demo-customer-1)",
         flush=True,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 from uuid import UUID
@@ -10,7 +11,7 @@ from shared.data import db, multiplexed
 from shared.users.models import Address, UserProfile
 
 if TYPE_CHECKING:
-    from psycopg import AsyncConnection
+    from psycopg import AsyncConnection, Connection
 
 
 PROFILE_COLUMNS = "id, email, full_name, mobile, preferred_language, created_at, updated_at"
@@ -29,7 +30,8 @@ ADDRESS_WRITABLE = (
     "postal_code",
     "country",
 )
-ADDRESS_COLUMNS = ", ".join(("id", *ADDRESS_WRITABLE, "is_default", "created_at", "updated_at"))
+ADDRESS_COLUMNS = """id, label, first_name, last_name, mobile, street, building, floor, apartment, district, city,
+region, postal_code, country, is_default, created_at, updated_at"""
 
 INSERT_USER_IF_ABSENT = f"""
 INSERT INTO users (id, email, full_name) VALUES (%(id)s, %(email)s, %(full_name)s)
@@ -106,20 +108,25 @@ async def clear_default_address(conn: AsyncConnection, user_id: str, *, keep_id:
     await db.execute(conn, CLEAR_DEFAULT_ADDRESS, {"user_id": user_id, "keep_id": keep_id})
 
 
-# The first address a user saves becomes the default even when not asked for.
+HAS_DEFAULT_ADDRESS = "SELECT EXISTS (SELECT 1 FROM addresses WHERE user_id = %(user_id)s AND is_default)"
+
+
+async def has_default_address(conn: AsyncConnection, user_id: str) -> bool:
+    """Read after `lock_user`, so no concurrent address write of this user can change it."""
+    return bool(await db.fetch_value(conn, HAS_DEFAULT_ADDRESS, {"user_id": user_id}))
+
+
 INSERT_ADDRESS = f"""
-INSERT INTO addresses (user_id, {", ".join(ADDRESS_WRITABLE)}, is_default)
-VALUES (%(user_id)s, {", ".join(f"%({c})s" for c in ADDRESS_WRITABLE)},
-        %(is_default)s OR NOT EXISTS (SELECT 1 FROM addresses WHERE user_id = %(user_id)s AND is_default))
+INSERT INTO addresses (user_id, label, first_name, last_name, mobile, street, building, floor, apartment,
+                       district, city, region, postal_code, country, is_default)
+VALUES (%(user_id)s, %(label)s, %(first_name)s, %(last_name)s, %(mobile)s, %(street)s, %(building)s, %(floor)s,
+        %(apartment)s, %(district)s, %(city)s, %(region)s, %(postal_code)s, %(country)s, %(is_default)s)
 RETURNING {ADDRESS_COLUMNS}
 """
 
 
-async def insert_address(conn: AsyncConnection, user_id: str, fields: dict[str, Any]) -> Address:
-    params = {c: fields.get(c) for c in ADDRESS_WRITABLE} | {
-        "user_id": user_id,
-        "is_default": fields.get("is_default", False),
-    }
+async def insert_address(conn: AsyncConnection, user_id: str, fields: dict[str, Any], *, is_default: bool) -> Address:
+    params = {c: fields.get(c) for c in ADDRESS_WRITABLE} | {"user_id": user_id, "is_default": is_default}
     address = await db.fetch_one(conn, INSERT_ADDRESS, params, Address)
     assert address is not None
     return address
@@ -140,9 +147,22 @@ async def list_addresses_after(user_id: str, *, after: tuple[datetime, UUID], li
     return await multiplexed.fetch_all(LIST_ADDRESSES_AFTER, params, Address)
 
 
+# One constant statement for any subset of fields, as UPDATE_USER_PROFILE.
 UPDATE_ADDRESS = f"""
 UPDATE addresses SET
-    {", ".join(f"{c} = CASE WHEN %(set_{c})s THEN %({c})s ELSE {c} END" for c in ADDRESS_WRITABLE)},
+    label = CASE WHEN %(set_label)s THEN %(label)s ELSE label END,
+    first_name = CASE WHEN %(set_first_name)s THEN %(first_name)s ELSE first_name END,
+    last_name = CASE WHEN %(set_last_name)s THEN %(last_name)s ELSE last_name END,
+    mobile = CASE WHEN %(set_mobile)s THEN %(mobile)s ELSE mobile END,
+    street = CASE WHEN %(set_street)s THEN %(street)s ELSE street END,
+    building = CASE WHEN %(set_building)s THEN %(building)s ELSE building END,
+    floor = CASE WHEN %(set_floor)s THEN %(floor)s ELSE floor END,
+    apartment = CASE WHEN %(set_apartment)s THEN %(apartment)s ELSE apartment END,
+    district = CASE WHEN %(set_district)s THEN %(district)s ELSE district END,
+    city = CASE WHEN %(set_city)s THEN %(city)s ELSE city END,
+    region = CASE WHEN %(set_region)s THEN %(region)s ELSE region END,
+    postal_code = CASE WHEN %(set_postal_code)s THEN %(postal_code)s ELSE postal_code END,
+    country = CASE WHEN %(set_country)s THEN %(country)s ELSE country END,
     is_default = CASE WHEN %(set_is_default)s THEN %(is_default)s ELSE is_default END,
     updated_at = now()
 WHERE id = %(id)s AND user_id = %(user_id)s
@@ -177,3 +197,27 @@ WHERE id = (SELECT id FROM addresses WHERE user_id = %(user_id)s ORDER BY create
 
 async def promote_newest_address(conn: AsyncConnection, user_id: str) -> None:
     await db.execute(conn, PROMOTE_NEWEST_ADDRESS, {"user_id": user_id})
+
+
+# -- demo data for `make run` (scripts/demo_data.py): fixed ids, so loading twice changes nothing
+
+INSERT_DEMO_USER = """
+INSERT INTO users (id, email, full_name, mobile, preferred_language)
+VALUES (%s, %s, %s, %s, %s) ON CONFLICT (id) DO NOTHING
+"""
+
+
+def insert_demo_users(conn: Connection, users: Sequence[tuple[object, ...]]) -> None:
+    """Synchronous: the dev script loads them before the app (and its async pools) starts."""
+    conn.cursor().executemany(INSERT_DEMO_USER, users)
+
+
+INSERT_DEMO_ADDRESS = """
+INSERT INTO addresses (id, user_id, label, first_name, last_name, mobile, street, building, floor,
+                       apartment, district, city, region, postal_code, is_default)
+VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s) ON CONFLICT (id) DO NOTHING
+"""
+
+
+def insert_demo_addresses(conn: Connection, addresses: Sequence[tuple[object, ...]]) -> None:
+    conn.cursor().executemany(INSERT_DEMO_ADDRESS, addresses)

@@ -11,11 +11,14 @@ from shared.events.repo import record_event
 from shared.platform.auth import Principal
 from shared.platform.errors import NotFound
 from shared.platform.pagination import OLDEST_FIRST, after_created, created_key_of, cut_page, fetch_size
-from shared.users import repo
+from shared.users import repo, rules
+from shared.users.errors import UserError
 from shared.users.models import Address, AddressFields, AddressPage, AddressPatch, PageQuery, ProfilePatch, UserProfile
 
 if TYPE_CHECKING:
     from psycopg import AsyncConnection
+
+USER_REGISTERED = "user.registered"
 
 
 async def ensure_user(conn: AsyncConnection, principal: Principal) -> UserProfile | None:
@@ -26,7 +29,7 @@ async def ensure_user(conn: AsyncConnection, principal: Principal) -> UserProfil
     )
     if created is not None:
         await record_event(
-            conn, "user.registered", aggregate_type="user", aggregate_id=created.id, payload={"email": created.email}
+            conn, USER_REGISTERED, aggregate_type="user", aggregate_id=created.id, payload={"email": created.email}
         )
     return created
 
@@ -66,20 +69,22 @@ async def add_my_address(principal: Principal, fields: AddressFields) -> Address
     async with db.transaction() as conn:
         await ensure_user(conn, principal)
         await repo.lock_user(conn, principal.user_id)
-        if fields.is_default:
+        has_default = await repo.has_default_address(conn, principal.user_id)
+        if rules.clears_other_defaults(asked=fields.is_default) and has_default:
             await repo.clear_default_address(conn, principal.user_id)
-        return await repo.insert_address(conn, principal.user_id, fields.model_dump())
+        is_default = rules.becomes_default(asked=fields.is_default, user_has_default=has_default)
+        return await repo.insert_address(conn, principal.user_id, fields.model_dump(), is_default=is_default)
 
 
 async def update_my_address(principal: Principal, address_id: UUID, patch: AddressPatch) -> Address:
     changes: dict[str, Any] = patch.model_dump(exclude_unset=True)
     async with db.transaction() as conn:
         await repo.lock_user(conn, principal.user_id)
-        if changes.get("is_default") is True:
+        if rules.clears_other_defaults(asked=changes.get("is_default")):
             await repo.clear_default_address(conn, principal.user_id, keep_id=address_id)
         updated = await repo.update_address(conn, principal.user_id, address_id, changes)
         if updated is None:
-            raise NotFound("no such address", code="address_not_found")
+            raise NotFound("no such address", code=UserError.ADDRESS_NOT_FOUND)
     return updated
 
 
@@ -88,8 +93,8 @@ async def delete_my_address(principal: Principal, address_id: UUID) -> None:
         await repo.lock_user(conn, principal.user_id)
         was_default = await repo.delete_address(conn, principal.user_id, address_id)
         if was_default is None:
-            raise NotFound("no such address", code="address_not_found")
-        if was_default:
+            raise NotFound("no such address", code=UserError.ADDRESS_NOT_FOUND)
+        if rules.promotes_newest_after_delete(was_default=was_default):
             await repo.promote_newest_address(conn, principal.user_id)
 
 
@@ -101,4 +106,4 @@ async def on_user_registered(conn: AsyncConnection, event: EventEnvelope) -> Non
 
 # The consumer name predates Consumer: it was the handler's __qualname__, and processed_events
 # rows carry it, so it stays as it was.
-EVENT_CONSUMERS: dict[str, Consumer] = {"user.registered": Consumer("on_user_registered", on_user_registered)}
+EVENT_CONSUMERS: dict[str, Consumer] = {USER_REGISTERED: Consumer("on_user_registered", on_user_registered)}

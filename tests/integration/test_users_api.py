@@ -292,15 +292,16 @@ async def test_listed_addresses_match_the_address_model_field_for_field(app_env)
         )
         for i in range(3)
     ]
-    listed = []
+    listed, next_cursor = [], None
     for cursor in (None, "next"):
-        params = {"limit": "2"} | ({"cursor": page["next_cursor"]} if cursor else {})
+        params = {"limit": "2"} | ({"cursor": next_cursor} if cursor else {})
         status, headers_out, page = await call(
             api.list_my_addresses, "GET", "me/addresses", headers=headers, params=params
         )
         assert status == 200 and headers_out["content-type"].startswith("application/json")
         AddressPage.model_validate(page)  # the documented response schema
         listed += page["items"]
+        next_cursor = page["next_cursor"]
     assert len(listed) == 3 and listed[-1]
     for from_list, from_write in zip(listed, created, strict=False):
         assert set(from_list) == set(from_write) == set(Address.model_fields)

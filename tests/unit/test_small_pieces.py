@@ -1,34 +1,6 @@
 import json
 import logging
 
-import pytest
-
-from shared.users.models import AddressFields, to_e164
-
-
-@pytest.mark.parametrize(
-    "raw,e164",
-    [
-        ("0501234567", "+966501234567"),
-        ("+966 50 123 4567", "+966501234567"),
-        ("+971501234567", "+971501234567"),
-    ],
-)
-def test_mobiles_normalise_to_e164(raw, e164):
-    assert to_e164(raw) == e164
-
-
-@pytest.mark.parametrize("raw", ["12345", "abc", "+966"])
-def test_invalid_mobiles_are_rejected(raw):
-    with pytest.raises(ValueError):
-        to_e164(raw)
-
-
-def test_address_defaults_country_and_uppercases_it():
-    base = {"first_name": "a", "last_name": "b", "mobile": "0501234567", "street": "s", "city": "c"}
-    assert AddressFields(**base).country == "SA"
-    assert AddressFields(**base, country="ae").country == "AE"
-
 
 def test_json_logs_carry_invocation_context(capsys, monkeypatch):
     from shared.platform import logs

@@ -1,0 +1,104 @@
+"""shared.users.rules without a database: mobiles, emails, languages, limits and which address
+is the default."""
+
+from __future__ import annotations
+
+import pytest
+from pydantic import ValidationError
+
+from shared.users import rules
+from shared.users.models import AddressFields, AddressPatch, PageQuery, ProfilePatch
+
+ADDRESS = {"first_name": "a", "last_name": "b", "mobile": "0501234567", "street": "s", "city": "c"}
+
+
+@pytest.mark.parametrize(
+    "raw,e164",
+    [
+        ("0501234567", "+966501234567"),
+        ("+966 50 123 4567", "+966501234567"),
+        ("+971501234567", "+971501234567"),
+    ],
+)
+def test_mobiles_normalise_to_e164(raw, e164):
+    assert rules.to_e164(raw) == e164
+
+
+@pytest.mark.parametrize("raw", ["12345", "abc", "+966"])
+def test_invalid_mobiles_are_rejected(raw):
+    with pytest.raises(ValueError):
+        rules.to_e164(raw)
+
+
+def test_emails_are_normalised_and_invalid_ones_rejected():
+    assert rules.normalised_email("Sara@EXAMPLE.com") == "Sara@example.com"
+    with pytest.raises(ValueError, match="not a valid email address"):
+        rules.normalised_email("not-an-email")
+
+
+def test_the_languages_a_profile_may_choose():
+    assert rules.LANGUAGES == ("en", "ar")
+    assert ProfilePatch(preferred_language="ar").preferred_language == "ar"
+    with pytest.raises(ValidationError):
+        ProfilePatch.model_validate({"preferred_language": "fr"})
+
+
+def test_a_profile_language_may_be_changed_or_left_out_but_not_cleared():
+    assert rules.clears_language({"preferred_language"}, None) is True
+    assert rules.clears_language({"preferred_language"}, "en") is False
+    assert rules.clears_language({"full_name"}, None) is False
+    with pytest.raises(ValidationError, match="preferred_language cannot be null"):
+        ProfilePatch.model_validate({"preferred_language": None})
+
+
+def test_the_first_address_becomes_the_default_and_asking_always_does():
+    assert rules.becomes_default(asked=False, user_has_default=False) is True
+    assert rules.becomes_default(asked=False, user_has_default=True) is False
+    assert rules.becomes_default(asked=True, user_has_default=True) is True
+
+
+def test_only_asking_for_the_default_takes_it_from_the_other_addresses():
+    assert rules.clears_other_defaults(asked=True) is True
+    assert rules.clears_other_defaults(asked=False) is False
+    assert rules.clears_other_defaults(asked=None) is False
+
+
+def test_deleting_the_default_promotes_another_and_deleting_any_other_does_not():
+    assert rules.promotes_newest_after_delete(was_default=True) is True
+    assert rules.promotes_newest_after_delete(was_default=False) is False
+
+
+def test_required_address_fields_are_those_an_address_cannot_lack():
+    required = {name for name, info in AddressFields.model_fields.items() if info.is_required()}
+    assert required | {"country", "is_default"} == rules.REQUIRED_ADDRESS_FIELDS
+    with pytest.raises(ValidationError, match="cannot be null"):
+        AddressPatch.model_validate({"city": None})
+    assert AddressPatch.model_validate({"region": None}).region is None
+
+
+def test_address_defaults_country_and_uppercases_it():
+    assert AddressFields(**ADDRESS).country == rules.DEFAULT_COUNTRY == "SA"
+    assert AddressFields(**ADDRESS, country="ae").country == "AE"
+
+
+@pytest.mark.parametrize(
+    "field,value",
+    [
+        ("street", "x" * 201),
+        ("first_name", "   "),
+        ("postal_code", "12"),
+        ("country", "SAU"),
+        ("mobile", "0" * (rules.MOBILE_MAX_LENGTH + 1)),
+    ],
+)
+def test_address_field_limits(field, value):
+    with pytest.raises(ValidationError):
+        AddressFields.model_validate(ADDRESS | {field: value})
+
+
+def test_page_limits():
+    assert PageQuery().limit == rules.PAGE_LIMIT_DEFAULT == 20
+    assert PageQuery(limit=rules.PAGE_LIMIT_MAX).limit == 100
+    for limit in (0, rules.PAGE_LIMIT_MAX + 1):
+        with pytest.raises(ValidationError):
+            PageQuery(limit=limit)
