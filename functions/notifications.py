@@ -34,7 +34,7 @@ async def on_order_event(msg: func.QueueMessage, context: func.Context) -> dict:
     tags=("notifications",),
 )
 async def list_my_notifications(call: ApiCall) -> NotificationPage:
-    return await notifications.list_notifications(notifications.shopper_recipient(call.user), call.query)
+    return await notifications.list_shopper_notifications(call.user, call.query)
 
 
 @bp.route(route="me/notifications/read", methods=["POST"], auth_level=ANONYMOUS)
@@ -46,7 +46,7 @@ async def list_my_notifications(call: ApiCall) -> NotificationPage:
     tags=("notifications",),
 )
 async def mark_my_notifications_read(call: ApiCall) -> MarkedRead:
-    return await notifications.mark_read(notifications.shopper_recipient(call.user), call.body)
+    return await notifications.mark_shopper_notifications_read(call.user, call.body)
 
 
 @bp.route(route="seller/notifications", methods=["GET"], auth_level=ANONYMOUS)
@@ -58,7 +58,7 @@ async def mark_my_notifications_read(call: ApiCall) -> MarkedRead:
     tags=("notifications",),
 )
 async def list_seller_notifications(call: ApiCall) -> NotificationPage:
-    return await notifications.list_notifications(notifications.seller_recipient(call.user), call.query)
+    return await notifications.list_seller_notifications(call.user, call.query)
 
 
 @bp.route(route="seller/notifications/read", methods=["POST"], auth_level=ANONYMOUS)
@@ -70,4 +70,4 @@ async def list_seller_notifications(call: ApiCall) -> NotificationPage:
     tags=("notifications",),
 )
 async def mark_seller_notifications_read(call: ApiCall) -> MarkedRead:
-    return await notifications.mark_read(notifications.seller_recipient(call.user), call.body)
+    return await notifications.mark_seller_notifications_read(call.user, call.body)

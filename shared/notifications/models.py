@@ -21,32 +21,38 @@ class ChildRef(AppModel):
     seller_id: UUID
 
 
-class OrderPlaced(AppModel):
+class OrderEventPayload(AppModel):
+    """What every order event tells: the order and its shopper."""
+
     order_id: UUID
     user_id: str = Field(min_length=1)
+
+
+class OrderPlaced(OrderEventPayload):
     children: list[ChildRef] = Field(min_length=1)
 
 
-class OrderStatusChanged(AppModel):
-    order_id: UUID
-    user_id: str = Field(min_length=1)
+class OrderStatusChanged(OrderEventPayload):
     seller_id: UUID | None = None  # None: a parent field such as payment_status
     field: Literal["status", "delivery_status", "payment_status"]
     from_status: str | None = Field(default=None, alias="from")
     to: str = Field(min_length=1)
 
 
-class OrderCancelled(AppModel):
-    order_id: UUID
-    user_id: str = Field(min_length=1)
+class OrderCancelled(OrderEventPayload):
     seller_id: UUID | None = None
     reason: str | None = None
 
 
-class OrderExpired(AppModel):
-    order_id: UUID
-    user_id: str = Field(min_length=1)
-    children: list[ChildRef] = []
+class OrderExpired(OrderEventPayload):
+    children: list[ChildRef] = Field(default_factory=list)
+
+
+class OrderNumbers(AppModel):
+    """Row: an order's number and each of its sellers' child order numbers."""
+
+    number: str
+    seller_numbers: dict[str, str]  # seller id -> that seller's child order number
 
 
 class Recipient(AppModel):
@@ -77,11 +83,19 @@ class Notification(AppModel):
     created_at: datetime
 
 
+# Limits of the API bodies (schema constraints, so they live with the models; rules.py
+# imports this module, so it cannot be the other way round).
+PAGE_LIMIT_DEFAULT = 20
+PAGE_LIMIT_MAX = 100
+CURSOR_MAX_LENGTH = 200
+MARK_READ_MAX_IDS = 100
+
+
 class NotificationQuery(AppModel):
     model_config = ConfigDict(extra="forbid")
 
-    cursor: str | None = Field(default=None, max_length=200)
-    limit: int = Field(default=20, ge=1, le=100)
+    cursor: str | None = Field(default=None, max_length=CURSOR_MAX_LENGTH)
+    limit: int = Field(default=PAGE_LIMIT_DEFAULT, ge=1, le=PAGE_LIMIT_MAX)
     unread: bool = Field(default=False, description="only notifications not read yet")
 
 
@@ -96,7 +110,7 @@ class MarkRead(AppModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    ids: list[UUID] | None = Field(default=None, min_length=1, max_length=100)
+    ids: list[UUID] | None = Field(default=None, min_length=1, max_length=MARK_READ_MAX_IDS)
     all: bool = False
 
     @model_validator(mode="after")

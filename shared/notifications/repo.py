@@ -7,16 +7,10 @@ from typing import TYPE_CHECKING
 from uuid import UUID
 
 from shared.data import db
-from shared.notifications.models import NewNotification, Notification, Recipient
-from shared.platform.base_model import AppModel
+from shared.notifications.models import NewNotification, Notification, OrderNumbers, Recipient
 
 if TYPE_CHECKING:
     from psycopg import AsyncConnection
-
-
-class OrderNumbers(AppModel):
-    number: str
-    seller_numbers: dict[str, str]  # seller id -> that seller's child order number
 
 
 SELECT_ORDER_NUMBERS = """

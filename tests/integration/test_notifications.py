@@ -9,9 +9,9 @@ import contextlib
 import json
 import uuid
 from datetime import UTC, datetime
-from pathlib import Path
 
 import pytest
+from azure.core.exceptions import ResourceNotFoundError
 from azure.functions.queue import QueueMessage  # the worker's class: it carries dequeue_count
 
 from shared.events import relay
@@ -222,11 +222,11 @@ async def test_through_the_dev_host_events_notify_and_a_malformed_one_is_poisone
 ):
     from devhost.host import DevHost
     from function_app import app
-    from shared.platform.hostjson import HostConfig
+    from shared.platform.hostjson import HOST_JSON, HostConfig
 
     for name, value in DEVHOST_OVERRIDES.items():
         monkeypatch.setenv(name, value)
-    host = DevHost(app, HostConfig.load(Path("host.json").resolve()), enable_timers=False)
+    host = DevHost(app, HostConfig.load(HOST_JSON), enable_timers=False)
     await host.start()
     try:
         catalog = await stocked_catalog(database_url)
@@ -241,7 +241,7 @@ async def test_through_the_dev_host_events_notify_and_a_malformed_one_is_poisone
         async def poisoned():
             try:
                 return await queue_client(f"{order_queue}-poison").peek_messages(max_messages=5)
-            except Exception:  # the poison queue does not exist until the first poisoned message
+            except ResourceNotFoundError:  # the poison queue does not exist until the first poisoned message
                 return None
 
         await wait_for(notified, "the shopper's and the seller's notifications")
