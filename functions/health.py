@@ -4,7 +4,6 @@ import azure.functions as func
 
 from shared.ops import service as ops
 from shared.ops.models import Liveness, Readiness
-from shared.platform.errors import DependencyUnavailable
 from shared.platform.http import ApiCall, Reply, endpoint
 
 bp = func.Blueprint()
@@ -19,12 +18,7 @@ async def health(call: ApiCall) -> Liveness:
 @bp.route(route="health/ready", methods=["GET"], auth_level=func.AuthLevel.ANONYMOUS)
 @endpoint(summary="Readiness: PostgreSQL, Redis and Storage reachable", response=Readiness, tags=("ops",))
 async def health_ready(call: ApiCall) -> Readiness:
-    report = await ops.readiness()
-    if report.failing:
-        error = DependencyUnavailable(", ".join(report.failing), retry_after=10)
-        error.extra["checks"] = report.model_dump(mode="json")["checks"]
-        raise error
-    return report
+    return await ops.check_readiness()  # 503 naming the failing dependencies
 
 
 @bp.route(route="openapi.json", methods=["GET"], auth_level=func.AuthLevel.ANONYMOUS)

@@ -6,8 +6,8 @@ Azure Functions reserves routes starting with `admin`, so the issue's `/api/admi
 
 import azure.functions as func
 
-from shared.ops import consistency
-from shared.ops.consistency import ConsistencyReport
+from shared.ops import service as ops
+from shared.ops.models import ConsistencyReport
 from shared.platform.auth import ADMIN_ROLES
 from shared.platform.http import ApiCall, endpoint
 from shared.platform.jobs import background_job
@@ -23,10 +23,10 @@ bp = func.Blueprint()
     tags=("ops",),
 )
 async def get_consistency(call: ApiCall) -> ConsistencyReport:
-    return await consistency.consistency_report()
+    return await ops.consistency_report()
 
 
 @bp.timer_trigger(schedule="0 0 * * * *", arg_name="timer", run_on_startup=False)
 @background_job
 async def check_consistency(timer: func.TimerRequest, context: func.Context) -> dict:
-    return await consistency.log_consistency()
+    return await ops.log_consistency()

@@ -1,19 +1,25 @@
-"""Readiness: every dependency checked concurrently, each bounded by a timeout."""
+"""Operations: readiness (every dependency checked concurrently, each bounded by a timeout)
+and the consistency report of orders and stock (maintenance endpoint and hourly timer)."""
 
 from __future__ import annotations
 
 import asyncio
 import time
 from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime
 from typing import Any
 
 from shared.cache import store as cache
 from shared.data import db
-from shared.ops import repo
-from shared.ops.models import DependencyCheck, Readiness
+from shared.ops import repo, rules
+from shared.ops.models import ConsistencyReport, DependencyCheck, Readiness, Violation
+from shared.platform import logs
 from shared.platform.config import get_settings
 
-CHECK_TIMEOUT_SECONDS = 2.0
+log = logs.get_logger("consistency")  # souq.consistency: the hourly check's lines
+
+
+# -- readiness
 
 
 async def check_postgresql() -> dict[str, Any]:
@@ -41,22 +47,69 @@ async def check_storage() -> dict[str, Any]:
     return {"queue": queue_name, "approximate_messages": properties.approximate_message_count}
 
 
-async def _run_check(name: str, check: Callable[[], Awaitable[dict[str, Any]]]) -> DependencyCheck:
+DEPENDENCY_CHECKS: dict[str, Callable[[], Awaitable[dict[str, Any]]]] = {
+    "postgresql": check_postgresql,
+    "redis": check_redis,
+    "storage": check_storage,
+}
+
+
+async def run_check(name: str, check: Callable[[], Awaitable[dict[str, Any]]]) -> DependencyCheck:
     started = time.perf_counter()
     try:
-        detail = await asyncio.wait_for(check(), CHECK_TIMEOUT_SECONDS)
+        detail = await asyncio.wait_for(check(), rules.CHECK_TIMEOUT_SECONDS)
         ok, error = True, None
     except Exception as exc:  # noqa: BLE001 - any failure means "not ready"
-        detail, ok, error = {}, False, f"{type(exc).__name__}: {exc}"[:300]
-    latency = round((time.perf_counter() - started) * 1000, 2)
+        detail, ok, error = {}, False, rules.failure_text(exc)
+    latency = rules.latency_ms(started, time.perf_counter())
     return DependencyCheck(name=name, ok=ok, latency_ms=latency, detail=detail, error=error)
 
 
 async def readiness() -> Readiness:
-    checks = await asyncio.gather(
-        _run_check("postgresql", check_postgresql),
-        _run_check("redis", check_redis),
-        _run_check("storage", check_storage),
-    )
-    status = "ready" if all(c.ok for c in checks) else "unavailable"
-    return Readiness(status=status, checks=list(checks))
+    """Every dependency's check, whether or not it answered."""
+    checks = await asyncio.gather(*(run_check(name, check) for name, check in DEPENDENCY_CHECKS.items()))
+    return rules.readiness(checks)
+
+
+async def check_readiness() -> Readiness:
+    """The report when every dependency answers; else DependencyUnavailable (503) naming the
+    failing ones, with every check in the problem body."""
+    report = await readiness()
+    unavailable = rules.unavailable(report)
+    if unavailable is not None:
+        raise unavailable
+    return report
+
+
+# -- consistency
+
+
+async def find_violations(*, limit: int = rules.MAX_ROWS_PER_CHECK) -> list[Violation]:
+    """Every violation of every check (at most `limit` per check); empty when consistent."""
+    async with db.connection() as conn:  # the primary: a replica's lag is not an inconsistency
+        return await repo.find_violations(conn, limit=limit)
+
+
+async def consistency_report() -> ConsistencyReport:
+    violations = await find_violations()
+    return rules.consistency_report(violations, checked_at=datetime.now(UTC))
+
+
+async def log_consistency() -> dict[str, int]:
+    """The hourly check: one ERROR line per violation (bounded) and a summary by kind."""
+    violations = await find_violations()
+    for v in rules.violations_to_log(violations):
+        log.error(
+            "consistency violation %s on %s: %s expected %s, actual %s",
+            v.kind,
+            v.entity_id,
+            v.field,
+            v.expected,
+            v.actual,
+        )
+    summary = rules.violations_by_kind(violations)
+    if violations:
+        log.warning("consistency check: %d violation(s) %s", len(violations), summary)
+    else:
+        log.info("consistency check: no violations")
+    return summary

@@ -11,7 +11,8 @@ import psycopg
 import pytest
 from psycopg.rows import class_row
 
-from shared.ops.consistency import CHECKS, Violation
+from shared.ops.models import Violation
+from shared.ops.repo import CHECK_QUERIES as CHECKS
 from tests.support import unique
 
 REPORTED_VIOLATIONS = 20

@@ -7,7 +7,7 @@ import logging
 
 import pytest
 
-from shared.ops import consistency
+from shared.ops import service as ops
 from tests.catalog_support import sql
 from tests.order_support import line, place, shopper_with_address, stocked_catalog
 from tests.support import FakeContext, app_function, bearer, call
@@ -115,7 +115,7 @@ async def test_the_hourly_timer_logs_each_violation_and_a_summary(placed, databa
     logger.addHandler(handler)
     try:
         await app_function("check_consistency")(timer=None, context=FakeContext("check_consistency"))
-        summary = await consistency.log_consistency()
+        summary = await ops.log_consistency()
     finally:
         logger.removeHandler(handler)
     offers = sql(database_url, "SELECT count(*) FROM offers")[0][0]
