@@ -19,7 +19,8 @@ FUNCTIONS = ROOT / "functions"
 
 # shared/ packages that are not domains: the platform, data access, cache, events (outbox).
 INFRASTRUCTURE = frozenset({"platform", "data", "cache", "events", "storage"})
-# Not scanned for SQL: tests, benchmarks and migrations may hold SQL; the rest are not ours.
+# Not scanned for SQL: tests, benchmarks and migrations may hold SQL; node_modules is not ours
+# (dot-folders such as .venv, .local and .git are skipped too).
 NOT_SCANNED_FOR_SQL = frozenset({"tests", "bench", "migrations", "node_modules", "__pycache__"})
 MAX_FUNCTION_LINES = 40
 MAX_MODULE_LINES = 400
