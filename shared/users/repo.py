@@ -108,19 +108,14 @@ async def clear_default_address(conn: AsyncConnection, user_id: str, *, keep_id:
     await db.execute(conn, CLEAR_DEFAULT_ADDRESS, {"user_id": user_id, "keep_id": keep_id})
 
 
-HAS_DEFAULT_ADDRESS = "SELECT EXISTS (SELECT 1 FROM addresses WHERE user_id = %(user_id)s AND is_default)"
-
-
-async def has_default_address(conn: AsyncConnection, user_id: str) -> bool:
-    """Read after `lock_user`, so no concurrent address write of this user can change it."""
-    return bool(await db.fetch_value(conn, HAS_DEFAULT_ADDRESS, {"user_id": user_id}))
-
-
+# The first address a user saves becomes the default even when not asked for: decided by the
+# statement itself (the caller holds the user's row lock, so no concurrent insert races it).
 INSERT_ADDRESS = f"""
 INSERT INTO addresses (user_id, label, first_name, last_name, mobile, street, building, floor, apartment,
                        district, city, region, postal_code, country, is_default)
 VALUES (%(user_id)s, %(label)s, %(first_name)s, %(last_name)s, %(mobile)s, %(street)s, %(building)s, %(floor)s,
-        %(apartment)s, %(district)s, %(city)s, %(region)s, %(postal_code)s, %(country)s, %(is_default)s)
+        %(apartment)s, %(district)s, %(city)s, %(region)s, %(postal_code)s, %(country)s,
+        %(is_default)s OR NOT EXISTS (SELECT FROM addresses WHERE user_id = %(user_id)s AND is_default))
 RETURNING {ADDRESS_COLUMNS}
 """
 

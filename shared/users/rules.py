@@ -55,11 +55,6 @@ def clears_language(fields_set: Set[str], language: str | None) -> bool:
     return "preferred_language" in fields_set and language is None
 
 
-def becomes_default(*, asked: bool, user_has_default: bool) -> bool:
-    """A new address is the default when asked, and the first one is even when not asked."""
-    return asked or not user_has_default
-
-
 def clears_other_defaults(*, asked: bool | None) -> bool:
     """Making an address the default takes it from every other address of the user."""
     return asked is True

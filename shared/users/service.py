@@ -69,11 +69,9 @@ async def add_my_address(principal: Principal, fields: AddressFields) -> Address
     async with db.transaction() as conn:
         await ensure_user(conn, principal)
         await repo.lock_user(conn, principal.user_id)
-        has_default = await repo.has_default_address(conn, principal.user_id)
-        if rules.clears_other_defaults(asked=fields.is_default) and has_default:
+        if rules.clears_other_defaults(asked=fields.is_default):
             await repo.clear_default_address(conn, principal.user_id)
-        is_default = rules.becomes_default(asked=fields.is_default, user_has_default=has_default)
-        return await repo.insert_address(conn, principal.user_id, fields.model_dump(), is_default=is_default)
+        return await repo.insert_address(conn, principal.user_id, fields.model_dump(), is_default=fields.is_default)
 
 
 async def update_my_address(principal: Principal, address_id: UUID, patch: AddressPatch) -> Address:

@@ -51,12 +51,6 @@ def test_a_profile_language_may_be_changed_or_left_out_but_not_cleared():
         ProfilePatch.model_validate({"preferred_language": None})
 
 
-def test_the_first_address_becomes_the_default_and_asking_always_does():
-    assert rules.becomes_default(asked=False, user_has_default=False) is True
-    assert rules.becomes_default(asked=False, user_has_default=True) is False
-    assert rules.becomes_default(asked=True, user_has_default=True) is True
-
-
 def test_only_asking_for_the_default_takes_it_from_the_other_addresses():
     assert rules.clears_other_defaults(asked=True) is True
     assert rules.clears_other_defaults(asked=False) is False
