@@ -152,7 +152,8 @@ class DevHost:
     async def run_timer(self, spec: FunctionSpec, due: datetime | None, past_due: bool) -> None:
         request = timer_request(self.schedules[spec.name], due, past_due)
         reason = f"Timer fired at {iso_utc(due)}" if due else MANUAL_REASON
-        await self.invoker.invoke(spec, request, reason=reason)
+        # a scheduled run's outcome is the app's to log (quiet when it did nothing); a manual one was asked for
+        await self.invoker.invoke(spec, request, reason=reason, quiet=due is not None)
 
     async def invoke_queue(self, spec: FunctionSpec, message: FunctionQueueMessage) -> Any:
         reason = f"New queue message detected on '{self.queue_names.get(spec.name)}'."

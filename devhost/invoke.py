@@ -212,7 +212,7 @@ class Invoker:
         *,
         reason: str = "",
         trace_parent: str | None = None,
-        quiet: bool = False,  # HTTP: the app logs its own requests
+        quiet: bool = False,  # success at debug level: the app logs its own requests and timer runs
     ) -> Invocation:
         """Run one invocation; failures come out as InvocationFailed (already logged)."""
         context = DevContext(spec.name, self._directory, trace_parent)
