@@ -161,6 +161,7 @@ class DevHost:
 
     def submit_manual(self, spec: FunctionSpec, text: str) -> None:
         """Run a timer or queue function now, in the background (admin API)."""
+        coroutine: Coroutine[Any, Any, Any]
         if spec.trigger_type == "timerTrigger":
             coroutine = self.run_timer(spec, None, past_due=False)
         else:

@@ -20,7 +20,7 @@ CONSTRAINT_SCHEMAS = {
     "datetime": {"type": "string", "format": "date-time"},
 }
 REF_TEMPLATE = "#/components/schemas/{model}"
-PROBLEM_SCHEMA = {
+PROBLEM_SCHEMA: dict[str, Any] = {
     "type": "object",
     "required": ["type", "title", "status", "detail", "code"],
     "properties": {
@@ -151,11 +151,13 @@ def operation(
     if spec.response is not None:
         ok["content"] = {"application/json": {"schema": schema_ref(spec.response, components)}}
     op["responses"][str(spec.status)] = ok
-    security = ([{"bearer": []}] if spec.authenticated else []) + (
-        [{"functionKey": []}] if level != "anonymous" else []
-    )
+    security: dict[str, list[str]] = {}
+    if spec.authenticated:
+        security["bearer"] = []
+    if level != "anonymous":
+        security["functionKey"] = []
     if security:
-        op["security"] = [{k: v for item in security for k, v in item.items()}]
+        op["security"] = [security]
     return op
 
 
