@@ -6,11 +6,11 @@
 - `azure`: no handler of ours; the worker forwards records to the Functions host.
 
 The dev host formats its own lines with the same choice (`console_handler`), so a console
-never mixes plain lines and JSON. Every record carries the invocation id, function name and user id of the invocation it
-belongs to (context variables set by `shared.platform.http` / `shared.platform.jobs`). SQL is never logged
-with parameter values. With APPLICATIONINSIGHTS_CONNECTION_STRING set, OpenTelemetry
-(azure-monitor-opentelemetry) is configured on first use, not at import, to keep cold start
-small.
+never mixes plain lines and JSON. Every record carries the invocation id, function name and
+user id of the invocation it belongs to (context variables set by `shared.platform.http` /
+`shared.platform.jobs`). SQL is never logged with parameter values. With
+APPLICATIONINSIGHTS_CONNECTION_STRING set, OpenTelemetry (azure-monitor-opentelemetry) is
+configured on first use, not at import, to keep cold start small.
 """
 
 from __future__ import annotations
