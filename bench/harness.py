@@ -208,7 +208,10 @@ def cpu_columns(stats: Stats) -> tuple[float, float, float]:
     """Percent of one CPU used by the load generator, the dev host and PostgreSQL during the rounds."""
     if not stats.seconds:
         return float("nan"), float("nan"), float("nan")
-    return tuple(cpu / stats.seconds * 100 for cpu in (stats.client_cpu, stats.server_cpu, stats.database_cpu))
+    client, server, database = (
+        cpu / stats.seconds * 100 for cpu in (stats.client_cpu, stats.server_cpu, stats.database_cpu)
+    )
+    return client, server, database
 
 
 def print_table(rows: dict[str, Stats], quantiles: tuple[float, ...] = (0.50, 0.99), width: int = 24) -> None:

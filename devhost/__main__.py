@@ -4,17 +4,21 @@
                       [--app function_app:app]
 
 Run from the app root: local.settings.json `Values` become environment variables (without
-overriding), host.json is read from there, and the app module is imported from there.
+overriding), host.json is read from there, and the app module is imported from there. The dev
+host's own lines take the app's LOG_FORMAT (shared.platform.logs), so the console has one format.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import importlib
 import logging
 import os
+import socket
 import sys
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -24,10 +28,10 @@ from devhost.asgi import DevHostApp
 from devhost.host import DevHost
 from devhost.settings import apply_local_settings, read_local_settings
 from shared.platform.hostjson import HostConfig
+from shared.platform.logs import choose_format, console_handler
 
 log = logging.getLogger("devhost")
 
-LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
 LOCAL_HOSTS = {"127.0.0.1", "0.0.0.0", "::", "::1", "localhost"}
 
 
@@ -47,10 +51,18 @@ def load_app(path: str) -> Any:
     return getattr(module, attribute or "app")
 
 
+def configure_console(environ: Mapping[str, str]) -> None:
+    """Root logging in the app's LOG_FORMAT. `azure` leaves the app's records to the host's
+    logger, which is this one: its lines then take the format `auto` would choose."""
+    setting = (environ.get("LOG_FORMAT") or "auto").strip().lower()
+    chosen = choose_format("auto" if setting == "azure" else setting, environ=environ)
+    logging.basicConfig(level=logging.INFO, handlers=[console_handler(chosen)], force=True)
+    # the storage SDK logs every request at INFO; the real host keeps that out of the console
+    logging.getLogger("azure.core.pipeline.policies.http_logging_policy").setLevel(logging.WARNING)
+
+
 def build_host(args: argparse.Namespace, root: Path) -> DevHost:
-    """Settings first (the app may read them at import), then the app itself."""
-    applied = apply_local_settings(read_local_settings(root / "local.settings.json"), os.environ)
-    log.info("Loaded %d settings from local.settings.json", len(applied))
+    """The app is imported after the settings are applied (it may read them at import)."""
     config = HostConfig.load(root / "host.json")
     if str(root) not in sys.path:
         sys.path.insert(0, str(root))
@@ -68,25 +80,34 @@ def _display_url(host: str, port: int, *, browser_name: bool) -> str:
     return f"http://[{name}]:{port}" if ":" in name else f"http://{name}:{port}"
 
 
-async def serve(server: uvicorn.Server, host: DevHost, bind_host: str) -> None:
-    """Run uvicorn; once it listens, print the `func start`-style banner."""
-    task = asyncio.create_task(server.serve())
-    while not server.started and not task.done():
-        await asyncio.sleep(0.05)
-    if server.started:
-        port = server.servers[0].sockets[0].getsockname()[1]
-        lines = host.banner(_display_url(bind_host, port, browser_name=True))
-        lines.append(f"Dev host listening on {_display_url(bind_host, port, browser_name=False)}")
-        print("\n".join(lines), flush=True)
-    await task
+class DevServer(uvicorn.Server):
+    """uvicorn's server, telling `on_listening` the port once its sockets listen (`startup` is
+    the step that binds them)."""
+
+    def __init__(self, config: uvicorn.Config, on_listening: Callable[[int], None]) -> None:
+        super().__init__(config)
+        self.on_listening = on_listening
+
+    async def startup(self, sockets: list[socket.socket] | None = None) -> None:
+        await super().startup(sockets)
+        if self.started:
+            self.on_listening(self.servers[0].sockets[0].getsockname()[1])
+
+
+def print_banner(host: DevHost, bind_host: str, port: int) -> None:
+    """The `func start`-style list of functions and their URLs."""
+    lines = host.banner(_display_url(bind_host, port, browser_name=True))
+    lines.append(f"Dev host listening on {_display_url(bind_host, port, browser_name=False)}")
+    print("\n".join(lines), flush=True)
 
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
-    logging.basicConfig(level=logging.INFO, format=LOG_FORMAT)
-    # the storage SDK logs every request at INFO; the real host keeps that out of the console
-    logging.getLogger("azure.core.pipeline.policies.http_logging_policy").setLevel(logging.WARNING)
-    host = build_host(args, Path.cwd())
+    root = Path.cwd()
+    applied = apply_local_settings(read_local_settings(root / "local.settings.json"), os.environ)
+    configure_console(os.environ)
+    log.info("Loaded %d settings from local.settings.json", len(applied))
+    host = build_host(args, root)
     config = uvicorn.Config(
         DevHostApp(host),
         host=args.host,
@@ -97,10 +118,9 @@ def main(argv: list[str] | None = None) -> int:
         workers=1,
         log_config=None,  # keep the app's logging setup; uvicorn logs propagate to root
     )
-    try:
-        asyncio.run(serve(uvicorn.Server(config), host, args.host))
-    except KeyboardInterrupt:  # Ctrl-C / SIGINT: uvicorn already shut down gracefully
-        pass
+    server = DevServer(config, lambda port: print_banner(host, args.host, port))
+    with contextlib.suppress(KeyboardInterrupt):  # Ctrl-C: uvicorn already shut down gracefully
+        asyncio.run(server.serve())
     return 0
 
 

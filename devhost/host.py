@@ -152,7 +152,8 @@ class DevHost:
     async def run_timer(self, spec: FunctionSpec, due: datetime | None, past_due: bool) -> None:
         request = timer_request(self.schedules[spec.name], due, past_due)
         reason = f"Timer fired at {iso_utc(due)}" if due else MANUAL_REASON
-        await self.invoker.invoke(spec, request, reason=reason)
+        # a scheduled run's outcome is the app's to log (quiet when it did nothing); a manual one was asked for
+        await self.invoker.invoke(spec, request, reason=reason, quiet=due is not None)
 
     async def invoke_queue(self, spec: FunctionSpec, message: FunctionQueueMessage) -> Any:
         reason = f"New queue message detected on '{self.queue_names.get(spec.name)}'."
@@ -160,6 +161,7 @@ class DevHost:
 
     def submit_manual(self, spec: FunctionSpec, text: str) -> None:
         """Run a timer or queue function now, in the background (admin API)."""
+        coroutine: Coroutine[Any, Any, Any]
         if spec.trigger_type == "timerTrigger":
             coroutine = self.run_timer(spec, None, past_due=False)
         else:

@@ -17,12 +17,11 @@ import threading
 import time
 import uuid
 from collections.abc import Awaitable, Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any, Generic, TypeVar
 
 import azure.functions as func
-from azure.functions._abc import RetryContext, TraceContext
 
 from devhost.settings import resolve_expression
 
@@ -111,22 +110,22 @@ def _spec(fn: Any) -> FunctionSpec:
     )
 
 
-class DevTraceContext(TraceContext):
-    def __init__(self, trace_parent: str, trace_state: str = "") -> None:
-        self._parent, self._state = trace_parent, trace_state
-        self._attributes: dict[str, str] = {}
+# The shapes of the SDK's TraceContext and RetryContext, whose abstract classes live in a
+# private module (azure.functions._abc): the function reads these attributes, nothing more.
+@dataclass(frozen=True)
+class DevTraceContext:
+    trace_parent: str
+    trace_state: str = ""
+    attributes: dict[str, str] = field(default_factory=dict)
 
-    trace_parent = property(lambda self: self._parent)
-    trace_state = property(lambda self: self._state)
-    attributes = property(lambda self: self._attributes)
 
-
-class DevRetryContext(RetryContext):
+@dataclass(frozen=True)
+class DevRetryContext:
     """No retry policies in the dev host: always the first attempt."""
 
-    retry_count = property(lambda self: 0)
-    max_retry_count = property(lambda self: 0)
-    exception = property(lambda self: None)
+    retry_count: int = 0
+    max_retry_count: int = 0
+    exception: Exception | None = None
 
 
 def new_trace_parent() -> str:
@@ -212,7 +211,7 @@ class Invoker:
         *,
         reason: str = "",
         trace_parent: str | None = None,
-        quiet: bool = False,  # HTTP: the app logs its own requests
+        quiet: bool = False,  # success at debug level: the app logs its own requests and timer runs
     ) -> Invocation:
         """Run one invocation; failures come out as InvocationFailed (already logged)."""
         context = DevContext(spec.name, self._directory, trace_parent)

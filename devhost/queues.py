@@ -156,7 +156,7 @@ class QueuePoller:
             await self._wait_for_room()
             try:
                 messages = await self._receive()
-            except Exception as error:  # an outage must not kill the poller
+            except Exception as error:  # noqa: BLE001 - any storage or transport error is an outage; the poller must outlive it
                 self._outage(error, maximum)
                 delay = maximum
                 await asyncio.sleep(delay)
@@ -229,7 +229,7 @@ class QueuePoller:
     async def _delete(self, message: StorageMessage, invocation_id: str) -> None:
         try:
             await self._client().delete_message(message.id, message.pop_receipt)
-        except Exception as error:  # it reappears after the 10-minute lease: at-least-once
+        except Exception as error:  # noqa: BLE001 - whatever the cause, it reappears after its lease: at-least-once
             log.warning("Deleting message %s from '%s' failed: %s", message.id, self.queue_name, _short(error))
             return
         log.info(
@@ -248,7 +248,7 @@ class QueuePoller:
         delay = int(self._options.visibility_timeout.total_seconds())
         try:
             await self._client().update_message(message.id, pop_receipt=message.pop_receipt, visibility_timeout=delay)
-        except Exception as error:  # the 10-minute lease expires on its own
+        except Exception as error:  # noqa: BLE001 - whatever the cause, the lease expires on its own
             log.warning("Releasing message %s failed: %s", message.id, _short(error))
             return
         log.warning(
@@ -265,7 +265,7 @@ class QueuePoller:
             # the original text, not the decoded body: re-queueing it must work unchanged
             await self._poison(self.poison_queue_name, self.connection, [message.content or ""])
             await self._client().delete_message(message.id, message.pop_receipt)
-        except Exception as error:
+        except Exception as error:  # noqa: BLE001 - whatever the cause, the message comes back and is tried again
             log.warning("Moving message %s to '%s' failed: %s", message.id, self.poison_queue_name, _short(error))
             return
         log.error(

@@ -29,7 +29,8 @@ PAST_DUE_TOLERANCE = timedelta(seconds=1)
 
 
 class Schedule(Protocol):
-    description: str
+    @property
+    def description(self) -> str: ...
 
     def next_after(self, moment: datetime) -> datetime: ...
 

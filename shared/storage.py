@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import base64
 import os
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:  # heavy SDK imported lazily to keep cold start small
     from azure.storage.queue.aio import QueueClient
@@ -28,7 +28,12 @@ AZURITE_CONNECTION_STRING = (
 
 # The SDK's default policy retries for minutes; a request must fail fast (503) instead, and
 # queue triggers are retried by the host anyway.
-CLIENT_OPTIONS = {"retry_total": 2, "retry_backoff_factor": 0.2, "connection_timeout": 3, "read_timeout": 10}
+CLIENT_OPTIONS: dict[str, Any] = {
+    "retry_total": 2,
+    "retry_backoff_factor": 0.2,
+    "connection_timeout": 3,
+    "read_timeout": 10,
+}
 
 _queue_clients: dict[tuple[str, str], QueueClient] = {}
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import json
 import time
+import weakref
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from typing import TYPE_CHECKING, Any, TypeVar
@@ -42,6 +43,9 @@ _pools: dict[str, AsyncConnectionPool] = {}
 # requests on a 10-connection pool was a third of a list call's CPU (bench/README.md).
 _gates: dict[str, asyncio.Semaphore] = {}
 _pool_loop: asyncio.AbstractEventLoop | None = None
+# When each pooled connection was last handed back (or opened): ours, not an attribute set on
+# psycopg's object; weak, so a connection the pool closes leaves no entry behind.
+_idle_since: weakref.WeakKeyDictionary[psycopg.AsyncConnection, float] = weakref.WeakKeyDictionary()
 
 
 def connection_kwargs(settings: Settings) -> dict[str, Any]:
@@ -87,7 +91,7 @@ def _new_pool(conninfo: str, settings: Settings, name: str) -> AsyncConnectionPo
     from psycopg_pool import AsyncConnectionPool
 
     async def check_or_drain(conn: psycopg.AsyncConnection) -> None:
-        if time.monotonic() - getattr(conn, "_souq_idle_since", 0.0) < CHECK_IF_IDLE_SECONDS:
+        if time.monotonic() - _idle_since.get(conn, 0.0) < CHECK_IF_IDLE_SECONDS:
             return
         try:
             await AsyncConnectionPool.check_connection(conn)
@@ -119,7 +123,7 @@ def _new_pool(conninfo: str, settings: Settings, name: str) -> AsyncConnectionPo
 
 async def stamp_idle_since(conn: psycopg.AsyncConnection) -> None:
     """On new connections (pool `configure`) and, in `connection()`, on every return."""
-    conn._souq_idle_since = time.monotonic()
+    _idle_since[conn] = time.monotonic()
 
 
 _draining: set[asyncio.Task] = set()
@@ -142,9 +146,10 @@ async def get_pool(*, read_only: bool = False) -> AsyncConnectionPool:
         _gates.clear()
         _pool_loop = loop
     settings = get_settings()
-    name = "read" if read_only and settings.database_read_url else "primary"
+    replica = settings.database_read_url if read_only else None
+    name = "read" if replica else "primary"
     if name not in _pools:
-        url = settings.database_read_url if name == "read" else settings.database_url
+        url = replica or settings.database_url
         pool = _new_pool(url, settings, name)
         _pools[name] = pool
         _gates[pool.name] = asyncio.Semaphore(settings.database_pool_max)
@@ -196,7 +201,7 @@ async def connection(*, read_only: bool = False) -> AsyncIterator[psycopg.AsyncC
             try:
                 yield conn
             finally:
-                conn._souq_idle_since = time.monotonic()  # see stamp_idle_since
+                _idle_since[conn] = time.monotonic()  # see stamp_idle_since
     except Exception as error:
         if is_unavailable(error):
             raise DependencyUnavailable(DEPENDENCY) from error
@@ -249,7 +254,7 @@ async def fetch_all_together(
         cursors = []
         async with conn.pipeline():
             for sql, params, model in queries:
-                cursor = conn.cursor(row_factory=class_row(model))
+                cursor: psycopg.AsyncCursor[Any] = conn.cursor(row_factory=class_row(model))
                 await cursor.execute(sql, params)
                 cursors.append(cursor)
         return [await cursor.fetchall() for cursor in cursors]

@@ -99,7 +99,7 @@ def endpoint(
             return await _run(handler, spec, req, context)
 
         functools.update_wrapper(http_function, handler, updated=())
-        del http_function.__wrapped__  # the worker must bind (req, context), not the handler's args
+        delattr(http_function, "__wrapped__")  # the worker must bind (req, context), not the handler's args
         ENDPOINTS[handler.__name__] = spec
         return http_function
 

@@ -1,21 +1,35 @@
-"""Structured logs: one JSON object per line locally, the Functions logger in Azure.
+"""Logs: one format per destination, chosen by LOG_FORMAT.
 
-Every record carries the invocation id, function name and user id of the invocation it
-belongs to (context variables set by `shared.platform.http` / `shared.platform.jobs`). SQL is never logged
-with parameter values. With APPLICATIONINSIGHTS_CONNECTION_STRING set, OpenTelemetry
-(azure-monitor-opentelemetry) is configured on first use, not at import, to keep cold start
-small.
+- `auto` (the default): readable lines when stderr is a terminal (`make run`), one JSON object
+  per line when it is not (a file, a pipe, a log collector) or when running in Azure.
+- `text` / `json`: that format, wherever the lines go.
+- `azure`: no handler of ours; the worker forwards records to the Functions host.
+
+The dev host formats its own lines with the same choice (`console_handler`), so a console
+never mixes plain lines and JSON. Every record carries the invocation id, function name and
+user id of the invocation it belongs to (context variables set by `shared.platform.http` /
+`shared.platform.jobs`). SQL is never logged with parameter values. With
+APPLICATIONINSIGHTS_CONNECTION_STRING set, OpenTelemetry (azure-monitor-opentelemetry) is
+configured on first use, not at import, to keep cold start small.
 """
 
 from __future__ import annotations
 
 import logging
+import os
 import sys
+from collections.abc import Mapping
 from contextvars import ContextVar
+from typing import TextIO
 
 from shared.platform.config import get_settings
 
 LOGGER_NAME = "souq"
+# Set by App Service / Functions on every instance in Azure, never locally.
+AZURE_MARKER = "WEBSITE_INSTANCE_ID"
+READABLE_FORMAT = "%(asctime)s.%(msecs)03d %(levelname)-7s %(name)s: %(message)s"
+READABLE_TIME = "%H:%M:%S"
+JSON_FIELDS = "%(asctime)s %(levelname)s %(name)s %(message)s %(invocation_id)s %(function_name)s %(user_id)s"
 invocation_id_var: ContextVar[str | None] = ContextVar("invocation_id", default=None)
 function_name_var: ContextVar[str | None] = ContextVar("function_name", default=None)
 user_id_var: ContextVar[str | None] = ContextVar("user_id", default=None)
@@ -45,28 +59,64 @@ def configure_logging() -> None:
     logger = logging.getLogger(LOGGER_NAME)
     logger.setLevel(settings.log_level.upper())
     logger.addFilter(InvocationContextFilter())
-    if settings.log_format != "azure":  # in Azure the worker forwards records to the host
-        logger.addHandler(_stream_handler(settings.log_format))
+    log_format = choose_format(settings.log_format)
+    if log_format != "azure":  # in Azure the worker forwards records to the host
+        logger.addHandler(console_handler(log_format))
         logger.propagate = False
     if settings.applicationinsights_connection_string:
         _configure_telemetry(settings.applicationinsights_connection_string)
 
 
-def _stream_handler(log_format: str) -> logging.Handler:
-    handler = logging.StreamHandler(sys.stderr)
-    handler.addFilter(InvocationContextFilter())
-    if log_format == "json":
-        from pythonjsonlogger.json import JsonFormatter
+def choose_format(setting: str, *, stream: TextIO | None = None, environ: Mapping[str, str] = os.environ) -> str:
+    """The format for lines written to `stream` (default stderr): `auto` becomes `text` on a
+    terminal and `json` elsewhere or in Azure; any other setting is taken as given."""
+    if setting != "auto":
+        return setting
+    if environ.get(AZURE_MARKER):
+        return "json"
+    return "text" if _is_terminal(stream or sys.stderr) else "json"
 
-        handler.setFormatter(
-            JsonFormatter(
-                "%(asctime)s %(levelname)s %(name)s %(message)s %(invocation_id)s %(function_name)s %(user_id)s",
-                rename_fields={"asctime": "time", "levelname": "level", "name": "logger"},
-            )
-        )
-    else:
-        handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s [%(invocation_id)s] %(name)s %(message)s"))
+
+def _is_terminal(stream: TextIO) -> bool:
+    try:
+        return stream.isatty()
+    except (AttributeError, ValueError):  # no isatty, or a closed stream
+        return False
+
+
+def console_handler(log_format: str, stream: TextIO | None = None) -> logging.Handler:
+    """A stderr handler writing `json` objects or, for any other format, readable lines."""
+    handler = logging.StreamHandler(stream or sys.stderr)
+    handler.addFilter(InvocationContextFilter())
+    handler.setFormatter(_json_formatter() if log_format == "json" else ReadableFormatter())
     return handler
+
+
+def _json_formatter() -> logging.Formatter:
+    from pythonjsonlogger.core import RESERVED_ATTRS
+    from pythonjsonlogger.json import JsonFormatter
+
+    renamed = {"asctime": "time", "levelname": "level", "name": "logger"}
+    # uvicorn adds its message again with terminal colour codes: not a field anyone wants
+    return JsonFormatter(JSON_FIELDS, rename_fields=renamed, reserved_attrs=[*RESERVED_ATTRS, "color_message"])
+
+
+class ReadableFormatter(logging.Formatter):
+    """`14:28:10.139 INFO    souq.http: GET /api/me -> 200 (3.1 ms) [6496e81d]`: the time, level,
+    logger and message, then the duration and the invocation id's first block when known."""
+
+    def __init__(self) -> None:
+        super().__init__(READABLE_FORMAT, datefmt=READABLE_TIME)
+
+    def formatMessage(self, record: logging.LogRecord) -> str:
+        line = super().formatMessage(record)
+        duration = getattr(record, "duration_ms", None)
+        if duration is not None:
+            line += f" ({duration} ms)"
+        invocation_id = getattr(record, "invocation_id", None)
+        if invocation_id:
+            line += f" [{str(invocation_id).split('-')[0]}]"
+        return line
 
 
 def _configure_telemetry(connection_string: str) -> None:

@@ -3,15 +3,15 @@
 from __future__ import annotations
 
 import functools
-import re
 from typing import Any
 
 from pydantic import BaseModel, TypeAdapter
 
 from shared.platform.errors import error_code_catalog
 from shared.platform.http import ENDPOINTS, EndpointSpec
+from shared.platform.routes import RouteTemplate, Segment, split_path
 
-ROUTE_PARAMETER = re.compile(r"\{\*?(?P<name>\w+)(?::(?P<constraint>\w+))?(?P<optional>\?)?\}")
+# JSON schema of a path parameter by its first inline constraint; others are strings.
 CONSTRAINT_SCHEMAS = {
     "guid": {"type": "string", "format": "uuid"},
     "int": {"type": "integer"},
@@ -20,7 +20,7 @@ CONSTRAINT_SCHEMAS = {
     "datetime": {"type": "string", "format": "date-time"},
 }
 REF_TEMPLATE = "#/components/schemas/{model}"
-PROBLEM_SCHEMA = {
+PROBLEM_SCHEMA: dict[str, Any] = {
     "type": "object",
     "required": ["type", "title", "status", "detail", "code"],
     "properties": {
@@ -43,10 +43,15 @@ PROBLEM_SCHEMA = {
 
 @functools.cache
 def registered_functions(app: Any) -> tuple[Any, ...]:
-    """The app's functions, built like `app.get_functions()` does. That method may run only
-    once per app (it records names to reject duplicates) and the worker already ran it at
-    indexing time, so a second call at runtime would raise."""
-    return tuple(builder.build(app.auth_level) for builder in app._function_builders)
+    """The app's functions, from the SDK's public `app.get_functions()`. That call also records
+    each name in `app.functions_bindings` to reject duplicates, so once the worker (or the dev
+    host) has indexed the app a second call would raise: the record is set aside for our call."""
+    indexed = app.functions_bindings
+    app.functions_bindings = None
+    try:
+        return tuple(app.get_functions())
+    finally:
+        app.functions_bindings = indexed
 
 
 def http_routes(app: Any) -> list[tuple[str, str, str, str]]:
@@ -70,35 +75,18 @@ def http_routes(app: Any) -> list[tuple[str, str, str, str]]:
     return routes
 
 
-CONSTRAINT_PATTERNS = {
-    "guid": r"[0-9a-fA-F]{8}-?(?:[0-9a-fA-F]{4}-?){3}[0-9a-fA-F]{12}",
-    "int": r"-?\d+",
-    "long": r"-?\d+",
-    "alpha": r"[A-Za-z]+",
-    "bool": r"(?i:true|false)",
-}
-
-
-def template_pattern(route: str) -> re.Pattern[str]:
-    """A route template as a regex over the path after /api/ (constraints the app uses)."""
-    pattern, position = "", 0
-    for match in ROUTE_PARAMETER.finditer(route):
-        pattern += re.escape(route[position : match.start()])
-        value = ".*" if match.group(0).startswith("{*") else CONSTRAINT_PATTERNS.get(match["constraint"] or "", "[^/]+")
-        pattern += f"(?:{value})?" if match["optional"] else f"(?:{value})"
-        position = match.end()
-    return re.compile(pattern + re.escape(route[position:]) + "/?", re.IGNORECASE)
+@functools.cache
+def documented_templates(app: Any) -> tuple[tuple[str, RouteTemplate], ...]:
+    """(method, parsed route) of every documented operation, parsed once per app."""
+    return tuple(
+        (method, RouteTemplate.parse(route)) for name, method, route, _ in http_routes(app) if documented(name)
+    )
 
 
 def methods_for_path(app: Any, path: str) -> list[str]:
-    """The methods some documented route accepts at `path` (empty: no such route)."""
-    return sorted(
-        {
-            method
-            for name, method, route, _ in http_routes(app)
-            if documented(name) and template_pattern(route).fullmatch(path)
-        }
-    )
+    """The methods some documented route accepts at `path` (after /api/; empty: no such route)."""
+    parts = split_path(path)
+    return sorted({method for method, template in documented_templates(app) if template.match(parts) is not None})
 
 
 def documented(name: str) -> bool:
@@ -120,7 +108,7 @@ def build_openapi(app: Any) -> dict[str, Any]:
     for name, method, route, level in http_routes(app):
         if not documented(name):
             continue
-        path = "/api/" + ROUTE_PARAMETER.sub(lambda m: "{" + m["name"] + "}", route)
+        path = "/api/" + "/".join(openapi_segment(s) for s in RouteTemplate.parse(route).segments)
         spec = ENDPOINTS.get(name)
         paths.setdefault(path, {})[method.lower()] = operation(name, route, level, spec, components)
     return {
@@ -163,24 +151,31 @@ def operation(
     if spec.response is not None:
         ok["content"] = {"application/json": {"schema": schema_ref(spec.response, components)}}
     op["responses"][str(spec.status)] = ok
-    security = ([{"bearer": []}] if spec.authenticated else []) + (
-        [{"functionKey": []}] if level != "anonymous" else []
-    )
+    security: dict[str, list[str]] = {}
+    if spec.authenticated:
+        security["bearer"] = []
+    if level != "anonymous":
+        security["functionKey"] = []
     if security:
-        op["security"] = [{k: v for item in security for k, v in item.items()}]
+        op["security"] = [security]
     return op
+
+
+def openapi_segment(segment: Segment) -> str:
+    return segment.text if segment.kind == "literal" else "{" + segment.text + "}"
 
 
 def path_parameters(route: str) -> list[dict[str, Any]]:
     return [
-        {
-            "name": m["name"],
-            "in": "path",
-            "required": True,
-            "schema": CONSTRAINT_SCHEMAS.get(m["constraint"] or "", {"type": "string"}),
-        }
-        for m in ROUTE_PARAMETER.finditer(route)
+        {"name": segment.text, "in": "path", "required": True, "schema": parameter_schema(segment)}
+        for segment in RouteTemplate.parse(route).segments
+        if segment.kind != "literal"
     ]
+
+
+def parameter_schema(segment: Segment) -> dict[str, Any]:
+    first = segment.constraints[0].partition("(")[0].lower() if segment.constraints else ""
+    return CONSTRAINT_SCHEMAS.get(first, {"type": "string"})
 
 
 def query_parameters(model: type[BaseModel]) -> list[dict[str, Any]]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 from shared.platform.errors import DomainError, FieldError
@@ -47,7 +48,7 @@ def problem_from_error(error: DomainError, invocation_id: str | None) -> str:
     )
 
 
-def field_errors_from_pydantic(errors: list[dict[str, Any]]) -> list[FieldError]:
+def field_errors_from_pydantic(errors: Iterable[Mapping[str, Any]]) -> list[FieldError]:
     """pydantic's `loc` tuples become slash paths: ('lines', 2, 'quantity') → lines/2/quantity."""
     result = []
     for item in errors:

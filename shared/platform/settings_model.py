@@ -65,7 +65,7 @@ class Settings(BaseSettings):
     order_currency: str = Field(default="SAR", pattern=r"^[A-Z]{3}$")
     outbox_relay_batch_size: int = Field(default=100, ge=1, le=1000)
 
-    log_format: Literal["json", "text", "azure"] = "json"
+    log_format: Literal["auto", "json", "text", "azure"] = "auto"  # see shared.platform.logs
     log_level: str = "INFO"
     applicationinsights_connection_string: str | None = None
 

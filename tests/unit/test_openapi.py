@@ -4,9 +4,12 @@ import json
 import subprocess
 import sys
 
+import azure.functions as func
+import pytest
+
 from function_app import app
 from shared.platform.http import ENDPOINTS
-from shared.platform.openapi import build_openapi
+from shared.platform.openapi import build_openapi, registered_functions
 
 # What the worker does at indexing time, in a fresh interpreter (get_functions runs once per app).
 INDEX_SCRIPT = """
@@ -78,3 +81,16 @@ def test_no_route_starts_with_the_hosts_reserved_admin_prefix():
     routes = {route for _, _, route, _ in http_routes(app)}
     assert "ops/orders" in routes and "catalog/products" in routes
     assert not [route for route in routes if route.lower().lstrip("/").startswith("admin")]
+
+
+def test_functions_are_listed_after_the_worker_indexed_the_app_and_its_name_check_still_holds():
+    probe = func.FunctionApp(http_auth_level=func.AuthLevel.ANONYMOUS)
+
+    @probe.route(route="ping")
+    def ping(req: func.HttpRequest) -> func.HttpResponse:
+        return func.HttpResponse("pong")
+
+    indexed = [f.get_function_name() for f in probe.get_functions()]  # what the worker does first
+    assert [f.get_function_name() for f in registered_functions(probe)] == indexed == ["ping"]
+    with pytest.raises(ValueError, match="unique"):  # the SDK's own record is intact
+        probe.get_functions()
