@@ -9,6 +9,7 @@ is raised is a code that is documented.
 from __future__ import annotations
 
 import importlib
+import importlib.util
 import pkgutil
 from dataclasses import dataclass
 from enum import StrEnum
