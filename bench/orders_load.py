@@ -68,20 +68,8 @@ def run_pgbench(
     length = ["-t", str(transactions)] if transactions else ["-T", str(seconds)]
     with tempfile.TemporaryDirectory(prefix="souq-pgbench-") as logs:
         command = [
-            str(server_bindir() / "pgbench"),
-            "-n",
-            "-M",
-            "prepared",
-            "-c",
-            str(clients),
-            "-j",
-            "2",
-            *length,
-            "-f",
-            str(script),
-            "-l",
-            "--log-prefix",
-            f"{logs}/latency",
+            *(str(server_bindir() / "pgbench"), "-n", "-M", "prepared", "-c", str(clients), "-j", "2", *length),
+            *("-f", str(script), "-l", "--log-prefix", f"{logs}/latency"),
             *(f"-D{name}={value}" for name, value in variables.items()),
             database_url,
         ]
@@ -94,6 +82,11 @@ def run_pgbench(
                 break
             time.sleep(2)
         latencies = logged_latencies(Path(logs))
+    count_round(done, elapsed, latencies, stats)
+
+
+def count_round(done: subprocess.CompletedProcess[str], elapsed: float, latencies: list[float], stats: Stats) -> None:
+    """A pgbench round's transactions, time and latencies into `stats`, or its failure."""
     processed = re.search(r"number of transactions actually processed: (\d+)", done.stdout)
     failed = re.search(r"number of failed transactions: (\d+)", done.stdout)
     if done.returncode != 0 or not processed or (failed and int(failed.group(1))):

@@ -2,7 +2,7 @@
 its deadline and give its stock back, in the caller's transaction.
 
 `service.expire_unpaid_orders` runs it in its own short transaction per order, so two
-overlapping runs split the work (`FOR NO KEY UPDATE SKIP LOCKED`) and never handle an order
+overlapping runs split the work (row locks taken with SKIP LOCKED) and never handle an order
 twice, and no run holds the offers of many orders at once (which could deadlock with another
 run or with placement). Every change is conditional, so a rerun finds nothing left to do.
 """

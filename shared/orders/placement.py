@@ -2,7 +2,7 @@
 reserved all-or-nothing.
 
 Correctness comes from the database: the idempotency key's primary key serialises retries of
-one request, the conditional UPDATE on offers never reserves more than `on_hand - reserved`,
+one request, the conditional update of offers never reserves more than `on_hand - reserved`,
 and the CHECK on offers backs it up. `service.place_order` owns the transaction and retries a
 deadlock or serialization failure (which the locking order should prevent).
 """
@@ -130,7 +130,7 @@ def _units_per_offer(lines: list[ResolvedLine]) -> dict[UUID, int]:
 
 
 async def _insufficient(conn: AsyncConnection, lines: list[ResolvedLine], reserved: set[UUID]) -> Conflict:
-    """The lines whose offers the UPDATE skipped, with what those offers have (untouched by us)."""
+    """The lines whose offers the reserving update skipped, with what those offers have (untouched by us)."""
     short = [line for line in lines if line.offer_id not in reserved]
     available = await repo_stock.available_units(conn, [line.offer_id for line in short if line.offer_id])
     return _shortage(short, available)
