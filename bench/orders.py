@@ -12,7 +12,7 @@ one) a huge on_hand, then measures in interleaved rounds, `--clients` at a time:
 
   a. pgbench: BEGIN; conditional UPDATE of the hot offer; INSERT of a reservation row; COMMIT
      (bench/reserve.pgbench), -M prepared -c clients -j 2 -T seconds;
-  b. shared.orders.placement.place_order called in-process by `clients` asyncio tasks, each a
+  b. shared.orders.service.place_order called in-process by `clients` asyncio tasks, each a
      shopper of its own ordering 1 unit of the hot offer (pickup), a new Idempotency-Key each;
   c. the same through HTTP: POST /api/orders to the dev host, one token per client;
   d. spread: POST /api/orders with 3 lines over random in-stock offers (variant + seller).
@@ -144,7 +144,7 @@ def shopper(client: int):
 
 def in_process_placer(offer: Offer, clients: int):
     from shared.orders.models import PlaceOrder
-    from shared.orders.placement import place_order
+    from shared.orders.service import place_order
 
     body = PlaceOrder.model_validate(order_body([offer.line()]))
     principals = [shopper(client) for client in range(clients)]
@@ -154,7 +154,7 @@ def in_process_placer(offer: Offer, clients: int):
 async def statements_per_order(offers: list[Offer]) -> dict[int, int]:
     """Statements one placement sends, for 1 line and for 20 (the shopper's profile exists)."""
     from shared.orders.models import PlaceOrder
-    from shared.orders.placement import place_order
+    from shared.orders.service import place_order
 
     counts = {}
     for lines in (1, 20):

@@ -56,7 +56,7 @@ def prepare_stock(database_url: str, rng: random.Random) -> Stock:
             raise SystemExit(f"only {len(rows)} orderable offers: seed the database (run without --reuse)")
         hot = Offer(str(rows[0][0]), str(rows[0][1]), str(rows[0][2]))
         conn.execute(STOCK_HOT_OFFER, {"on_hand": HOT_ON_HAND, "id": hot.id})
-        count = conn.execute("SELECT count(*) FROM offers").fetchone()[0]
+        count = count_of(conn, "SELECT count(*) FROM offers")
     with psycopg.connect(database_url, autocommit=True) as conn:
         conn.execute("VACUUM (ANALYZE) offers")  # earlier runs' dead versions of the hot row
     spread = [Offer(str(i), str(v), str(s)) for i, v, s, available in rows[1:] if available >= SPREAD_MIN_AVAILABLE]
@@ -94,7 +94,7 @@ async def consistency_violations(database_url: str) -> tuple[str, dict[str, int]
         from shared.ops.consistency import ViolationKind, find_violations
     except ImportError:
         with psycopg.connect(database_url) as conn:
-            return "inline SQL", {name: conn.execute(query).fetchone()[0] for name, query in CONSISTENCY.items()}
+            return "inline SQL", {name: count_of(conn, query) for name, query in CONSISTENCY.items()}
     counts = dict.fromkeys(get_args(ViolationKind), 0)
     for violation in await find_violations():
         counts[violation.kind] += 1
@@ -103,4 +103,11 @@ async def consistency_violations(database_url: str) -> tuple[str, dict[str, int]
 
 def order_count(database_url: str) -> int:
     with psycopg.connect(database_url) as conn:
-        return conn.execute("SELECT count(*) FROM orders").fetchone()[0]
+        return count_of(conn, "SELECT count(*) FROM orders")
+
+
+def count_of(conn: psycopg.Connection, query: str) -> int:
+    """The single number a `SELECT count(*) …` returns."""
+    row = conn.execute(query).fetchone()
+    assert row is not None  # an aggregate without GROUP BY always returns one row
+    return row[0]

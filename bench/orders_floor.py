@@ -4,8 +4,8 @@ of the reply: what PostgreSQL alone gives for them at the same number of clients
 
 The script is generated from the app's SQL constants, so it cannot drift from what the app
 sends: claim the idempotency key, create the profile if absent, resolve the lines (with the pricing of
-shared.orders.pricing done in SQL around it), write the whole order, reserve every offer,
-COMMIT, then read the order back in one pipeline (shared.orders.reads). It leaves out the
+shared.orders.rules.quote done in SQL around it), write the whole order, reserve every offer,
+COMMIT, then read the order back in one pipeline (shared.orders.repo_reads.load_order). It leaves out the
 outbox relay, which the app batches after the response, and the `user.registered` event the
 app records once per new shopper.
 """
@@ -18,7 +18,7 @@ from pathlib import Path
 import psycopg
 
 from bench.orders_data import Offer
-from shared.orders import reads, repo
+from shared.orders import repo_placement, repo_reads, repo_stock
 from shared.users.repo import INSERT_USER_IF_ABSENT
 
 FLOOR_USER = "bench-floor-"  # || pgbench's client id: one shopper per client, as in the HTTP load
@@ -35,7 +35,7 @@ PICK_ORDER = f"""
 SELECT lines, wanted, '{FLOOR_USER}' || :client_id AS user_id, :key::text AS idempotency_key
 FROM bench_floor_orders WHERE n = :n \\gset"""
 
-# shared.orders.pricing.quote in SQL: children numbered by first appearance, VAT per child on
+# shared.orders.rules.quote in SQL: children numbered by first appearance, VAT per child on
 # subtotal + fee rounded half-up to the halala (pickup: no fee), parent = sums of the children.
 PRICE_LINES = """
 WITH resolved AS ({resolve}),
@@ -84,7 +84,12 @@ def floor_script(currency: str) -> str:
     fill = PICKUP_ORDER | {"currency": f"'{currency}'"}
     reply = [
         as_pgbench(query, {"id": ":order_id"}) + ";"
-        for query in (reads.SELECT_ORDER, reads.SELECT_CHILDREN, reads.SELECT_ITEMS, reads.SELECT_HISTORY)
+        for query in (
+            repo_reads.SELECT_ORDER,
+            repo_reads.SELECT_CHILDREN,
+            repo_reads.SELECT_ITEMS,
+            repo_reads.SELECT_HISTORY,
+        )
     ]
     return "\n".join(
         [
@@ -92,11 +97,11 @@ def floor_script(currency: str) -> str:
             "\\set key random(1, 9000000000000000000)",
             PICK_ORDER,
             "BEGIN;",
-            as_pgbench(repo.CLAIM_IDEMPOTENCY_KEY, fill) + ";",
+            as_pgbench(repo_placement.CLAIM_IDEMPOTENCY_KEY, fill) + ";",
             as_pgbench(INSERT_USER_IF_ABSENT, fill) + ";",
-            PRICE_LINES.format(resolve=as_pgbench(repo.RESOLVE_LINES)),
-            as_pgbench(repo.INSERT_ORDER, fill) + " \\gset order_",
-            RESERVE_ALL.format(reserve=as_pgbench(repo.RESERVE_OFFERS)),
+            PRICE_LINES.format(resolve=as_pgbench(repo_placement.RESOLVE_LINES)),
+            as_pgbench(repo_placement.INSERT_ORDER, fill) + " \\gset order_",
+            RESERVE_ALL.format(reserve=as_pgbench(repo_stock.RESERVE_OFFERS)),
             "COMMIT;",
             "\\startpipeline",
             *reply,

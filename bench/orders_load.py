@@ -9,9 +9,10 @@ import subprocess
 import tempfile
 import time
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Awaitable, Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from unittest import mock
 
 import aiohttp
 import psycopg
@@ -67,24 +68,12 @@ def run_pgbench(
     length = ["-t", str(transactions)] if transactions else ["-T", str(seconds)]
     with tempfile.TemporaryDirectory(prefix="souq-pgbench-") as logs:
         command = [
-            str(server_bindir() / "pgbench"),
-            "-n",
-            "-M",
-            "prepared",
-            "-c",
-            str(clients),
-            "-j",
-            "2",
-            *length,
-            "-f",
-            str(script),
-            "-l",
-            "--log-prefix",
-            f"{logs}/latency",
+            *(str(server_bindir() / "pgbench"), "-n", "-M", "prepared", "-c", str(clients), "-j", "2", *length),
+            *("-f", str(script), "-l", "--log-prefix", f"{logs}/latency"),
             *(f"-D{name}={value}" for name, value in variables.items()),
             database_url,
         ]
-        for attempt in range(3):  # the server is shared: others' connections may leave no room for 64 for a moment
+        for _attempt in range(3):  # the server is shared: others' connections may leave no room for 64 for a moment
             started = time.perf_counter()
             with cpu_metered(stats):  # this process idles meanwhile; pgbench's own CPU is not counted
                 done = subprocess.run(command, capture_output=True, text=True, check=False)
@@ -93,6 +82,11 @@ def run_pgbench(
                 break
             time.sleep(2)
         latencies = logged_latencies(Path(logs))
+    count_round(done, elapsed, latencies, stats)
+
+
+def count_round(done: subprocess.CompletedProcess[str], elapsed: float, latencies: list[float], stats: Stats) -> None:
+    """A pgbench round's transactions, time and latencies into `stats`, or its failure."""
     processed = re.search(r"number of transactions actually processed: (\d+)", done.stdout)
     failed = re.search(r"number of failed transactions: (\d+)", done.stdout)
     if done.returncode != 0 or not processed or (failed and int(failed.group(1))):
@@ -114,7 +108,7 @@ def logged_latencies(directory: Path) -> list[float]:
 # --- the service, in-process -----------------------------------------------------------------
 
 
-async def service_round(place: Callable[[int], object], clients: int, seconds: float, stats: Stats) -> None:
+async def service_round(place: Callable[[int], Awaitable[object]], clients: int, seconds: float, stats: Stats) -> None:
     """`clients` tasks call `place(client)` (an awaitable order placement) until the deadline."""
     started = time.perf_counter()
     deadline = started + seconds
@@ -188,8 +182,5 @@ def counting_statements() -> Iterator[list[str]]:
         counted.append(str(query))
         return await original(self, query, *args, **kwargs)
 
-    psycopg.AsyncCursor.execute = counting
-    try:
+    with mock.patch.object(psycopg.AsyncCursor, "execute", counting):
         yield counted
-    finally:
-        psycopg.AsyncCursor.execute = original

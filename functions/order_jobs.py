@@ -2,7 +2,7 @@
 
 import azure.functions as func
 
-from shared.orders.expiry import expire_unpaid_orders as expire
+from shared.orders import service as orders
 from shared.platform.jobs import background_job
 
 bp = func.Blueprint()
@@ -11,5 +11,5 @@ bp = func.Blueprint()
 @bp.timer_trigger(schedule="0 * * * * *", arg_name="timer", run_on_startup=False)
 @background_job
 async def expire_unpaid_orders(timer: func.TimerRequest, context: func.Context) -> dict:
-    run = await expire()
+    run = await orders.expire_unpaid_orders()
     return {"orders_expired": run.orders, "orphan_units_released": run.orphan_units, "batches": run.batches}

@@ -7,13 +7,12 @@ from uuid import UUID
 
 import azure.functions as func
 
-from shared.orders import queries, stats
 from shared.orders import service as orders
-from shared.orders.models import Order
-from shared.orders.views import (
+from shared.orders.models import (
     MyOrdersQuery,
     OpsOrderPage,
     OpsOrdersQuery,
+    Order,
     OrderPage,
     OrderStats,
     SellerOrderPage,
@@ -39,7 +38,7 @@ ANONYMOUS = func.AuthLevel.ANONYMOUS  # the bearer token and its role are checke
     tags=("orders",),
 )
 async def list_my_orders(call: ApiCall) -> OrderPage:
-    return await queries.list_my_orders(call.user, call.query)
+    return await orders.list_my_orders(call.user, call.query)
 
 
 @bp.route(route="seller/orders", methods=["GET"], auth_level=ANONYMOUS)
@@ -51,7 +50,7 @@ async def list_my_orders(call: ApiCall) -> OrderPage:
     tags=("sellers",),
 )
 async def list_seller_orders(call: ApiCall) -> SellerOrderPage:
-    return await queries.list_seller_orders(call.user, call.query)
+    return await orders.list_seller_orders(call.user, call.query)
 
 
 @bp.route(route="seller/orders/{id:guid}", methods=["GET"], auth_level=ANONYMOUS)
@@ -62,7 +61,7 @@ async def list_seller_orders(call: ApiCall) -> SellerOrderPage:
     tags=("sellers",),
 )
 async def get_seller_order(call: ApiCall) -> SellerOrderView:
-    return await queries.seller_order(call.user, UUID(call.route["id"]))
+    return await orders.seller_order(call.user, UUID(call.route["id"]))
 
 
 @bp.route(route="seller/stats", methods=["GET"], auth_level=ANONYMOUS)
@@ -74,7 +73,7 @@ async def get_seller_order(call: ApiCall) -> SellerOrderView:
     tags=("sellers",),
 )
 async def get_seller_stats(call: ApiCall) -> SellerStats:
-    return await stats.seller_stats(call.user, call.query)
+    return await orders.seller_stats(call.user, call.query)
 
 
 @bp.route(route="ops/orders", methods=["GET"], auth_level=ANONYMOUS)
@@ -86,7 +85,7 @@ async def get_seller_stats(call: ApiCall) -> SellerStats:
     tags=("ops",),
 )
 async def list_ops_orders(call: ApiCall) -> OpsOrderPage:
-    return await queries.list_ops_orders(call.query)
+    return await orders.list_ops_orders(call.query)
 
 
 @bp.route(route="ops/orders/{id:guid}", methods=["GET"], auth_level=ANONYMOUS)
@@ -106,4 +105,4 @@ async def get_ops_order(call: ApiCall) -> Order:
     tags=("ops",),
 )
 async def get_ops_stats(call: ApiCall) -> OrderStats:
-    return await stats.marketplace_stats(call.query)
+    return await orders.marketplace_stats(call.query)

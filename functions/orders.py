@@ -5,8 +5,7 @@ from uuid import UUID
 import azure.functions as func
 
 from shared.orders import service as orders
-from shared.orders.models import Order, PlaceOrder
-from shared.orders.transitions import CancelRequest, TransitionRequest, TransitionResult
+from shared.orders.models import CancelRequest, Order, PlaceOrder, TransitionRequest, TransitionResult
 from shared.platform.auth import SELLER_ROLES
 from shared.platform.http import ApiCall, Reply, endpoint
 

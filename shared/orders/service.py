@@ -1,35 +1,104 @@
-"""Order reads and writes for the HTTP triggers: who may see what, and placing."""
+"""The orders domain's public API: the one module of `shared.orders` a trigger imports (besides
+`models`), and the one that opens transactions.
+
+A top-level use case opens its transaction here and runs the use-case module inside it
+(`placement`, `lifecycle`, `expiry`), then nudges the outbox relay after COMMIT. A function that
+takes a connection (`consume_reservations`, `release_reservations`) runs inside the caller's
+transaction instead. Who may see what is decided by `rules` before any SQL runs.
+"""
 
 from __future__ import annotations
 
+import time
+from collections.abc import Callable, Sequence
+from datetime import UTC, date, datetime
+from typing import TYPE_CHECKING, Any, TypeVar, get_args
 from uuid import UUID
 
 from shared.data import db
 from shared.events import relay
-from shared.orders import lifecycle, lifecycle_repo, placement, reads
-from shared.orders.models import Order, PlaceOrder
-from shared.orders.transitions import CancelRequest, Party, TransitionRequest, TransitionResult
-from shared.platform.auth import ADMIN_ROLES, Principal
-from shared.platform.errors import MalformedRequest, NotFound
+from shared.orders import expiry, lifecycle, placement, repo_lifecycle, repo_reads, repo_stats, repo_stock, rules
+from shared.orders.errors import OrderError
+from shared.orders.models import (
+    CancelRequest,
+    ChildStatus,
+    ExpiryRun,
+    MyOrdersQuery,
+    OpsOrderPage,
+    OpsOrdersQuery,
+    Order,
+    OrderPage,
+    OrderStats,
+    ParentStatus,
+    Placed,
+    PlaceOrder,
+    SellerOrderPage,
+    SellerOrdersQuery,
+    SellerOrderView,
+    SellerStats,
+    SellerStatsQuery,
+    StatsQuery,
+    StatsRow,
+    TransitionRequest,
+    TransitionResult,
+)
+from shared.orders.rules import Party
+from shared.platform.auth import Principal
+from shared.platform.config import get_settings
+from shared.platform.errors import Conflict, NotFound, PlatformError
+from shared.platform.pagination import NEWEST_FIRST, CreatedRow, after_created, created_key_of, cut_page, fetch_size
 
-IDEMPOTENCY_KEY_MAX = 255
+if TYPE_CHECKING:
+    from psycopg import AsyncConnection
+
+Row = TypeVar("Row", bound=CreatedRow)
+RETRIES_ON_CONFLICT = 3
 
 
-def idempotency_key(header: str | None) -> str:
-    key = (header or "").strip()
-    if not key or len(key) > IDEMPOTENCY_KEY_MAX:
-        raise MalformedRequest(
-            "send an Idempotency-Key header (1-255 characters, e.g. a UUID) with every order",
-            code="idempotency_key_required",
-        )
-    return key
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+# --- placing -------------------------------------------------------------------------------
 
 
 async def place(principal: Principal, body: PlaceOrder, key_header: str | None) -> tuple[Order, bool]:
-    placed = await placement.place_order(principal, body, idempotency_key(key_header))
+    """`POST /api/orders`: the order as its shopper reads it, and whether this was a replay."""
+    placed = await place_order(principal, body, rules.idempotency_key(key_header))
     if not placed.replayed:
         relay.relay_soon()  # order.placed goes out now, in the background; the timer sweep is the safety net
     return await my_order(principal, placed.order_id), placed.replayed
+
+
+async def place_order(
+    principal: Principal, body: PlaceOrder, idempotency_key: str, clock: Callable[[], datetime] = utcnow
+) -> Placed:
+    """Place the order in one transaction; one that lost a race (a deadlock or serialization
+    failure, which the locking order should prevent) is retried rather than surfaced."""
+    settings = get_settings()
+    rules.check_limits(
+        body, max_lines=settings.order_max_lines, max_quantity_per_line=settings.order_max_quantity_per_line
+    )
+    from tenacity import AsyncRetrying, retry_if_exception, stop_after_attempt, wait_random
+
+    retrying = AsyncRetrying(
+        stop=stop_after_attempt(RETRIES_ON_CONFLICT),
+        wait=wait_random(0, 0.05),
+        reraise=True,
+        retry=retry_if_exception(_lost_a_race),
+    )
+    async for attempt in retrying:
+        with attempt:
+            async with db.transaction() as conn:
+                return await placement.place(conn, principal, body, idempotency_key, clock())
+    raise AssertionError("unreachable: tenacity re-raises the last error")
+
+
+def _lost_a_race(error: BaseException) -> bool:
+    return isinstance(error, Conflict) and error.code is PlatformError.TRANSACTION_CONFLICT
+
+
+# --- one whole order -----------------------------------------------------------------------
 
 
 async def my_order(principal: Principal, order_id: UUID) -> Order:
@@ -43,21 +112,146 @@ async def any_order(order_id: UUID) -> Order:
 
 async def _visible_order(order_id: UUID, *, owner: str | None) -> Order:
     async with db.connection(read_only=True) as conn:
-        order = await reads.load_order(conn, order_id)
+        order = await repo_reads.load_order(conn, order_id)
     if order is None or (owner is not None and order.user_id != owner):
-        raise NotFound(f"no order {order_id}", code="order_not_found")
+        raise NotFound(f"no order {order_id}", code=OrderError.ORDER_NOT_FOUND)
     return order
 
 
+# --- changing an order ---------------------------------------------------------------------
+
+
 async def cancel_my_order(principal: Principal, order_id: UUID, body: CancelRequest) -> Order:
-    await lifecycle.cancel_order(Party.of(principal, as_seller=False), order_id, body)
-    owner = None if principal.has_any_role(ADMIN_ROLES) else principal.user_id
-    return await _visible_order(order_id, owner=owner)
+    async with db.transaction() as conn:
+        await lifecycle.cancel_order(conn, Party.of(principal, as_seller=False), order_id, body)
+    relay.relay_soon()
+    return await _visible_order(order_id, owner=rules.order_owner(principal))
 
 
 async def transition(principal: Principal, child_id: UUID, body: TransitionRequest) -> TransitionResult:
-    await lifecycle.transition_child(Party.of(principal, as_seller=True), child_id, body)
+    party = Party.of(principal, as_seller=True)
+    rules.check_known_target(body.field, body.to)
+    async with db.transaction() as conn:
+        await lifecycle.transition_child(conn, party, child_id, body)
+    relay.relay_soon()
     async with db.connection() as conn:
-        state = await lifecycle_repo.child_state(conn, child_id)
+        state = await repo_lifecycle.child_state(conn, child_id)
     assert state is not None
     return state
+
+
+async def consume_reservations(conn: AsyncConnection, order_id: UUID) -> int:
+    """Payment succeeded: the order's held units leave the shelf for good; returns how many.
+    Must run inside the caller's transaction (the payment consumer's), with its other writes."""
+    return await repo_stock.consume_reservations(conn, order_id)
+
+
+async def release_reservations(conn: AsyncConnection, order_id: UUID) -> int:
+    """Every unit the order holds goes back (ACTIVE released, CONSUMED restocked); returns how
+    many. Must run inside the caller's transaction, with the change that releases them."""
+    return await repo_stock.give_back(conn, order_id)
+
+
+async def expire_unpaid_orders(
+    clock: Callable[[], datetime] = utcnow, time_budget_seconds: float = expiry.TIME_BUDGET_SECONDS
+) -> ExpiryRun:
+    """The timer's work: cancel unpaid orders past their deadline (one short transaction each),
+    then expire orphan reservations, within a time budget. The clock is a parameter."""
+    run, deadline = ExpiryRun(), time.monotonic() + time_budget_seconds
+    while time.monotonic() < deadline:
+        now = clock()
+        async with db.connection() as conn:
+            candidates = await repo_lifecycle.expired_orders(conn, now, expiry.BATCH_SIZE)
+        for order_id in candidates:
+            async with db.transaction() as conn:
+                run.orders += await expiry.expire_order(conn, order_id, now)
+        run.batches += 1
+        if len(candidates) < expiry.BATCH_SIZE:
+            break
+    while time.monotonic() < deadline:
+        async with db.transaction() as conn:
+            units = await repo_stock.expire_orphan_reservations(conn, clock(), expiry.BATCH_SIZE)
+        run.orphan_units += units
+        if units == 0:
+            break
+    if run.orders:
+        relay.relay_soon()
+    return run
+
+
+# --- lists and the seller's view -----------------------------------------------------------
+
+
+async def list_my_orders(principal: Principal, query: MyOrdersQuery) -> OrderPage:
+    after = after_created(query.cursor, NEWEST_FIRST)
+    rows = await repo_reads.list_my_orders(principal.user_id, query.status, after, fetch_size(query.limit))
+    items, next_cursor = _page(rows, query.limit)
+    return OrderPage(items=items, next_cursor=next_cursor)
+
+
+async def list_seller_orders(principal: Principal, query: SellerOrdersQuery) -> SellerOrderPage:
+    seller_id = rules.seller_scope(principal, query.seller)
+    after = after_created(query.cursor, NEWEST_FIRST)
+    rows = await repo_reads.list_seller_orders(seller_id, query.status, after, fetch_size(query.limit))
+    items, next_cursor = _page(rows, query.limit)
+    return SellerOrderPage(items=items, next_cursor=next_cursor)
+
+
+async def seller_order(principal: Principal, seller_order_id: UUID) -> SellerOrderView:
+    """A child order as its seller sees it; another seller's (or a missing one) is 404."""
+    seller_id = rules.seller_scope(principal, None)
+    async with db.connection(read_only=True) as conn:
+        view = await repo_reads.load_seller_order(conn, seller_order_id, seller_id)
+    if view is None:
+        raise NotFound(f"no seller order {seller_order_id}", code=OrderError.SELLER_ORDER_NOT_FOUND)
+    return view
+
+
+async def list_ops_orders(query: OpsOrdersQuery) -> OpsOrderPage:
+    created = rules.day_bounds(query.from_, query.to)
+    after = after_created(query.cursor, NEWEST_FIRST)
+    rows = await repo_reads.list_ops_orders(query.status, created, query.seller, after, fetch_size(query.limit))
+    items, next_cursor = _page(rows, query.limit)
+    return OpsOrderPage(items=items, next_cursor=next_cursor)
+
+
+def _page(rows: Sequence[Row], limit: int) -> tuple[list[Row], str | None]:
+    return cut_page(rows, limit, order=NEWEST_FIRST, key_of=created_key_of)
+
+
+# --- dashboards ----------------------------------------------------------------------------
+
+
+async def marketplace_stats(query: StatsQuery, *, today: date | None = None) -> OrderStats:
+    first, last = rules.stats_window(query, today=today or utcnow().date())
+    starts, ends = _whole_days(first, last)
+    async with db.connection(read_only=True) as conn:
+        row = await repo_stats.marketplace_stats(conn, starts, ends)
+    return OrderStats(**_figures(row, first, last, statuses=get_args(ParentStatus)))
+
+
+async def seller_stats(principal: Principal, query: SellerStatsQuery, *, today: date | None = None) -> SellerStats:
+    seller_id = rules.stats_seller(principal, query.seller)
+    first, last = rules.stats_window(query, today=today or utcnow().date())
+    starts, ends = _whole_days(first, last)
+    async with db.connection(read_only=True) as conn:
+        row = await repo_stats.seller_stats(conn, seller_id, starts, ends)
+    if row is None:
+        raise NotFound(f"no seller {seller_id}", code=OrderError.SELLER_NOT_FOUND)
+    return SellerStats(**_figures(row, first, last, statuses=get_args(ChildStatus)), seller_id=seller_id)
+
+
+def _whole_days(first: date, last: date) -> tuple[datetime, datetime]:
+    starts, ends = rules.day_bounds(first, last)
+    assert starts is not None and ends is not None  # both days are given
+    return starts, ends
+
+
+def _figures(row: StatsRow, first: date, last: date, *, statuses: tuple[str, ...]) -> dict[str, Any]:
+    """The response's fields: the figures, the window, the currency, every status counted."""
+    return row.model_dump() | {
+        "from_": first,
+        "to": last,
+        "currency": get_settings().order_currency,
+        "orders_by_status": rules.every_status(row.orders_by_status, statuses),
+    }

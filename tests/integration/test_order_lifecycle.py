@@ -126,7 +126,7 @@ async def test_shopper_cannot_cancel_once_a_seller_is_processing(catalog, databa
 
 async def test_cancelling_a_paid_order_restocks_consumed_units(catalog, database_url):
     from shared.data import db
-    from shared.orders.stock import consume_reservations
+    from shared.orders.service import consume_reservations
 
     headers, order = await two_seller_order(catalog)
     async with db.transaction() as conn:
@@ -155,7 +155,7 @@ def later(minutes: int):
 
 
 async def test_expiry_cancels_unpaid_orders_and_releases_stock(catalog, database_url):
-    from shared.orders.expiry import expire_unpaid_orders
+    from shared.orders.service import expire_unpaid_orders
 
     _, _order = await two_seller_order(catalog)
     assert (await expire_unpaid_orders(clock=later(14))).orders == 0  # not yet
@@ -173,7 +173,7 @@ async def test_expiry_cancels_unpaid_orders_and_releases_stock(catalog, database
 
 
 async def test_two_overlapping_expiry_runs_handle_each_order_once(catalog, database_url):
-    from shared.orders.expiry import expire_unpaid_orders
+    from shared.orders.service import expire_unpaid_orders
 
     sql(database_url, "UPDATE offers SET on_hand = 1000")
     placed = await asyncio.gather(
@@ -194,7 +194,7 @@ async def test_two_overlapping_expiry_runs_handle_each_order_once(catalog, datab
 
 
 async def test_orphan_reservations_expire(catalog, database_url):
-    from shared.orders.expiry import expire_unpaid_orders
+    from shared.orders.service import expire_unpaid_orders
 
     _, _order = await two_seller_order(catalog)
     sql(database_url, "UPDATE orders SET payment_status = 'PROCESSING'")  # not an unpaid PENDING order any more

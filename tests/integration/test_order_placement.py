@@ -178,7 +178,7 @@ async def test_opposite_order_multi_line_orders_do_not_deadlock(catalog, databas
 
 async def test_statements_per_order_do_not_grow_with_lines(catalog, database_url, monkeypatch):
     from shared.orders.models import PlaceOrder
-    from shared.orders.placement import place_order
+    from shared.orders.service import place_order
     from shared.platform.auth import Principal
 
     sql(database_url, "UPDATE offers SET on_hand = 1000")

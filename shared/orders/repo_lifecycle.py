@@ -1,36 +1,22 @@
-"""SQL for order status changes; each constant sits next to the one function that runs it.
+"""SQL for order status changes and the expiry's picks; each constant sits right before the
+one function that runs it.
 
-Lock order everywhere: the parent order first, then its children, then offers (stock.py), so
+Lock order everywhere: the parent order first, then its children, then offers (repo_stock), so
 concurrent transitions of one order serialise and never deadlock.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 from typing import TYPE_CHECKING
 from uuid import UUID
 
 from shared.data import db
-from shared.orders.transitions import TransitionResult
-from shared.platform.base_model import AppModel
+from shared.orders.models import LockedChild, TransitionResult
 
 if TYPE_CHECKING:
     from psycopg import AsyncConnection
-
-
-class LockedChild(AppModel):
-    id: UUID
-    order_id: UUID
-    seller_id: UUID
-    number: str
-    status: str
-    delivery_status: str
-    version: int
-    user_id: str
-    delivery_method: str
-    payment_status: str
-    order_version: int
-
 
 CHILD_WITH_PARENT = """
 SELECT c.id, c.order_id, c.seller_id, c.number, c.status, c.delivery_status, c.version, o.user_id, o.delivery_method,
@@ -38,11 +24,13 @@ SELECT c.id, c.order_id, c.seller_id, c.number, c.status, c.delivery_status, c.v
 FROM orders o JOIN seller_orders c ON c.order_id = o.id
 """
 LOCK_CHILD = CHILD_WITH_PARENT + "WHERE c.id = %(id)s FOR NO KEY UPDATE OF o, c"
-LOCK_ORDER_CHILDREN = CHILD_WITH_PARENT + "WHERE o.id = %(id)s ORDER BY c.number FOR NO KEY UPDATE OF o, c"
 
 
 async def lock_child(conn: AsyncConnection, child_id: UUID) -> LockedChild | None:
     return await db.fetch_one(conn, LOCK_CHILD, {"id": child_id}, LockedChild)
+
+
+LOCK_ORDER_CHILDREN = CHILD_WITH_PARENT + "WHERE o.id = %(id)s ORDER BY c.number FOR NO KEY UPDATE OF o, c"
 
 
 async def lock_order_children(conn: AsyncConnection, order_id: UUID) -> list[LockedChild]:
@@ -66,7 +54,8 @@ async def set_child_field(conn: AsyncConnection, field: str, ids: list[UUID], fr
 
 
 INSERT_HISTORY = """
-INSERT INTO order_status_history (order_id, seller_order_id, field, from_status, to_status, actor_id, actor_role, reason)
+INSERT INTO order_status_history (order_id, seller_order_id, field, from_status, to_status, actor_id, actor_role,
+                                  reason)
 SELECT %(order_id)s, h.child_id, %(field)s, h.from_status, %(to)s, %(actor_id)s, %(actor_role)s, %(reason)s
 FROM unnest(%(child_ids)s::uuid[], %(from_values)s::text[]) AS h(child_id, from_status)
 """
@@ -76,7 +65,7 @@ async def insert_history(
     conn: AsyncConnection,
     order_id: UUID,
     field: str,
-    changes: list[tuple[UUID | None, str | None]],
+    changes: Sequence[tuple[UUID | None, str | None]],
     to: str,
     *,
     actor_id: str,
@@ -97,17 +86,19 @@ async def insert_history(
 
 
 SELECT_CHILD_STATUSES = "SELECT status FROM seller_orders WHERE order_id = %(id)s"
-UPDATE_PARENT_STATUS = """
-UPDATE orders SET status = %(status)s, version = version + 1, updated_at = now()
-WHERE id = %(id)s AND status <> %(status)s
-RETURNING version
-"""
 
 
 async def child_statuses(conn: AsyncConnection, order_id: UUID) -> list[str]:
     async with conn.cursor() as cur:
         await cur.execute(SELECT_CHILD_STATUSES, {"id": order_id})
         return [row[0] for row in await cur.fetchall()]
+
+
+UPDATE_PARENT_STATUS = """
+UPDATE orders SET status = %(status)s, version = version + 1, updated_at = now()
+WHERE id = %(id)s AND status <> %(status)s
+RETURNING version
+"""
 
 
 async def set_parent_status(conn: AsyncConnection, order_id: UUID, status: str) -> bool:
@@ -119,8 +110,6 @@ EXPIRED_CONDITION = "payment_status IN ('PENDING', 'FAILED') AND status = 'PENDI
 # Unpaid PENDING parents past their deadline, oldest first (a plain read: each is then locked
 # in its own transaction, so no run ever holds the stock of many orders at once).
 SELECT_EXPIRED_ORDERS = f"SELECT id FROM orders WHERE {EXPIRED_CONDITION} ORDER BY expires_at LIMIT %(limit)s"
-# Still expired and not held by another run: this run takes it; otherwise it skips it.
-LOCK_EXPIRED_ORDER = f"SELECT id FROM orders WHERE id = %(id)s AND {EXPIRED_CONDITION} FOR NO KEY UPDATE SKIP LOCKED"
 
 
 async def expired_orders(conn: AsyncConnection, now: datetime, limit: int) -> list[UUID]:
@@ -129,34 +118,12 @@ async def expired_orders(conn: AsyncConnection, now: datetime, limit: int) -> li
         return [row[0] for row in await cur.fetchall()]
 
 
+# Still expired and not held by another run: this run takes it; otherwise it skips it.
+LOCK_EXPIRED_ORDER = f"SELECT id FROM orders WHERE id = %(id)s AND {EXPIRED_CONDITION} FOR NO KEY UPDATE SKIP LOCKED"
+
+
 async def lock_expired_order(conn: AsyncConnection, order_id: UUID, now: datetime) -> bool:
     return await db.fetch_value(conn, LOCK_EXPIRED_ORDER, {"id": order_id, "now": now}) is not None
-
-
-# Orphans: ACTIVE reservations past their deadline whose order the sweep above did not cancel.
-EXPIRE_ORPHAN_RESERVATIONS = """
-WITH claimed AS (
-    SELECT id FROM reservations WHERE status = 'ACTIVE' AND expires_at < %(now)s
-    ORDER BY expires_at LIMIT %(limit)s FOR UPDATE SKIP LOCKED
-), moved AS (
-    UPDATE reservations r SET status = 'EXPIRED', updated_at = now()
-    FROM claimed WHERE r.id = claimed.id
-    RETURNING r.offer_id, r.quantity
-), per_offer AS (
-    SELECT offer_id, sum(quantity)::int AS quantity FROM moved GROUP BY offer_id
-), locked AS (
-    SELECT o.id FROM offers o WHERE o.id IN (SELECT offer_id FROM per_offer) ORDER BY o.id FOR NO KEY UPDATE
-)
-UPDATE offers o SET reserved = o.reserved - p.quantity, updated_at = now()
-FROM per_offer p WHERE o.id = p.offer_id AND o.id IN (SELECT id FROM locked)
-RETURNING p.quantity
-"""
-
-
-async def expire_orphan_reservations(conn: AsyncConnection, now: datetime, limit: int) -> int:
-    async with conn.cursor() as cur:
-        await cur.execute(EXPIRE_ORPHAN_RESERVATIONS, {"now": now, "limit": limit})
-        return sum(row[0] for row in await cur.fetchall())
 
 
 SELECT_CHILD_STATE = (

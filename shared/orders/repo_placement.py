@@ -1,9 +1,9 @@
-"""SQL for placing orders and moving stock; each constant sits next to the one function that runs it.
+"""SQL for placing an order; each constant sits right before the one function that runs it.
 
 Placing an order runs the same five statements whatever its number of lines, between BEGIN and
 COMMIT: claim the idempotency key, create the shopper's profile if absent (shared.users), resolve
 every line, write the whole order (one data-modifying CTE), reserve every offer (one conditional
-UPDATE). Lines travel as one jsonb document each
+UPDATE, `repo_stock.reserve_offers`). Lines travel as one jsonb document each
 (`jsonb_to_recordset`): psycopg adapts that far faster than a dozen typed arrays.
 """
 
@@ -14,7 +14,7 @@ from uuid import UUID
 
 from shared.data import db
 from shared.orders.models import ResolvedLine
-from shared.orders.pricing import Quote, line_total
+from shared.orders.rules import Quote, line_total
 
 if TYPE_CHECKING:
     from psycopg import AsyncConnection
@@ -90,6 +90,45 @@ async def address_snapshot(conn: AsyncConnection, user_id: str, address_id: UUID
     return await db.fetch_value(conn, SELECT_ADDRESS_SNAPSHOT, {"id": address_id, "user_id": user_id})
 
 
+def order_params(user_id: str, idempotency_key: str, quote: Quote, extra: dict[str, Any]) -> dict[str, Any]:
+    """INSERT_ORDER's parameters: the priced order, its children and items as jsonb documents."""
+    lines = [line for child in quote.children for line in child.lines]
+    children = quote.children
+    return extra | {
+        "user_id": user_id,
+        "idempotency_key": idempotency_key,
+        "subtotal": quote.subtotal,
+        "tax": quote.tax,
+        "delivery_fee": quote.delivery_fee,
+        "total": quote.total,
+        "children": db.json_param(
+            [
+                {"seller_id": c.seller_id, "idx": c.index, "subtotal": c.subtotal, "tax": c.tax, "fee": c.delivery_fee}
+                for c in children
+            ]
+        ),
+        "items": db.json_param(
+            [
+                {
+                    "line_no": x.line_no,
+                    "seller_id": x.seller_id,
+                    "offer_id": x.offer_id,
+                    "variant_id": x.variant_id,
+                    "product_id": x.product_id,
+                    "name_en": x.product_name_en,
+                    "name_ar": x.product_name_ar,
+                    "sku": x.sku,
+                    "rx": x.requires_prescription,
+                    "unit_price": x.unit_price,
+                    "quantity": x.quantity,
+                    "line_total": line_total(x),
+                }
+                for x in lines
+            ]
+        ),
+    }
+
+
 # The whole order in one statement: parent, children, items, reservations, the first history
 # row, the `order.placed` event and the idempotency record. Stock is not touched here.
 INSERT_ORDER = """
@@ -140,78 +179,7 @@ SELECT id FROM parent
 """
 
 
-def order_params(user_id: str, idempotency_key: str, quote: Quote, extra: dict[str, Any]) -> dict[str, Any]:
-    lines = [line for child in quote.children for line in child.lines]
-    children = quote.children
-    return extra | {
-        "user_id": user_id,
-        "idempotency_key": idempotency_key,
-        "subtotal": quote.subtotal,
-        "tax": quote.tax,
-        "delivery_fee": quote.delivery_fee,
-        "total": quote.total,
-        "children": db.json_param(
-            [
-                {"seller_id": c.seller_id, "idx": c.index, "subtotal": c.subtotal, "tax": c.tax, "fee": c.delivery_fee}
-                for c in children
-            ]
-        ),
-        "items": db.json_param(
-            [
-                {
-                    "line_no": x.line_no,
-                    "seller_id": x.seller_id,
-                    "offer_id": x.offer_id,
-                    "variant_id": x.variant_id,
-                    "product_id": x.product_id,
-                    "name_en": x.product_name_en,
-                    "name_ar": x.product_name_ar,
-                    "sku": x.sku,
-                    "rx": x.requires_prescription,
-                    "unit_price": x.unit_price,
-                    "quantity": x.quantity,
-                    "line_total": line_total(x),
-                }
-                for x in lines
-            ]
-        ),
-    }
-
-
 async def insert_order(conn: AsyncConnection, params: dict[str, Any]) -> UUID:
     order_id = await db.fetch_value(conn, INSERT_ORDER, params)
     assert order_id is not None
     return order_id
-
-
-# All-or-nothing reservation of every offer of the order, rows locked in primary-key order (the
-# locking CTE) so that two orders over the same offers in opposite order cannot deadlock. Taken
-# last in the transaction: the hot offer row stays locked only until the COMMIT right after.
-RESERVE_OFFERS = """
-WITH wanted AS (
-    SELECT key::uuid AS offer_id, value::int AS quantity FROM jsonb_each_text(%(wanted)s)
-), locked AS (
-    SELECT o.id FROM offers o WHERE o.id IN (SELECT offer_id FROM wanted) ORDER BY o.id FOR NO KEY UPDATE
-)
-UPDATE offers o SET reserved = o.reserved + wanted.quantity
-FROM wanted
-WHERE o.id = wanted.offer_id AND o.id IN (SELECT id FROM locked) AND o.on_hand - o.reserved >= wanted.quantity
-RETURNING o.id
-"""
-
-
-async def reserve_offers(conn: AsyncConnection, quantities: dict[UUID, int]) -> set[UUID]:
-    """The offers that had enough stock (and are now reserved); fewer than asked = roll back."""
-    params = {"wanted": db.json_param({str(offer_id): quantity for offer_id, quantity in quantities.items()})}
-    async with conn.cursor() as cur:
-        await cur.execute(RESERVE_OFFERS, params)
-        return {row[0] for row in await cur.fetchall()}
-
-
-SELECT_AVAILABLE = "SELECT id, on_hand - reserved FROM offers WHERE id = ANY(%(ids)s)"
-
-
-async def available_units(conn: AsyncConnection, offer_ids: list[UUID]) -> dict[UUID, int]:
-    async with conn.cursor() as cur:
-        await cur.execute(SELECT_AVAILABLE, {"ids": offer_ids})
-        return {row[0]: row[1] for row in await cur.fetchall()}
