@@ -22,7 +22,7 @@ from shared.notifications.models import (
 from shared.platform.errors import Forbidden
 
 ORDER_AGGREGATE = "order"  # the only aggregate type the order events queue carries
-EXPIRY_REASON = "expired"  # shared.orders.expiry.REASON (a unit test keeps them equal)
+EXPIRY_REASON = "expired"  # shared.orders.rules.EXPIRY_REASON (a unit test keeps them equal)
 
 # What handling one event came to (the trigger logs it).
 PROCESSED, DUPLICATE, IGNORED = "processed", "duplicate", "ignored"

@@ -23,7 +23,6 @@ if TYPE_CHECKING:
 
 BATCH_SIZE = 50
 TIME_BUDGET_SECONDS = 40.0  # the timer fires every minute
-REASON = EXPIRY_REASON  # the history rows' reason (shared.notifications keeps a copy; a unit test compares)
 
 
 async def expire_order(conn: AsyncConnection, order_id: UUID, now: datetime) -> int:
@@ -31,7 +30,7 @@ async def expire_order(conn: AsyncConnection, order_id: UUID, now: datetime) -> 
     if not await repo_lifecycle.lock_expired_order(conn, order_id, now):
         return 0
     children = [c for c in await repo_lifecycle.lock_order_children(conn, order_id) if c.status != CANCELLED]
-    await apply_change(conn, EXPIRY_PARTY, children, "status", CANCELLED, REASON, outcome="EXPIRED")
+    await apply_change(conn, EXPIRY_PARTY, children, "status", CANCELLED, EXPIRY_REASON, outcome="EXPIRED")
     children_payload = [{"seller_order_id": str(c.id), "seller_id": str(c.seller_id)} for c in children]
     await record_event(
         conn,

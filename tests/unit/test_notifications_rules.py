@@ -56,9 +56,9 @@ def test_cancelling_notifies_once_not_also_as_a_status_change_and_expiry_once_no
 
 
 def test_the_expiry_reason_is_the_one_the_expiry_timer_writes():
-    from shared.orders.expiry import REASON
+    from shared.orders.rules import EXPIRY_REASON
 
-    assert rules.EXPIRY_REASON == REASON
+    assert rules.EXPIRY_REASON == EXPIRY_REASON
 
 
 def test_a_whole_order_cancel_tells_every_seller_of_it():
