@@ -66,39 +66,17 @@ def prepare_stock(database_url: str, rng: random.Random) -> Stock:
 
 # --- consistency -----------------------------------------------------------------------------
 
-# Used only while shared.ops.consistency (the app's own check) is absent: each query counts the
-# rows breaking one invariant of the issue's consistency report.
-CONSISTENCY = {
-    "offers.reserved <> sum of ACTIVE reservations": """
-        SELECT count(*) FROM offers o
-        LEFT JOIN (SELECT offer_id, sum(quantity) AS quantity FROM reservations WHERE status = 'ACTIVE'
-                   GROUP BY offer_id) r ON r.offer_id = o.id
-        WHERE o.reserved <> coalesce(r.quantity, 0)""",
-    "parent totals <> sum of children": """
-        SELECT count(*) FROM orders p
-        JOIN (SELECT order_id, sum(subtotal) AS subtotal, sum(tax) AS tax, sum(delivery_fee) AS fee,
-                     sum(total) AS total FROM seller_orders GROUP BY order_id) c ON c.order_id = p.id
-        WHERE (p.subtotal, p.tax, p.delivery_fee, p.total) IS DISTINCT FROM (c.subtotal, c.tax, c.fee, c.total)""",
-    "child subtotal <> sum of items": """
-        SELECT count(*) FROM seller_orders c
-        JOIN (SELECT seller_order_id, sum(line_total) AS subtotal FROM order_items GROUP BY seller_order_id) i
-          ON i.seller_order_id = c.id
-        WHERE c.subtotal <> i.subtotal""",
-    "negative stock": "SELECT count(*) FROM offers WHERE on_hand < 0 OR reserved < 0 OR reserved > on_hand",
-}
-
 
 async def consistency_violations(database_url: str) -> tuple[str, dict[str, int]]:
-    """(whose check, violations per kind): the app's (in-process settings), else the queries above."""
-    try:
-        from shared.ops.consistency import ViolationKind, find_violations
-    except ImportError:
-        with psycopg.connect(database_url) as conn:
-            return "inline SQL", {name: count_of(conn, query) for name, query in CONSISTENCY.items()}
+    """(whose check, violations per kind): the app's own consistency check, in-process (the
+    settings point it at `database_url`)."""
+    from shared.ops.models import ViolationKind
+    from shared.ops.service import find_violations
+
     counts = dict.fromkeys(get_args(ViolationKind), 0)
     for violation in await find_violations():
         counts[violation.kind] += 1
-    return "shared.ops.consistency.find_violations", counts
+    return "shared.ops.service.find_violations", counts
 
 
 def order_count(database_url: str) -> int:

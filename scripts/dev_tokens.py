@@ -29,7 +29,10 @@ ROLES = ("customer", "seller", "pharmacist", "admin", "super_admin")
 
 def load_or_create_private_key(key_file: Path = PRIVATE_KEY_FILE) -> rsa.RSAPrivateKey:
     if key_file.exists():
-        return serialization.load_pem_private_key(key_file.read_bytes(), password=None)
+        stored = serialization.load_pem_private_key(key_file.read_bytes(), password=None)
+        if not isinstance(stored, rsa.RSAPrivateKey):
+            raise SystemExit(f"{key_file} is not an RSA key: delete it and a new one is made")
+        return stored
     key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
     key_file.parent.mkdir(parents=True, exist_ok=True)
     pem = key.private_bytes(
