@@ -55,9 +55,7 @@ class SellerOffer(AppModel):
 
 
 class ProductWithOffers(ProductDetail):
-    """The product page as served: the cached product with its sellers' offers read fresh."""
-
-    offers: list[SellerOffer]
+    offers: list[SellerOffer]  # the page as served: the cached product, its offers read fresh
 
 
 # --- a seller's own offers ---------------------------------------------------------------
