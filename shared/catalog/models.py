@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from datetime import datetime
 from decimal import Decimal
-from typing import Any, Literal
+from typing import Any, Literal, Self
 from uuid import UUID
 
 from pydantic import ConfigDict, Field, model_validator
@@ -93,7 +93,7 @@ class CategoryNode(AppModel):
     children: list[CategoryNode] = Field(default_factory=list)
 
     @classmethod
-    def from_row(cls, row: CategoryRow, lang: Lang, children: list[CategoryNode]) -> CategoryNode:
+    def from_row(cls, row: CategoryRow, lang: Lang, children: list[CategoryNode], **extra: Any) -> Self:
         return cls(
             id=row.id,
             slug=rules.pick(lang, row.slug_en, row.slug_ar),
@@ -101,6 +101,7 @@ class CategoryNode(AppModel):
             description=rules.pick(lang, row.description_en, row.description_ar),
             image_url=row.image_url,
             children=children,
+            **extra,
         )
 
     @staticmethod
@@ -138,17 +139,9 @@ class CategoryDetail(CategoryNode):
     ) -> CategoryDetail:
         """The last category of a root-to-category `path`, with its subtree."""
         row = path[-1]
-        return cls(
-            id=row.id,
-            slug=rules.pick(lang, row.slug_en, row.slug_ar),
-            name=rules.pick(lang, row.name_en, row.name_ar),
-            description=rules.pick(lang, row.description_en, row.description_ar),
-            image_url=row.image_url,
-            children=CategoryNode.tree(children, lang, row.id),
-            slug_en=row.slug_en,
-            slug_ar=row.slug_ar,
-            path=[CategoryLink.from_row(link, lang) for link in path],
-        )
+        links = [CategoryLink.from_row(link, lang) for link in path]
+        subtree = CategoryNode.tree(children, lang, row.id)
+        return cls.from_row(row, lang, subtree, slug_en=row.slug_en, slug_ar=row.slug_ar, path=links)
 
 
 class CategoryTree(AppModel):

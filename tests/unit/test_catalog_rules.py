@@ -12,7 +12,7 @@ import pytest
 
 from shared.catalog import rules
 from shared.catalog.errors import CatalogError
-from shared.catalog.models import CategoryRow, ProductQuery, ProductSummaryRow
+from shared.catalog.models import CategoryNode, CategoryRow, ProductQuery, ProductSummaryRow
 from shared.catalog.models_admin import ProductPatch
 from shared.platform.auth import Principal
 from shared.platform.errors import (
@@ -217,6 +217,17 @@ def test_children_are_grouped_under_their_parent_in_order():
     assert children[None] == [root, other]
     assert children[root.id] == [pain, fever]
     assert pain.id not in children
+
+
+def test_the_tree_grows_from_the_roots_and_hides_children_of_inactive_parents():
+    root = category("medicines")
+    pain = category("pain", root)
+    headache = category("headache", pain)
+    orphan = category("orphan", category("inactive-parent"))
+    tree = CategoryNode.tree(rules.children_by_parent([root, pain, orphan, headache]), "en")
+    assert [node.slug for node in tree] == ["medicines"]
+    assert [child.slug for child in tree[0].children] == ["pain"]
+    assert [grandchild.slug for grandchild in tree[0].children[0].children] == ["headache"]
 
 
 def test_a_category_path_runs_from_the_root():
