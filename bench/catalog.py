@@ -290,7 +290,9 @@ def print_plans(database_url: str) -> None:
 
 def product_count(database_url: str) -> int:
     with psycopg.connect(database_url) as conn:
-        return conn.execute("SELECT count(*) FROM products").fetchone()[0]
+        row = conn.execute("SELECT count(*) FROM products").fetchone()
+    assert row is not None  # count(*) always answers one row
+    return row[0]
 
 
 def prepare_database(args: argparse.Namespace) -> str:
@@ -307,6 +309,7 @@ def prepare_database(args: argparse.Namespace) -> str:
     create_database(server_url, args.database)
     migrate_up(database_url)
     summary = seed_catalog(database_url, products=args.products)
+    assert summary is not None  # a fresh database: nothing to skip
     say(f"seeded {summary.describe()}; {args.database} is kept for --reuse")
     return database_url
 

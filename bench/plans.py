@@ -1,7 +1,8 @@
 """EXPLAIN of the statements `GET /api/products` runs, at scale (bench.catalog prints them,
-bench/test_plans_at_scale.py asserts them): the SQL comes from `shared.catalog.listing.listing_sql`,
-resolved the way the service does (category subtree first; a search that finds nothing as typed
-is explained again relaxed, with the words corrected), so what is checked is what the endpoint runs. A plan passes when it reads products,
+bench/test_plans_at_scale.py asserts them): the SQL comes from
+`shared.catalog.repo_listing.listing_sql`, resolved the way the service does (category subtree
+first; a search that finds nothing as typed is explained again relaxed, with the words
+corrected), so what is checked is what the endpoint runs. A plan passes when it reads products,
 variants and offers through indexes: no sequential scan of those tables."""
 
 from __future__ import annotations
@@ -38,28 +39,29 @@ def explain(conn: psycopg.Connection, params: dict[str, str]) -> dict[str, Any]:
     """EXPLAIN (ANALYZE, BUFFERS, FORMAT JSON) of what the endpoint runs for these parameters."""
     from dataclasses import replace
 
-    from shared.catalog import listing
+    from shared.catalog import repo_listing
     from shared.catalog.models import ProductQuery
 
     query = ProductQuery.model_validate(params)
     category_ids = None
     if query.category:
-        found = conn.execute(listing.SELECT_CATEGORY_SUBTREE, {"slug": query.category}).fetchall()
+        found = conn.execute(repo_listing.SELECT_CATEGORY_SUBTREE, {"slug": query.category}).fetchall()
         category_ids = [row[0] for row in found]
-    plan = listing.Listing(query, category_ids)
+    plan = repo_listing.Listing(query, category_ids)
     explained = _explain(conn, plan)
     if query.q and explained["Plan"].get("Actual Rows") == 0:
-        terms = [row[0] for row in conn.execute(listing.CORRECT_WORDS, {"q": query.q}).fetchall() if row[0]]
+        terms = [row[0] for row in conn.execute(repo_listing.CORRECT_WORDS, {"q": query.q}).fetchall() if row[0]]
         if terms:
             explained = _explain(conn, replace(plan, mode="relaxed", relaxed_terms=terms))
     return explained
 
 
 def _explain(conn: psycopg.Connection, plan: Any) -> dict[str, Any]:
-    from shared.catalog import listing
+    from shared.catalog import repo_listing
 
-    statement, values = listing.listing_sql(plan)
+    statement, values = repo_listing.listing_sql(plan)
     row = conn.execute("EXPLAIN (ANALYZE, BUFFERS, FORMAT JSON) " + statement, values).fetchone()
+    assert row is not None  # EXPLAIN always answers one row
     document = row[0] if not isinstance(row[0], str) else json.loads(row[0])
     return document[0]
 

@@ -2,7 +2,7 @@
 
 import azure.functions as func
 
-from shared.catalog.warming import warm_cache as warm
+from shared.catalog import service as catalog
 from shared.platform.jobs import background_job
 
 bp = func.Blueprint()
@@ -11,4 +11,4 @@ bp = func.Blueprint()
 @bp.timer_trigger(schedule="0 */10 * * * *", arg_name="timer", run_on_startup=False)
 @background_job
 async def warm_cache(timer: func.TimerRequest, context: func.Context) -> dict:
-    return await warm()
+    return await catalog.warm_cache()

@@ -8,17 +8,8 @@ from uuid import UUID
 import azure.functions as func
 
 from shared.catalog import service as catalog
-from shared.catalog.models import (
-    BrandList,
-    CategoryDetail,
-    CategoryTree,
-    Lang,
-    LangQuery,
-    ProductDetail,
-    ProductPage,
-    ProductQuery,
-    SellerOffer,
-)
+from shared.catalog.models import BrandList, CategoryDetail, CategoryTree, Lang, LangQuery, ProductPage, ProductQuery
+from shared.catalog.models_offers import ProductWithOffers
 from shared.platform.http import ApiCall, RawJson, Reply, endpoint
 
 bp = func.Blueprint()
@@ -26,10 +17,6 @@ ANONYMOUS = func.AuthLevel.ANONYMOUS
 TAGS = ("catalog",)
 # Shared caches and browsers may keep public catalog reads briefly; they vary by language.
 PUBLIC_CACHE_SECONDS = 60
-
-
-class ProductWithOffers(ProductDetail):
-    offers: list[SellerOffer]
 
 
 def language(call: ApiCall) -> Lang:

@@ -9,8 +9,9 @@ from uuid import UUID
 
 import azure.functions as func
 
-from shared.catalog import admin_service as admin
-from shared.catalog.admin_models import (
+from shared.catalog import service as catalog
+from shared.catalog.models import BrandRow, CategoryRow, ImageRow, ProductRow, VariantRow
+from shared.catalog.models_admin import (
     BrandFields,
     BrandPatch,
     CategoryFields,
@@ -21,7 +22,6 @@ from shared.catalog.admin_models import (
     VariantFields,
     VariantPatch,
 )
-from shared.catalog.models import BrandRow, CategoryRow, ImageRow, ProductRow, VariantRow
 from shared.platform.auth import ADMIN_ROLES
 from shared.platform.http import ApiCall, Reply, endpoint
 
@@ -51,7 +51,7 @@ def target(call: ApiCall) -> UUID:
     summary="Create a category", body=CategoryFields, response=CategoryRow, status=201, roles=ADMIN_ROLES, tags=TAGS
 )
 async def create_category(call: ApiCall) -> Reply:
-    row = await admin.create("categories", call.body.model_dump())
+    row = await catalog.create("categories", call.body.model_dump())
     return created(row, f"/api/categories/{row.slug_en}")
 
 
@@ -64,32 +64,32 @@ async def create_category(call: ApiCall) -> Reply:
     tags=TAGS,
 )
 async def update_category(call: ApiCall) -> Reply:
-    return saved(await admin.patch("categories", target(call), call.body, if_match(call)))
+    return saved(await catalog.patch("categories", target(call), call.body, if_match(call)))
 
 
 @bp.route(route="catalog/categories/{id:guid}", methods=["DELETE"], auth_level=ANONYMOUS)
 @endpoint(summary="Deactivate a category (soft; needs If-Match)", response=CategoryRow, roles=ADMIN_ROLES, tags=TAGS)
 async def deactivate_category(call: ApiCall) -> Reply:
-    return saved(await admin.deactivate("categories", target(call), if_match(call)))
+    return saved(await catalog.deactivate("categories", target(call), if_match(call)))
 
 
 @bp.route(route="catalog/brands", methods=["POST"], auth_level=ANONYMOUS)
 @endpoint(summary="Create a brand", body=BrandFields, response=BrandRow, status=201, roles=ADMIN_ROLES, tags=TAGS)
 async def create_brand(call: ApiCall) -> Reply:
-    row = await admin.create("brands", call.body.model_dump())
+    row = await catalog.create("brands", call.body.model_dump())
     return created(row, f"/api/catalog/brands/{row.id}")
 
 
 @bp.route(route="catalog/brands/{id:guid}", methods=["PATCH"], auth_level=ANONYMOUS)
 @endpoint(summary="Update a brand", body=BrandPatch, response=BrandRow, roles=ADMIN_ROLES, tags=TAGS)
 async def update_brand(call: ApiCall) -> Reply:
-    return saved(await admin.patch("brands", target(call), call.body, if_match(call)))
+    return saved(await catalog.patch("brands", target(call), call.body, if_match(call)))
 
 
 @bp.route(route="catalog/brands/{id:guid}", methods=["DELETE"], auth_level=ANONYMOUS)
 @endpoint(summary="Deactivate a brand (soft; needs If-Match)", response=BrandRow, roles=ADMIN_ROLES, tags=TAGS)
 async def deactivate_brand(call: ApiCall) -> Reply:
-    return saved(await admin.deactivate("brands", target(call), if_match(call)))
+    return saved(await catalog.deactivate("brands", target(call), if_match(call)))
 
 
 @bp.route(route="catalog/products", methods=["POST"], auth_level=ANONYMOUS)
@@ -102,20 +102,20 @@ async def deactivate_brand(call: ApiCall) -> Reply:
     tags=TAGS,
 )
 async def create_product(call: ApiCall) -> Reply:
-    row = await admin.create("products", call.body.model_dump())
+    row = await catalog.create("products", call.body.model_dump())
     return created(row, f"/api/products/{row.id}")
 
 
 @bp.route(route="catalog/products/{id:guid}", methods=["PATCH"], auth_level=ANONYMOUS)
 @endpoint(summary="Update a product", body=ProductPatch, response=ProductRow, roles=ADMIN_ROLES, tags=TAGS)
 async def update_product(call: ApiCall) -> Reply:
-    return saved(await admin.patch("products", target(call), call.body, if_match(call)))
+    return saved(await catalog.patch("products", target(call), call.body, if_match(call)))
 
 
 @bp.route(route="catalog/products/{id:guid}", methods=["DELETE"], auth_level=ANONYMOUS)
 @endpoint(summary="Deactivate a product (soft; needs If-Match)", response=ProductRow, roles=ADMIN_ROLES, tags=TAGS)
 async def deactivate_product(call: ApiCall) -> Reply:
-    return saved(await admin.deactivate("products", target(call), if_match(call)))
+    return saved(await catalog.deactivate("products", target(call), if_match(call)))
 
 
 @bp.route(route="catalog/products/{id:guid}/variants", methods=["POST"], auth_level=ANONYMOUS)
@@ -128,20 +128,20 @@ async def deactivate_product(call: ApiCall) -> Reply:
     tags=TAGS,
 )
 async def create_variant(call: ApiCall) -> Reply:
-    row = await admin.create_variant(target(call), call.body.model_dump())
+    row = await catalog.create_variant(target(call), call.body.model_dump())
     return created(row, f"/api/catalog/variants/{row.id}")
 
 
 @bp.route(route="catalog/variants/{id:guid}", methods=["PATCH"], auth_level=ANONYMOUS)
 @endpoint(summary="Update a variant", body=VariantPatch, response=VariantRow, roles=ADMIN_ROLES, tags=TAGS)
 async def update_variant(call: ApiCall) -> Reply:
-    return saved(await admin.patch("variants", target(call), call.body, if_match(call)))
+    return saved(await catalog.patch("variants", target(call), call.body, if_match(call)))
 
 
 @bp.route(route="catalog/variants/{id:guid}", methods=["DELETE"], auth_level=ANONYMOUS)
 @endpoint(summary="Deactivate a variant (soft; needs If-Match)", response=VariantRow, roles=ADMIN_ROLES, tags=TAGS)
 async def deactivate_variant(call: ApiCall) -> Reply:
-    return saved(await admin.deactivate("variants", target(call), if_match(call)))
+    return saved(await catalog.deactivate("variants", target(call), if_match(call)))
 
 
 @bp.route(route="catalog/products/{id:guid}/images", methods=["POST"], auth_level=ANONYMOUS)
@@ -149,11 +149,11 @@ async def deactivate_variant(call: ApiCall) -> Reply:
     summary="Add an image to a product", body=ImageFields, response=ImageRow, status=201, roles=ADMIN_ROLES, tags=TAGS
 )
 async def add_product_image(call: ApiCall) -> Reply:
-    image = await admin.add_image(target(call), call.body)
+    image = await catalog.add_image(target(call), call.body)
     return Reply(body=image, status=201)
 
 
 @bp.route(route="catalog/products/{id:guid}/images/{image_id:guid}", methods=["DELETE"], auth_level=ANONYMOUS)
 @endpoint(summary="Remove an image from a product", status=204, roles=ADMIN_ROLES, tags=TAGS)
 async def remove_product_image(call: ApiCall) -> None:
-    await admin.remove_image(target(call), UUID(call.route["image_id"]))
+    await catalog.remove_image(target(call), UUID(call.route["image_id"]))

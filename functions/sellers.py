@@ -8,8 +8,8 @@ from uuid import UUID
 
 import azure.functions as func
 
-from shared.catalog import admin_service as admin
-from shared.catalog.admin_models import OfferPage, OfferPut, OfferQuery, OfferRow
+from shared.catalog import service as catalog
+from shared.catalog.models_offers import OfferPage, OfferPut, OfferQuery, OfferRow
 from shared.platform.auth import SELLER_ROLES
 from shared.platform.http import ApiCall, Reply, endpoint
 
@@ -26,7 +26,7 @@ ANONYMOUS = func.AuthLevel.ANONYMOUS  # the bearer token and its role are checke
     tags=("sellers",),
 )
 async def put_offer(call: ApiCall) -> Reply:
-    offer = await admin.put_offer(call.user, UUID(call.route["seller_id"]), UUID(call.route["variant_id"]), call.body)
+    offer = await catalog.put_offer(call.user, UUID(call.route["seller_id"]), UUID(call.route["variant_id"]), call.body)
     return Reply(body=offer, headers={"ETag": f'"{offer.version}"'})
 
 
@@ -39,4 +39,4 @@ async def put_offer(call: ApiCall) -> Reply:
     tags=("sellers",),
 )
 async def list_offers(call: ApiCall) -> OfferPage:
-    return await admin.list_offers(call.user, UUID(call.route["seller_id"]), call.query)
+    return await catalog.list_offers(call.user, UUID(call.route["seller_id"]), call.query)

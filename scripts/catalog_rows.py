@@ -1,7 +1,7 @@
 """Deterministic rows of the generated catalog (scripts.seed_catalog): the same seed gives the
 same ids, names, prices and stock, so two seeded databases can be compared row for row.
 
-Rows are tuples in the column order of the COPY statements in scripts.seed_catalog.
+Rows are tuples in the column order of the COPY statements in shared/catalog/repo_seed.py.
 """
 
 from __future__ import annotations
@@ -60,7 +60,7 @@ class CatalogGenerator:
 
     def _categories(self) -> list[tuple]:
         """(id, parent_id, name_en, slug_en, name_ar, slug_ar, sort_order): parents before children."""
-        rows = []
+        rows: list[tuple] = []
         for order, (slug, name_en, name_ar, children) in enumerate(names.CATEGORY_TREE):
             parent_id = self._uuid()
             rows.append((parent_id, None, name_en, slug, name_ar, names.slug_ar(name_ar), order))
@@ -232,7 +232,8 @@ class CatalogGenerator:
         created: datetime,
         batch: ProductBatch,
     ) -> None:
-        """(id, variant_id, seller_id, price, on_hand, reserved, low_stock_threshold, is_active, created_at, updated_at)"""
+        """(id, variant_id, seller_id, price, on_hand, reserved, low_stock_threshold, is_active,
+        created_at, updated_at)"""
         rng = self.rng
         for seller_id in sellers:
             price = money(float(effective) * rng.uniform(0.9, 1.08)) if rng.random() < 0.25 else None

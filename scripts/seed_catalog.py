@@ -42,73 +42,22 @@ import argparse
 import os
 import sys
 import time
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Literal
 
 import psycopg
-from psycopg import sql
 from tqdm import tqdm
 
 from scripts.catalog_rows import CATALOG_EPOCH, CatalogGenerator, ProductBatch
+from shared.catalog import repo_seed
 
 DEFAULT_SELLERS = 8
 DEFAULT_OFFERS_PER_VARIANT = 3
 BATCH_PRODUCTS = 2000
-CATALOG_TABLES = ("offers", "product_images", "variants", "products", "sellers", "brands", "categories")
-BULK_TABLES = ("products", "variants", "product_images", "offers")
-MIN_PRICE_TRIGGERS = (("variants", "variants_min_price"), ("offers", "offers_min_price"))
 SETUP_TIME = CATALOG_EPOCH - timedelta(days=800)  # categories, brands and sellers predate every product
-
-LOCK_CATALOG = (
-    "LOCK TABLE categories, brands, products, variants, product_images, sellers, offers IN ACCESS EXCLUSIVE MODE"
-)
-CATALOG_EXISTS = """
-SELECT EXISTS (SELECT 1 FROM products) OR EXISTS (SELECT 1 FROM categories)
-    OR EXISTS (SELECT 1 FROM brands) OR EXISTS (SELECT 1 FROM sellers)
-"""
-# Tables outside the catalog with a foreign key into the given tables.
-REFERENCING_TABLES = """
-SELECT DISTINCT format('%%I.%%I', n.nspname, t.relname)
-FROM pg_constraint k JOIN pg_class t ON t.oid = k.conrelid JOIN pg_namespace n ON n.oid = t.relnamespace
-WHERE k.contype = 'f' AND k.confrelid = ANY (%s::regclass[]) AND NOT k.conrelid = ANY (%s::regclass[])
-"""
-# Indexes not backing a constraint (primary keys and UNIQUE stay in place during the load).
-SECONDARY_INDEXES = """
-SELECT format('%%I.%%I', n.nspname, c.relname), pg_get_indexdef(i.indexrelid)
-FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid JOIN pg_namespace n ON n.oid = c.relnamespace
-WHERE i.indrelid = ANY (%s::regclass[])
-  AND NOT EXISTS (SELECT 1 FROM pg_constraint k WHERE k.conindid = i.indexrelid)
-ORDER BY 1
-"""
-# The definition of products_refresh_min_price (migrations/0002), for every product at once.
-REFRESH_ALL_MIN_PRICES = """
-UPDATE products p SET min_price = m.min_price
-FROM (SELECT v.product_id, min(coalesce(o.price, v.sale_price, v.price)) AS min_price
-      FROM variants v LEFT JOIN offers o ON o.variant_id = v.id AND o.is_active
-      WHERE v.is_active GROUP BY v.product_id) m
-WHERE p.id = m.product_id
-"""
-COPY_CATEGORIES = (
-    "COPY categories (id, parent_id, name_en, slug_en, name_ar, slug_ar, sort_order, created_at, updated_at) FROM STDIN"
-)
-COPY_BRANDS = "COPY brands (id, name_en, name_ar, slug, logo_url, created_at, updated_at) FROM STDIN"
-COPY_SELLERS = "COPY sellers (id, name_en, name_ar, slug, created_at, updated_at) FROM STDIN"
-COPY_PRODUCTS = (
-    "COPY products (id, name_en, name_ar, description_en, description_ar, slug_en, slug_ar, category_id, "
-    "brand_id, requires_prescription, is_active, attributes, erp_product_id, created_at, updated_at) FROM STDIN"
-)
-COPY_VARIANTS = (
-    "COPY variants (id, product_id, sku, options, barcode, price, sale_price, sort_order, created_at, "
-    "updated_at) FROM STDIN"
-)
-COPY_IMAGES = "COPY product_images (id, product_id, url, alt_en, alt_ar, sort_order, created_at) FROM STDIN"
-COPY_OFFERS = (
-    "COPY offers (id, variant_id, seller_id, price, on_hand, reserved, low_stock_threshold, is_active, "
-    "created_at, updated_at) FROM STDIN"
-)
 
 
 class CatalogExists(RuntimeError):
@@ -168,28 +117,25 @@ def seed_catalog(
     summary = SeedSummary()
     with psycopg.connect(url) as conn:
         with conn.transaction():
-            conn.execute(LOCK_CATALOG)
+            repo_seed.lock_catalog(conn)
             if not make_room(conn, on_existing):
                 return None
             load(conn, generator, products, summary, progress=progress)
         with phase(summary, "vacuum analyze"):
             conn.autocommit = True  # VACUUM cannot run in a transaction
-            for table in CATALOG_TABLES:
-                conn.execute(sql.SQL("VACUUM (ANALYZE) {}").format(sql.Identifier(table)))
+            repo_seed.vacuum_analyze(conn)
     return summary
 
 
 def make_room(conn: psycopg.Connection, on_existing: str) -> bool:
     """False when an existing catalog is to be kept."""
-    if not conn.execute(CATALOG_EXISTS).fetchone()[0]:
+    if not repo_seed.catalog_exists(conn):
         return True
     if on_existing == "skip":
         return False
     if on_existing != "replace":
         raise CatalogExists("the database already has a catalog (use --replace to truncate it)")
-    dependents = empty_dependents(conn)
-    tables = [sql.Identifier(table) for table in CATALOG_TABLES] + [sql.SQL(name) for name in dependents]
-    conn.execute(sql.SQL("TRUNCATE {}").format(sql.SQL(", ").join(tables)))
+    repo_seed.truncate_catalog(conn, empty_dependents(conn))
     return True
 
 
@@ -197,14 +143,12 @@ def empty_dependents(conn: psycopg.Connection) -> list[str]:
     """Every table that references the catalog, directly or through another one, locked and
     checked empty: TRUNCATE needs them listed, and their rows must never be thrown away."""
     found: list[str] = []
-    frontier = list(CATALOG_TABLES)
+    frontier = list(repo_seed.CATALOG_TABLES)
     while frontier:
-        known = list(CATALOG_TABLES) + found
-        frontier = [row[0] for row in conn.execute(REFERENCING_TABLES, (frontier, known))]
+        frontier = repo_seed.referencing_tables(conn, frontier, list(repo_seed.CATALOG_TABLES) + found)
         found += frontier
-    for name in found:  # names come quoted from format('%I.%I')
-        conn.execute(sql.SQL("LOCK TABLE {} IN ACCESS EXCLUSIVE MODE").format(sql.SQL(name)))
-        if conn.execute(sql.SQL("SELECT EXISTS (SELECT 1 FROM {})").format(sql.SQL(name))).fetchone()[0]:
+    for name in found:
+        if repo_seed.lock_has_rows(conn, name):
             raise CatalogInUse(f"{name} has rows that refer to the catalog: not replacing it")
     return found
 
@@ -212,41 +156,26 @@ def empty_dependents(conn: psycopg.Connection) -> list[str]:
 def load(
     conn: psycopg.Connection, generator: CatalogGenerator, products: int, summary: SeedSummary, *, progress: bool
 ) -> None:
-    for table, trigger in MIN_PRICE_TRIGGERS:
-        conn.execute(
-            sql.SQL("ALTER TABLE {} DISABLE TRIGGER {}").format(sql.Identifier(table), sql.Identifier(trigger))
-        )
-    indexes = conn.execute(SECONDARY_INDEXES, (list(BULK_TABLES),)).fetchall()
-    for name, _ in indexes:
-        conn.execute(sql.SQL("DROP INDEX {}").format(sql.SQL(name)))  # name comes quoted from format('%I.%I')
+    """COPY with the min-price triggers off and the secondary indexes dropped, then both again."""
+    repo_seed.set_min_price_triggers(conn, enabled=False)
+    indexes = repo_seed.secondary_indexes(conn)
+    repo_seed.drop_indexes(conn, indexes)
     with phase(summary, "copy"):
         copy_reference_data(conn, generator, summary)
         copy_products(conn, generator, products, summary, progress=progress)
     with phase(summary, "min_price"):
-        conn.execute(REFRESH_ALL_MIN_PRICES)
+        repo_seed.refresh_all_min_prices(conn)
     with phase(summary, "indexes"):
-        conn.execute("SET LOCAL maintenance_work_mem = '256MB'")  # GIN builds sort in memory
-        for _, definition in indexes:
-            conn.execute(definition)
-    for table, trigger in MIN_PRICE_TRIGGERS:
-        conn.execute(sql.SQL("ALTER TABLE {} ENABLE TRIGGER {}").format(sql.Identifier(table), sql.Identifier(trigger)))
-
-
-def copy_rows(cursor: psycopg.Cursor, statement: str, rows: Iterable[tuple]) -> int:
-    count = 0
-    with cursor.copy(statement) as copy:
-        for row in rows:
-            copy.write_row(row)
-            count += 1
-    return count
+        repo_seed.create_indexes(conn, indexes)
+    repo_seed.set_min_price_triggers(conn, enabled=True)
 
 
 def copy_reference_data(conn: psycopg.Connection, generator: CatalogGenerator, summary: SeedSummary) -> None:
     stamps = (SETUP_TIME, SETUP_TIME)
     with conn.cursor() as cursor:
-        summary.categories = copy_rows(cursor, COPY_CATEGORIES, (row + stamps for row in generator.categories))
-        summary.brands = copy_rows(cursor, COPY_BRANDS, (row + stamps for row in generator.brand_rows()))
-        summary.sellers = copy_rows(cursor, COPY_SELLERS, (row + stamps for row in generator.sellers))
+        summary.categories = repo_seed.copy_categories(cursor, (row + stamps for row in generator.categories))
+        summary.brands = repo_seed.copy_brands(cursor, (row + stamps for row in generator.brand_rows()))
+        summary.sellers = repo_seed.copy_sellers(cursor, (row + stamps for row in generator.sellers))
 
 
 def copy_products(
@@ -258,10 +187,10 @@ def copy_products(
     ):
         for start in range(0, products, BATCH_PRODUCTS):
             batch: ProductBatch = generator.batch(start, min(BATCH_PRODUCTS, products - start))
-            summary.products += copy_rows(cursor, COPY_PRODUCTS, batch.products)
-            summary.variants += copy_rows(cursor, COPY_VARIANTS, batch.variants)
-            summary.images += copy_rows(cursor, COPY_IMAGES, batch.images)
-            summary.offers += copy_rows(cursor, COPY_OFFERS, batch.offers)
+            summary.products += repo_seed.copy_products(cursor, batch.products)
+            summary.variants += repo_seed.copy_variants(cursor, batch.variants)
+            summary.images += repo_seed.copy_images(cursor, batch.images)
+            summary.offers += repo_seed.copy_offers(cursor, batch.offers)
             bar.update(len(batch.products))
 
 
@@ -300,6 +229,7 @@ def main(argv: list[str] | None = None) -> int:
     except CatalogExists as exc:
         print(f"seed_catalog: {exc}", file=sys.stderr)
         return 2
+    assert summary is not None  # refused or replaced, never skipped
     print(f"seeded {summary.describe()}")
     return 0
 

@@ -6,25 +6,19 @@ shopper API returns (one `name`, one `description`, in the language asked for).
 
 from __future__ import annotations
 
-import re
+from collections.abc import Mapping
 from datetime import datetime
 from decimal import Decimal
-from typing import Any, Literal
+from typing import Any, Literal, Self
 from uuid import UUID
 
 from pydantic import ConfigDict, Field, model_validator
 
+from shared.catalog import rules
 from shared.platform.base_model import AppModel
 
 Lang = Literal["en", "ar"]
 Sort = Literal["relevance", "price_asc", "price_desc", "newest"]
-ATTRIBUTE_PARAM = re.compile(r"^attr\.([a-z][a-z0-9_]{0,39})$")
-MAX_ATTRIBUTE_FILTERS = 5
-
-
-def pick(lang: Lang, en: Any, ar: Any) -> Any:
-    """The value in the asked language, the other one when it is missing."""
-    return (ar or en) if lang == "ar" else (en or ar)
 
 
 class LangQuery(AppModel):
@@ -55,20 +49,7 @@ class ProductQuery(AppModel):
     @model_validator(mode="before")
     @classmethod
     def _collect_attribute_filters(cls, data: Any) -> Any:
-        if not isinstance(data, dict):
-            return data
-        plain = {k: v for k, v in data.items() if not k.startswith("attr.")}
-        attributes = {}
-        for name, value in data.items():
-            if not name.startswith("attr."):
-                continue
-            match = ATTRIBUTE_PARAM.match(name)
-            if match is None or not isinstance(value, str) or not 0 < len(value) <= 100:
-                raise ValueError(f"{name}: attribute filters are attr.<lowercase_key>=<1-100 chars>")
-            attributes[match.group(1)] = value
-        if len(attributes) > MAX_ATTRIBUTE_FILTERS:
-            raise ValueError(f"at most {MAX_ATTRIBUTE_FILTERS} attribute filters")
-        return plain | {"attributes": attributes}
+        return rules.collect_attribute_filters(data) if isinstance(data, dict) else data
 
     @model_validator(mode="after")
     def _consistent(self) -> ProductQuery:
@@ -83,7 +64,7 @@ class ProductQuery(AppModel):
 
     @property
     def effective_sort(self) -> Sort:
-        return self.sort or ("relevance" if self.q else "newest")
+        return rules.effective_sort(self.sort, self.q)
 
 
 class CategoryRow(AppModel):
@@ -112,14 +93,27 @@ class CategoryNode(AppModel):
     children: list[CategoryNode] = Field(default_factory=list)
 
     @classmethod
-    def from_row(cls, row: CategoryRow, lang: Lang) -> CategoryNode:
+    def from_row(cls, row: CategoryRow, lang: Lang, children: list[CategoryNode], **extra: Any) -> Self:
         return cls(
             id=row.id,
-            slug=pick(lang, row.slug_en, row.slug_ar),
-            name=pick(lang, row.name_en, row.name_ar),
-            description=pick(lang, row.description_en, row.description_ar),
+            slug=rules.pick(lang, row.slug_en, row.slug_ar),
+            name=rules.pick(lang, row.name_en, row.name_ar),
+            description=rules.pick(lang, row.description_en, row.description_ar),
             image_url=row.image_url,
+            children=children,
+            **extra,
         )
+
+    @staticmethod
+    def tree(
+        children: Mapping[UUID | None, list[CategoryRow]], lang: Lang, parent: UUID | None = None
+    ) -> list[CategoryNode]:
+        """The categories under `parent` (None: the roots), each with its own subtree
+        (`children` comes from rules.children_by_parent)."""
+        return [
+            CategoryNode.from_row(row, lang, CategoryNode.tree(children, lang, row.id))
+            for row in children.get(parent, [])
+        ]
 
 
 class CategoryLink(AppModel):
@@ -129,13 +123,25 @@ class CategoryLink(AppModel):
 
     @classmethod
     def from_row(cls, row: CategoryRow, lang: Lang) -> CategoryLink:
-        return cls(id=row.id, slug=pick(lang, row.slug_en, row.slug_ar), name=pick(lang, row.name_en, row.name_ar))
+        return cls(
+            id=row.id, slug=rules.pick(lang, row.slug_en, row.slug_ar), name=rules.pick(lang, row.name_en, row.name_ar)
+        )
 
 
 class CategoryDetail(CategoryNode):
     slug_en: str
     slug_ar: str
     path: list[CategoryLink] = Field(description="ancestors from the root down to this category")
+
+    @classmethod
+    def from_path(
+        cls, path: list[CategoryRow], children: Mapping[UUID | None, list[CategoryRow]], lang: Lang
+    ) -> CategoryDetail:
+        """The last category of a root-to-category `path`, with its subtree."""
+        row = path[-1]
+        links = [CategoryLink.from_row(link, lang) for link in path]
+        subtree = CategoryNode.tree(children, lang, row.id)
+        return cls.from_row(row, lang, subtree, slug_en=row.slug_en, slug_ar=row.slug_ar, path=links)
 
 
 class CategoryTree(AppModel):
@@ -163,13 +169,7 @@ class BrandView(AppModel):
 
     @classmethod
     def from_row(cls, row: BrandRow, lang: Lang) -> BrandView:
-        return cls(id=row.id, slug=row.slug, name=pick(lang, row.name_en, row.name_ar), logo_url=row.logo_url)
-
-
-class SellerView(AppModel):
-    id: UUID
-    slug: str
-    name: str
+        return cls(id=row.id, slug=row.slug, name=rules.pick(lang, row.name_en, row.name_ar), logo_url=row.logo_url)
 
 
 class BrandList(AppModel):
@@ -210,12 +210,12 @@ class ProductSummary(AppModel):
         brand = None
         if row.brand_id and row.brand_slug:
             brand = BrandView(
-                id=row.brand_id, slug=row.brand_slug, name=pick(lang, row.brand_name_en, row.brand_name_ar)
+                id=row.brand_id, slug=row.brand_slug, name=rules.pick(lang, row.brand_name_en, row.brand_name_ar)
             )
         return cls(
             id=row.id,
-            slug=pick(lang, row.slug_en, row.slug_ar),
-            name=pick(lang, row.name_en, row.name_ar),
+            slug=rules.pick(lang, row.slug_en, row.slug_ar),
+            name=rules.pick(lang, row.name_en, row.name_ar),
             brand=brand,
             requires_prescription=row.requires_prescription,
             price_from=row.min_price,
@@ -278,6 +278,19 @@ class VariantView(AppModel):
     sale_price: Decimal | None
     effective_price: Decimal
 
+    @classmethod
+    def from_row(cls, row: VariantRow) -> VariantView:
+        price = rules.effective_price(row.price, row.sale_price)
+        return cls(
+            id=row.id,
+            sku=row.sku,
+            options=row.options,
+            barcode=row.barcode,
+            price=row.price,
+            sale_price=row.sale_price,
+            effective_price=price,
+        )
+
 
 class ImageRow(AppModel):
     id: UUID
@@ -294,25 +307,9 @@ class ImageView(AppModel):
     url: str
     alt: str | None
 
-
-class OfferAvailabilityRow(AppModel):
-    variant_id: UUID
-    seller_id: UUID
-    seller_slug: str
-    seller_name_en: str
-    seller_name_ar: str
-    price: Decimal
-    available: int
-    low_stock_threshold: int
-
-
-class SellerOffer(AppModel):
-    variant_id: UUID
-    seller: SellerView
-    price: Decimal = Field(description="what this seller charges: its own price, else the variant's (sale) price")
-    available: int
-    in_stock: bool
-    low_stock: bool
+    @classmethod
+    def from_row(cls, row: ImageRow, lang: Lang) -> ImageView:
+        return cls(id=row.id, url=row.url, alt=rules.pick(lang, row.alt_en, row.alt_ar))
 
 
 class ProductDetail(AppModel):
@@ -336,3 +333,35 @@ class ProductDetail(AppModel):
     images: list[ImageView]
     version: int
     updated_at: datetime
+
+    @classmethod
+    def from_rows(
+        cls,
+        product: ProductRow,
+        brand: BrandRow | None,
+        path: list[CategoryRow],
+        variants: list[VariantRow],
+        images: list[ImageRow],
+        lang: Lang,
+    ) -> ProductDetail:
+        """The product page in one language; an inactive brand is left out."""
+        return cls(
+            id=product.id,
+            lang=lang,
+            slug=rules.pick(lang, product.slug_en, product.slug_ar),
+            slug_en=product.slug_en,
+            slug_ar=product.slug_ar,
+            name=rules.pick(lang, product.name_en, product.name_ar),
+            description=rules.pick(lang, product.description_en, product.description_ar),
+            meta_title=rules.pick(lang, product.meta_title_en, product.meta_title_ar),
+            meta_description=rules.pick(lang, product.meta_description_en, product.meta_description_ar),
+            requires_prescription=product.requires_prescription,
+            attributes=product.attributes,
+            price_from=product.min_price,
+            brand=BrandView.from_row(brand, lang) if brand and brand.is_active else None,
+            category_path=[CategoryLink.from_row(c, lang) for c in path],
+            variants=[VariantView.from_row(v) for v in variants],
+            images=[ImageView.from_row(i, lang) for i in images],
+            version=product.version,
+            updated_at=product.updated_at,
+        )

@@ -1,29 +1,30 @@
-"""Catalog reads; each SQL constant sits next to the one function that runs it.
-The product listing and search live in listing.py."""
+"""Catalog reads behind the public API and the warm_cache timer; each SQL constant sits next to
+the one function that runs it. Listing and search: repo_listing.py; writes: repo_admin.py;
+offers: repo_offers.py.
+
+The column lists below are the tables' own; repo_admin.py returns the same ones after a write.
+"""
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING
 from uuid import UUID
 
-from shared.catalog.models import (
-    BrandRow,
-    CategoryRow,
-    ImageRow,
-    OfferAvailabilityRow,
-    ProductRow,
-    VariantRow,
-)
-from shared.data import db, multiplexed
+from shared.catalog.models import BrandRow, CategoryRow, ImageRow, ProductRow, VariantRow
+from shared.data import db
 
 if TYPE_CHECKING:
     from psycopg import AsyncConnection
 
-CATEGORY_COLUMNS = ", ".join(CategoryRow.model_fields)
-BRAND_COLUMNS = ", ".join(BrandRow.model_fields)
-PRODUCT_COLUMNS = ", ".join(f"p.{c}" for c in ProductRow.model_fields)
-VARIANT_COLUMNS = ", ".join(VariantRow.model_fields)
-IMAGE_COLUMNS = ", ".join(ImageRow.model_fields)
+CATEGORY_COLUMNS = """id, parent_id, name_en, name_ar, slug_en, slug_ar, description_en, description_ar,
+    image_url, sort_order, is_active, version, created_at, updated_at"""
+BRAND_COLUMNS = "id, name_en, name_ar, slug, logo_url, is_active, version, created_at, updated_at"
+PRODUCT_COLUMNS = """id, name_en, name_ar, description_en, description_ar, slug_en, slug_ar, meta_title_en,
+    meta_title_ar, meta_description_en, meta_description_ar, category_id, brand_id, requires_prescription,
+    is_active, attributes, erp_product_id, min_price, version, created_at, updated_at"""
+VARIANT_COLUMNS = """id, product_id, sku, options, barcode, price, sale_price, is_active, sort_order, version,
+    created_at, updated_at"""
+IMAGE_COLUMNS = "id, product_id, url, alt_en, alt_ar, sort_order, created_at"
 
 SELECT_ACTIVE_CATEGORIES = f"""
 SELECT {CATEGORY_COLUMNS} FROM categories WHERE is_active ORDER BY sort_order, name_en, id
@@ -53,7 +54,8 @@ SELECT_CATEGORY_PATH = f"""
 WITH RECURSIVE path AS (
     SELECT {CATEGORY_COLUMNS}, 0 AS depth FROM categories WHERE id = %(id)s
     UNION ALL
-    SELECT {", ".join(f"c.{c}" for c in CategoryRow.model_fields)}, path.depth + 1
+    SELECT c.id, c.parent_id, c.name_en, c.name_ar, c.slug_en, c.slug_ar, c.description_en, c.description_ar,
+           c.image_url, c.sort_order, c.is_active, c.version, c.created_at, c.updated_at, path.depth + 1
     FROM categories c JOIN path ON c.id = path.parent_id
 )
 SELECT {CATEGORY_COLUMNS} FROM path ORDER BY depth DESC
@@ -64,7 +66,7 @@ async def category_path(conn: AsyncConnection, category_id: UUID) -> list[Catego
     return await db.fetch_all(conn, SELECT_CATEGORY_PATH, {"id": category_id}, CategoryRow)
 
 
-SELECT_PRODUCT = f"SELECT {PRODUCT_COLUMNS} FROM products p WHERE p.id = %(id)s"
+SELECT_PRODUCT = f"SELECT {PRODUCT_COLUMNS} FROM products WHERE id = %(id)s"
 
 
 async def get_product(conn: AsyncConnection, product_id: UUID) -> ProductRow | None:
@@ -94,19 +96,27 @@ async def product_images(conn: AsyncConnection, product_id: UUID) -> list[ImageR
     return await db.fetch_all(conn, SELECT_IMAGES, {"id": product_id}, ImageRow)
 
 
-# What each active seller offers for the product's active variants, cheapest first per variant.
-SELECT_PRODUCT_OFFERS = """
-SELECT o.variant_id, o.seller_id, se.slug AS seller_slug, se.name_en AS seller_name_en,
-       se.name_ar AS seller_name_ar, coalesce(o.price, v.sale_price, v.price) AS price,
-       o.on_hand - o.reserved AS available, o.low_stock_threshold
-FROM variants v
-JOIN offers o ON o.variant_id = v.id
-JOIN sellers se ON se.id = o.seller_id
-WHERE v.product_id = %(id)s AND v.is_active AND o.is_active AND se.status = 'ACTIVE'
-ORDER BY v.sort_order, v.sku, price, se.slug
+# "Top" products: the most ordered over the last week (units in orders not cancelled), then
+# the newest active ones to fill the list (a new catalog has no orders yet).
+SELECT_TOP_PRODUCTS = """
+WITH ordered AS (
+    SELECT i.product_id, sum(i.quantity) AS units
+    FROM order_items i JOIN orders o ON o.id = i.order_id
+    WHERE o.created_at > now() - interval '7 days' AND o.status <> 'CANCELLED'
+    GROUP BY i.product_id
+), ranked AS (
+    SELECT p.id, coalesce(ordered.units, 0) AS units, p.created_at
+    FROM products p LEFT JOIN ordered ON ordered.product_id = p.id
+    WHERE p.is_active AND p.min_price IS NOT NULL
+      AND (ordered.product_id IS NOT NULL
+           OR p.id IN (SELECT id FROM products WHERE is_active AND min_price IS NOT NULL
+                       ORDER BY created_at DESC, id DESC LIMIT %(limit)s))
+)
+SELECT id FROM ranked ORDER BY units DESC, created_at DESC, id DESC LIMIT %(limit)s
 """
 
 
-async def product_offers(product_id: UUID) -> list[OfferAvailabilityRow]:
-    """A multiplexed read (shared/data/multiplexed.py): it takes no connection of the caller's."""
-    return await multiplexed.fetch_all(SELECT_PRODUCT_OFFERS, {"id": product_id}, OfferAvailabilityRow)
+async def top_product_ids(conn: AsyncConnection, limit: int) -> list[UUID]:
+    async with conn.cursor() as cur:
+        await cur.execute(SELECT_TOP_PRODUCTS, {"limit": limit})
+        return [row[0] for row in await cur.fetchall()]

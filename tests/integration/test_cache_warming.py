@@ -7,8 +7,8 @@ from tests.support import FakeContext, app_function, call
 
 
 async def test_warmed_keys_answer_without_the_database(app_env, database_url, monkeypatch):
-    from shared.catalog import listing, repo
-    from shared.catalog.warming import warm_cache
+    from shared.catalog import repo, repo_listing
+    from shared.catalog.service import warm_cache
 
     catalog = await build_catalog(database_url)
     first = await warm_cache()
@@ -20,7 +20,7 @@ async def test_warmed_keys_answer_without_the_database(app_env, database_url, mo
 
     monkeypatch.setattr(repo, "get_product", no_database)
     monkeypatch.setattr(repo, "active_categories", no_database)
-    monkeypatch.setattr(listing, "list_products", no_database)
+    monkeypatch.setattr(repo_listing, "list_products", no_database)
     product_id = catalog.ids["panadol"]
     for lang in ("en", "ar"):
         status, _, _ = await call(
@@ -34,7 +34,7 @@ async def test_warmed_keys_answer_without_the_database(app_env, database_url, mo
 
 
 async def test_deadline_bounds_the_run(app_env, database_url):
-    from shared.catalog.warming import warm_cache
+    from shared.catalog.service import warm_cache
 
     await build_catalog(database_url)
     result = await warm_cache(deadline_seconds=0)
@@ -57,9 +57,14 @@ async def test_timer_function_warms_the_cache(app_env, database_url, monkeypatch
 
 
 async def test_top_products_are_the_most_ordered_then_the_newest(app_env, database_url):
-    from shared.catalog.warming import top_product_ids
+    from shared.catalog import repo
+    from shared.data import db
     from tests.order_support import line, place, stocked_catalog
     from tests.support import bearer
+
+    async def top_product_ids(limit: int):
+        async with db.connection(read_only=True) as conn:
+            return await repo.top_product_ids(conn, limit)
 
     catalog = await stocked_catalog(database_url)
     newest_first = [catalog.ids[key] for key in ("vitamin", "augmentin", "brufen", "panadol")]

@@ -1,4 +1,5 @@
-"""The product listing and search SQL (`GET /products`), composed from named fragments.
+"""The product listing and search SQL (`GET /products`), composed from named fragments, and the
+two reads that resolve a listing before it runs (a category's subtree, a search's spelling).
 
 Each filter and each sort is its own fragment so every combination is planned on its own and
 stays an index scan; one statement full of `(%(x)s IS NULL OR …)` guards would get one generic
@@ -16,20 +17,19 @@ plan for all of them. Search (see docs/catalog.md):
 from __future__ import annotations
 
 import json
-import re
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any
 from uuid import UUID
 
+from shared.catalog import rules
 from shared.catalog.models import ProductQuery, ProductSummaryRow
 from shared.data import db
+from shared.platform.pagination import fetch_size
 
 if TYPE_CHECKING:
     from psycopg import AsyncConnection
 
 SEARCH_CANDIDATES = 1000
-ARABIC_LETTER = re.compile(r"[\u0621-\u064A]")
-Mode = Literal["strict", "relaxed"]
 
 
 @dataclass(frozen=True)
@@ -38,12 +38,12 @@ class Listing:
 
     query: ProductQuery
     category_ids: list[UUID] | None = None  # the category and its active descendants
-    mode: Mode = "strict"
+    mode: rules.SearchMode = "strict"
     relaxed_terms: list[str] = field(default_factory=list)
 
     @property
     def arabic(self) -> bool:
-        return bool(self.query.q and ARABIC_LETTER.search(self.query.q))
+        return rules.is_arabic(self.query.q)
 
 
 COLUMNS = (
@@ -188,7 +188,7 @@ def _params(listing: Listing, after: tuple[str, UUID] | None) -> dict[str, Any]:
     params = query.model_dump(include={"q", "brand", "seller", "min_price", "max_price"})
     params |= {
         "attributes": json.dumps(query.attributes),
-        "limit": query.limit + 1,
+        "limit": fetch_size(query.limit),
         "candidates": SEARCH_CANDIDATES,
         "category_ids": listing.category_ids,
         "terms": " | ".join(listing.relaxed_terms),

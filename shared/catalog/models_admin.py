@@ -1,4 +1,4 @@
-"""Bodies the catalog management API accepts (admins) and the seller offer API (sellers).
+"""Bodies the catalog management API accepts (admins); its responses are the rows of models.py.
 
 Create bodies (`*Fields`) require both languages; patch bodies (`*Patch`) take any subset
 plus the `version` the client last read (or an `If-Match` header instead).
@@ -6,28 +6,20 @@ plus the `version` the client last read (or an `If-Match` header instead).
 
 from __future__ import annotations
 
-from datetime import datetime
 from decimal import Decimal
-from typing import Annotated, Any
+from typing import Annotated
 from uuid import UUID
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
+from pydantic import ConfigDict, Field, StringConstraints, model_validator
 
+from shared.catalog import rules
 from shared.platform.base_model import AppModel
 
 Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=120)]
 ProductName = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
 Description = Annotated[str, StringConstraints(strip_whitespace=True, max_length=10000)]
-SlugEn = Annotated[str, StringConstraints(strip_whitespace=True, max_length=120, pattern=r"^[a-z0-9]+(-[a-z0-9]+)*$")]
-# Arabic slugs: Arabic letters, Latin lower-case letters and digits, joined by hyphens.
-SlugAr = Annotated[
-    str,
-    StringConstraints(
-        strip_whitespace=True,
-        max_length=120,
-        pattern=r"^[\u0621-\u064Aa-z0-9\u0660-\u0669]+(-[\u0621-\u064Aa-z0-9\u0660-\u0669]+)*$",
-    ),
-]
+SlugEn = Annotated[str, StringConstraints(strip_whitespace=True, max_length=120, pattern=rules.SLUG_EN)]
+SlugAr = Annotated[str, StringConstraints(strip_whitespace=True, max_length=120, pattern=rules.SLUG_AR)]
 Url = Annotated[str, StringConstraints(strip_whitespace=True, max_length=2000, pattern=r"^https?://\S+$")]
 Price = Annotated[Decimal, Field(gt=0, max_digits=12, decimal_places=2)]
 Sku = Annotated[str, StringConstraints(strip_whitespace=True, pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")]
@@ -137,7 +129,7 @@ class VariantFields(Strict):
 
     @model_validator(mode="after")
     def _sale_below_price(self) -> VariantFields:
-        if self.sale_price is not None and self.sale_price >= self.price:
+        if not rules.sale_price_ok(self.price, self.sale_price):
             raise ValueError("sale_price must be lower than price")
         return self
 
@@ -158,46 +150,3 @@ class ImageFields(Strict):
     alt_en: Annotated[str, StringConstraints(max_length=200)] | None = None
     alt_ar: Annotated[str, StringConstraints(max_length=200)] | None = None
     sort_order: int = 0
-
-
-class OfferPut(Strict):
-    price: Price | None = Field(default=None, description="the seller's price; null sells at the variant's price")
-    on_hand: int = Field(ge=0, le=1_000_000, description="units on the shelf; never below what is reserved")
-    low_stock_threshold: int = Field(default=5, ge=0, le=100_000)
-    is_active: bool = True
-
-
-class OfferRow(AppModel):
-    id: UUID
-    variant_id: UUID
-    seller_id: UUID
-    sku: str
-    product_id: UUID
-    product_name_en: str
-    product_name_ar: str
-    price: Decimal | None
-    effective_price: Decimal
-    on_hand: int
-    reserved: int
-    available: int
-    low_stock_threshold: int
-    low_stock: bool
-    is_active: bool
-    version: int
-    updated_at: datetime
-
-
-class OfferQuery(Strict):
-    low_stock: bool | None = None
-    cursor: str | None = Field(default=None, max_length=300)
-    limit: int = Field(default=50, ge=1, le=100)
-
-
-class OfferPage(AppModel):
-    items: list[OfferRow]
-    next_cursor: str | None
-
-
-def changes_of(patch: BaseModel) -> dict[str, Any]:
-    """The fields the client sent, without the version (that goes to the WHERE clause)."""
-    return {k: v for k, v in patch.model_dump(exclude_unset=True).items() if k != "version"}
