@@ -11,6 +11,7 @@ idempotent (see `shared.events.consumer`).
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import time
 from typing import Any
 
@@ -48,10 +49,8 @@ async def send_event(row: OutboxRow) -> None:
 async def _create_queue(queue: Any) -> None:
     from azure.core.exceptions import ResourceExistsError
 
-    try:
+    with contextlib.suppress(ResourceExistsError):  # another relay made it first
         await queue.create_queue()
-    except ResourceExistsError:  # another relay made it first
-        pass
 
 
 async def publish_batch(batch: list[OutboxRow]) -> None:
