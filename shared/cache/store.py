@@ -1,4 +1,4 @@
-"""Redis cache (a cache only: losing it loses nothing, see ARCHITECTURE "Data rules").
+"""Redis cache (a cache only: losing it loses nothing, see docs/architecture.md "Data rules").
 
 One `redis.asyncio` client per process, created lazily in the running loop. Keys carry the
 `REDIS_KEY_PREFIX` (tests use a unique prefix each). With REDIS_AUTH=entra the client
