@@ -122,6 +122,9 @@ _scripts: tuple[Redis, AsyncScript, AsyncScript] | None = None
 _flights: dict[str, asyncio.Future] = {}  # key -> the in-process read in progress
 _pending_tags: set[str] = set()  # invalidations Redis did not take; applied before next read
 _background: set[asyncio.Task] = set()
+# The breaker's clock, read when the breaker is made: a test passes a fake one to end the
+# cooldown without waiting it out.
+breaker_clock: Callable[[], float] = time.monotonic
 
 
 def versioned_key(*parts: str) -> str:
@@ -138,7 +141,9 @@ def _get_breaker() -> CircuitBreaker:
     if _breaker is None:
         settings = get_settings()
         _breaker = CircuitBreaker(
-            failures=settings.cache_breaker_failures, cooldown=settings.cache_breaker_cooldown_seconds
+            failures=settings.cache_breaker_failures,
+            cooldown=settings.cache_breaker_cooldown_seconds,
+            clock=breaker_clock,
         )
     return _breaker
 
