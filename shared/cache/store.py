@@ -236,7 +236,8 @@ async def _join(flight: asyncio.Future, load: Load) -> bytes | None:
         return await asyncio.shield(flight)
     except asyncio.CancelledError:
         # The leader's request was cancelled, not ours: load for ourselves.
-        if flight.cancelled() and not asyncio.current_task().cancelling():
+        ours = asyncio.current_task()  # never None inside a coroutine
+        if flight.cancelled() and ours is not None and not ours.cancelling():
             return await load()
         raise
 
@@ -274,7 +275,7 @@ def _valid_hit(values: list[bytes | None]) -> bytes | None:
     read script, which takes the lock and creates missing generations."""
     if values[0] is None or any(g is None for g in values[1:]):
         return None
-    stamp = b",".join(values[1:]) + b"|"
+    stamp = b",".join(values[1:]) + b"|"  # type: ignore[arg-type]  # no None: checked just above
     return values[0][len(stamp) :] if values[0].startswith(stamp) else None
 
 
