@@ -7,6 +7,7 @@ each test gets its own Redis key prefix and its own queue names.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import threading
@@ -17,7 +18,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import pytest
 
 from scripts.dev_tokens import DEV_AUDIENCE, DEV_ISSUER, dev_jwks
-from tests.support import create_database, drop_database, unique
+from tests.support import ThrowawayRedis, create_database, drop_database, unique
 
 
 def _required_env(name: str) -> str:
@@ -115,3 +116,61 @@ async def app_env(app_settings: dict[str, str], monkeypatch: pytest.MonkeyPatch)
     await cache.close_cache()
     await storage.close_storage_clients()
     reset_settings()
+
+
+@pytest.fixture
+async def cache_store(monkeypatch: pytest.MonkeyPatch):
+    """shared.cache.store on the running Redis (REDIS_URL, else 127.0.0.1:6379) with its own
+    prefix. Needs no database: only the settings the model requires are filled in."""
+    from shared.cache import store
+    from shared.platform.config import reset_settings
+
+    prefix = f"test:{uuid.uuid4().hex[:10]}:"
+    env = {
+        "SOUQ_ENV": "test",
+        "REDIS_URL": os.environ.get("REDIS_URL") or "redis://127.0.0.1:6379/0",
+        "REDIS_KEY_PREFIX": prefix,
+        # Generous, as in app_settings: a busy machine must not look like a slow Redis. The
+        # frozen-Redis test waits this long three times.
+        "REDIS_TIMEOUT_MS": "1000",
+        "REDIS_CONNECT_TIMEOUT_MS": "2000",
+        "DATABASE_URL": os.environ.get("DATABASE_URL") or "postgresql://unused@127.0.0.1/x",
+        "AUTH_ISSUER": "test",
+        "AUTH_AUDIENCE": "test",
+        "AUTH_JWKS_URL": "http://localhost/jwks.json",
+        "CACHE_LOCK_TTL_MS": "10000",  # longer than any load a test holds: no lock expires by surprise
+        "CACHE_BREAKER_FAILURES": "3",
+        "CACHE_BREAKER_COOLDOWN_SECONDS": "0.3",
+    }
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    await store.close_cache()
+    reset_settings()
+    yield store
+    await _delete_prefix(store, prefix)  # tag generations have no TTL: leave nothing behind
+    await store.close_cache()
+    reset_settings()
+
+
+async def _delete_prefix(store, prefix: str) -> None:
+    with contextlib.suppress(Exception):  # the throwaway server may be gone by now
+        client = store.redis_client()
+        keys = [k async for k in client.scan_iter(match=f"{prefix}*")]
+        if keys:
+            await client.delete(*keys)
+
+
+@pytest.fixture
+async def throwaway_redis(cache_store, monkeypatch: pytest.MonkeyPatch):
+    """`cache_store` on a redis-server of its own, which the test may kill or freeze."""
+    from shared.platform.config import reset_settings
+
+    server = ThrowawayRedis()
+    server.start()
+    monkeypatch.setenv("REDIS_URL", f"redis://127.0.0.1:{server.port}/0")
+    reset_settings()
+    await cache_store.close_cache()
+    yield server
+    server.freeze(False)
+    await cache_store.close_cache()
+    server.kill()

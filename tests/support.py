@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import json
+import signal
 import socket
+import subprocess
+import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
@@ -132,3 +136,141 @@ def batch_sizes(monkeypatch: Any, owner: type, method: str) -> list[int]:
 
     monkeypatch.setattr(owner, method, spy)
     return sizes
+
+
+def set_after_calls(monkeypatch: Any, owner: Any, name: str, calls: int, event: asyncio.Event) -> None:
+    """Sets `event` once `owner.name` has been called `calls` times; each call still runs. A test
+    learns this way that callers have reached a point, instead of sleeping until they likely have."""
+    real = getattr(owner, name)
+    count = 0
+
+    def counted(*args: Any, **kwargs: Any) -> Any:
+        nonlocal count
+        count += 1
+        if count == calls:
+            event.set()
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(owner, name, counted)
+
+
+class FakeClock:
+    """A clock that moves only when a test moves it (`clock.now += seconds`)."""
+
+    def __init__(self, now: float = 1000.0) -> None:
+        self.now = now
+
+    def __call__(self) -> float:
+        return self.now
+
+
+# ---- the cache against a real Redis (fixtures `cache_store`, `throwaway_redis` in conftest.py)
+
+
+class FakeDatabase:
+    """Stands in for PostgreSQL behind the cache: a value per key and how often each was read.
+    With `held=True` a load stops after reading its value until the test sets `release`, and
+    `load_started` tells the test a load has read (so its Redis lock is taken)."""
+
+    def __init__(self, *, held: bool = False) -> None:
+        self.values: dict[str, bytes | None] = {}
+        self.reads: dict[str, int] = {}
+        self.load_started = asyncio.Event()
+        self.release = asyncio.Event()
+        if not held:
+            self.release.set()
+
+    def loader(self, name: str) -> Callable[[], Awaitable[bytes | None]]:
+        async def load() -> bytes | None:
+            self.reads[name] = self.reads.get(name, 0) + 1
+            value = self.values.get(name)  # read before waiting, like a snapshot
+            self.load_started.set()
+            await self.release.wait()
+            return value
+
+        return load
+
+
+def product_reader(cache: Any, db: FakeDatabase, name: str = "p1") -> tuple[str, Callable[[], Awaitable[Any]]]:
+    """(key, read): `read()` is the catalog's cached read of product `name`."""
+    key = cache.versioned_key("product", name)
+
+    async def read() -> bytes | None:
+        return await cache.get_or_load(key, ttl=60.0, load=db.loader(name), tags=[f"product:{name}"])
+
+    return key, read
+
+
+class ThrowawayRedis:
+    """A redis-server of the test's own on a free port, to kill or freeze mid-test."""
+
+    START_SECONDS = 30.0  # only turns a server that never starts into a failure
+
+    def __init__(self) -> None:
+        self.port = free_port()
+        self.process: subprocess.Popen | None = None
+
+    def start(self) -> None:
+        self.process = subprocess.Popen(
+            ["redis-server", "--port", str(self.port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        deadline = time.monotonic() + self.START_SECONDS
+        # redis-server says nothing when it is ready but answers PING: ask until it does.
+        while subprocess.run(["redis-cli", "-p", str(self.port), "ping"], capture_output=True).stdout != b"PONG\n":
+            assert time.monotonic() < deadline, "throwaway redis-server did not start"
+            time.sleep(0.02)
+
+    def kill(self) -> None:
+        assert self.process is not None
+        self.process.kill()
+        self.process.wait()
+
+    def freeze(self, frozen: bool) -> None:  # SIGSTOP: connections open, nothing answers (slow Redis)
+        assert self.process is not None
+        self.process.send_signal(signal.SIGSTOP if frozen else signal.SIGCONT)
+
+
+# ---- races that happen inside PostgreSQL
+
+
+class LockGate:
+    """Holds a row lock in a session of its own, so that racing transactions queue on it inside
+    PostgreSQL; `open_when_waiting` lets them all go at once."""
+
+    SAFETY_SECONDS = 60.0  # only turns racers that never arrive into a failure
+
+    def __init__(self, holder: psycopg.AsyncConnection, watcher: psycopg.AsyncConnection) -> None:
+        self._holder, self._watcher = holder, watcher
+
+    @classmethod
+    @contextlib.asynccontextmanager
+    async def holding(cls, database_url: str, lock_sql: str, params: Any) -> AsyncIterator[LockGate]:
+        """The gate, closed: `lock_sql` ran in a transaction that stays open until the gate opens
+        (or the block ends: closing the connection ends its transaction)."""
+        async with (
+            await psycopg.AsyncConnection.connect(database_url, autocommit=True) as holder,
+            await psycopg.AsyncConnection.connect(database_url, autocommit=True) as watcher,
+        ):
+            await holder.execute("BEGIN")
+            await holder.execute(lock_sql, params)
+            yield cls(holder, watcher)
+
+    async def open_when_waiting(self, sessions: int, racing: asyncio.Future) -> list[int]:
+        """Once `sessions` sessions of this database wait on a lock, commit the holder's
+        transaction; returns their backend pids. Fails if `racing` ends first."""
+        async with asyncio.timeout(self.SAFETY_SECONDS):
+            while len(waiting := await self._waiting_pids()) < sessions:
+                if racing.done():
+                    raise AssertionError(f"only {len(waiting)} sessions waited: {racing.result()!r:.300}")
+                # PostgreSQL tells nobody when a session starts to wait on a lock: look again.
+                await asyncio.sleep(0.01)
+        await self._holder.execute("COMMIT")
+        return waiting
+
+    async def _waiting_pids(self) -> list[int]:
+        cursor = await self._watcher.execute(
+            "SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'"
+        )
+        return [row[0] for row in await cursor.fetchall()]

@@ -122,6 +122,9 @@ _scripts: tuple[Redis, AsyncScript, AsyncScript] | None = None
 _flights: dict[str, asyncio.Future] = {}  # key -> the in-process read in progress
 _pending_tags: set[str] = set()  # invalidations Redis did not take; applied before next read
 _background: set[asyncio.Task] = set()
+# The breaker's clock, read when the breaker is made: a test passes a fake one to end the
+# cooldown without waiting it out.
+breaker_clock: Callable[[], float] = time.monotonic
 
 
 def versioned_key(*parts: str) -> str:
@@ -138,7 +141,9 @@ def _get_breaker() -> CircuitBreaker:
     if _breaker is None:
         settings = get_settings()
         _breaker = CircuitBreaker(
-            failures=settings.cache_breaker_failures, cooldown=settings.cache_breaker_cooldown_seconds
+            failures=settings.cache_breaker_failures,
+            cooldown=settings.cache_breaker_cooldown_seconds,
+            clock=breaker_clock,
         )
     return _breaker
 
@@ -231,7 +236,8 @@ async def _join(flight: asyncio.Future, load: Load) -> bytes | None:
         return await asyncio.shield(flight)
     except asyncio.CancelledError:
         # The leader's request was cancelled, not ours: load for ourselves.
-        if flight.cancelled() and not asyncio.current_task().cancelling():
+        ours = asyncio.current_task()  # never None inside a coroutine
+        if flight.cancelled() and ours is not None and not ours.cancelling():
             return await load()
         raise
 
@@ -269,7 +275,7 @@ def _valid_hit(values: list[bytes | None]) -> bytes | None:
     read script, which takes the lock and creates missing generations."""
     if values[0] is None or any(g is None for g in values[1:]):
         return None
-    stamp = b",".join(values[1:]) + b"|"
+    stamp = b",".join(values[1:]) + b"|"  # type: ignore[arg-type]  # no None: checked just above
     return values[0][len(stamp) :] if values[0].startswith(stamp) else None
 
 

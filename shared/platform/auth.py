@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import time
 from collections import OrderedDict
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -29,6 +30,9 @@ JWKS_FETCH_TIMEOUT_SECONDS = 3.0
 # Verified tokens are remembered until they expire: apps send the same token for an hour, and
 # RS256 verification is the largest CPU cost of a small authenticated request. Bounded LRU.
 VERIFIED_TOKEN_CACHE_SIZE = 5000
+# The wall clock the verified-token cache compares `exp` with: a test passes a fake one to see
+# a token leave the cache without waiting for it to expire.
+token_clock: Callable[[], float] = time.time
 
 
 @dataclass(frozen=True)
@@ -99,7 +103,7 @@ def _remembered(token: str) -> Principal | None:
     entry = _verified.get(token)
     if entry is None:
         return None
-    if entry[0] <= time.time():  # expired: verify again (and fail) rather than serve it
+    if entry[0] <= token_clock():  # expired: verify again (and fail) rather than serve it
         del _verified[token]
         return None
     _verified.move_to_end(token)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import time
 
 import jwt
@@ -11,7 +10,7 @@ from cryptography.hazmat.primitives.asymmetric import ec, rsa
 
 from scripts.dev_tokens import DEV_AUDIENCE, DEV_ISSUER, DEV_KEY_ID, load_or_create_private_key
 from shared.platform import auth
-from tests.support import call, token
+from tests.support import FakeClock, call, token
 
 CLAIMS = {"iss": DEV_ISSUER, "aud": DEV_AUDIENCE, "sub": "someone", "roles": ["customer"]}
 
@@ -103,11 +102,14 @@ async def test_maintenance_endpoint_needs_an_admin_role(app_env):
 
 
 async def test_a_verified_token_is_remembered_only_until_it_expires(app_env, monkeypatch):
-    fresh = signed(CLAIMS | {"exp": int(time.time()) + 2})  # expires in 1 to 2 s
+    expires_at = int(time.time()) + 300
+    fresh = signed(CLAIMS | {"exp": expires_at})
+    clock = FakeClock(expires_at - 1.0)  # the cache's clock: a second before exp
+    monkeypatch.setattr(auth, "token_clock", clock)
     assert (await get_me_with(f"Bearer {fresh}"))[0] == 200
     decodes = []
     original = auth.decode
     monkeypatch.setattr(auth, "decode", lambda token, key: decodes.append(1) or original(token, key))
     assert (await get_me_with(f"Bearer {fresh}"))[0] == 200 and decodes == []  # served from the cache
-    await asyncio.sleep(2.1)  # past exp: the cache lets go and the token is verified again
-    assert (await get_me_with(f"Bearer {fresh}"))[0] == 200 and decodes == [1]  # (within the leeway)
+    clock.now = expires_at  # exp reached: the cache lets go and the token is verified again
+    assert (await get_me_with(f"Bearer {fresh}"))[0] == 200 and decodes == [1]  # (PyJWT's clock: still valid)

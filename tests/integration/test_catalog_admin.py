@@ -246,20 +246,25 @@ async def test_catalog_answers_from_postgres_when_redis_is_gone(catalog, monkeyp
 
 
 async def test_fifty_concurrent_misses_on_one_product_query_the_database_once(catalog, monkeypatch):
+    from shared.cache import store as cache
     from shared.catalog import repo
+    from tests.support import set_after_calls
 
     calls = 0
     original = repo.get_product
+    all_asked = asyncio.Event()
+    set_after_calls(monkeypatch, cache, "get_or_load", 50, all_asked)
 
     async def counted(conn, product_id):
         nonlocal calls
         calls += 1
-        await asyncio.sleep(0.05)  # a slow rebuild: the others must wait for it, not join in
+        await all_asked.wait()  # a rebuild still running when the cache was asked 50 times: they wait for it
         return await original(conn, product_id)
 
     monkeypatch.setattr(repo, "get_product", counted)
     product_id = catalog.ids["brufen"]
-    pages = await asyncio.gather(*(product_page(product_id) for _ in range(50)))
+    async with asyncio.timeout(30):  # only turns a hang into a failure
+        pages = await asyncio.gather(*(product_page(product_id) for _ in range(50)))
     assert {page["name"] for page in pages} == {"Brufen Ibuprofen Syrup 100ml"}
     assert calls == 1
 

@@ -207,13 +207,17 @@ DEVHOST_OVERRIDES = {
 }
 
 
-async def wait_for(check, what: str, seconds: float = 20.0):
-    deadline = asyncio.get_running_loop().time() + seconds
-    while not (result := await check()):
-        if asyncio.get_running_loop().time() > deadline:
-            raise AssertionError(f"timed out waiting for {what}")
-        await asyncio.sleep(0.2)
-    return result
+async def wait_for(check, what: str, seconds: float = 60.0):
+    """Poll `check` until it returns something; `seconds` only turns a hang into a failure.
+    Polled because the dev host's queue pollers and Azurite tell nobody when a message moved."""
+    try:
+        async with asyncio.timeout(seconds):
+            while True:
+                if result := await check():
+                    return result
+                await asyncio.sleep(0.2)
+    except TimeoutError:
+        raise AssertionError(f"timed out waiting for {what}") from None
 
 
 @pytest.mark.slow

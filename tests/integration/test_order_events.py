@@ -4,7 +4,6 @@ effort) and by the sweep, and published in id order per order even when relays r
 from __future__ import annotations
 
 import asyncio
-import random
 import uuid
 
 from shared.data import db
@@ -62,37 +61,64 @@ async def test_relay_after_commit_never_raises_and_the_sweep_sends_what_it_left(
     assert [e["payload"]["seq"] for e in await drain(order_queue)] == [0, 1, 2]
 
 
+async def yield_turns(turns: int) -> None:
+    """Lets the other tasks run `turns` times over: interleaving without waiting for time."""
+    for _ in range(turns):
+        await asyncio.sleep(0)
+
+
 async def test_racing_relays_publish_each_orders_events_once_and_in_id_order(
     app_env, order_queue, database_url, monkeypatch
 ):
     """Producers keep adding events to 8 orders (one transaction each, like transitions do)
-    while 4 relays with tiny batches run; sends are slowed at random to widen every window."""
+    while 4 relays with tiny batches run; sends and producers yield a varying number of turns
+    to vary the interleaving. A relay that finds nothing to send waits for the next change
+    (an event recorded or published, or the producers done), not for a while."""
     monkeypatch.setenv("OUTBOX_RELAY_BATCH_SIZE", "2")
     reset_settings()
     orders, per_order = [str(uuid.uuid4()) for _ in range(8)], 12
     published: list[tuple[str, int]] = []
+    changes, changed, produced = 0, asyncio.Condition(), False
     real_send = relay.send_event
 
-    async def slow_recorded_send(row):
-        await asyncio.sleep(random.uniform(0, 0.004))
+    async def note_change() -> None:
+        nonlocal changes
+        async with changed:
+            changes += 1
+            changed.notify_all()
+
+    async def recorded_send(row):
+        await yield_turns(row.payload["seq"] % 4)
         await real_send(row)
         published.append((row.aggregate_id, row.payload["seq"]))
+        await note_change()
 
-    monkeypatch.setattr(relay, "send_event", slow_recorded_send)
+    monkeypatch.setattr(relay, "send_event", recorded_send)
 
-    async def produce(order_id: str) -> None:
+    async def produce(n: int, order_id: str) -> None:
         for seq in range(per_order):
             await record("order", order_id, seq=seq)
-            await asyncio.sleep(random.uniform(0, 0.003))
+            await note_change()
+            await yield_turns((n + seq) % 3)
 
-    producing = asyncio.gather(*(produce(o) for o in orders))
+    async def produce_all() -> None:
+        nonlocal produced
+        await asyncio.gather(*(produce(n, o) for n, o in enumerate(orders)))
+        produced = True
+        await note_change()
+
+    def done() -> bool:
+        return produced and len(published) >= len(orders) * per_order
 
     async def relay_until_done() -> None:
-        while not (producing.done() and len(published) >= len(orders) * per_order):
+        while not done():
+            seen = changes
             if await relay.relay_outbox() == 0:
-                await asyncio.sleep(0.005)
+                async with changed:  # nothing to send now: wait for a change since we looked
+                    await changed.wait_for(lambda: changes != seen or done())  # noqa: B023 - read at once
 
-    await asyncio.wait_for(asyncio.gather(producing, *(relay_until_done() for _ in range(4))), timeout=60)
+    async with asyncio.timeout(60):  # only turns a hang into a failure
+        await asyncio.gather(produce_all(), *(relay_until_done() for _ in range(4)))
     for order_id in orders:
         assert [seq for o, seq in published if o == order_id] == list(range(per_order)), order_id
     assert len(await drain(order_queue)) == len(orders) * per_order

@@ -142,28 +142,75 @@ async def test_missing_idempotency_key_is_400(catalog):
     assert status == 400 and body["code"] == "idempotency_key_required"
 
 
-async def test_ten_concurrent_requests_with_one_key_create_one_order(catalog, database_url):
+# The race tests race inside PostgreSQL: every racer has a session of its own (the server allows
+# 100 connections), and a gate holds the contended offer row until all of them wait there.
+RACERS = 50
+LOCK_OFFER = "SELECT 1 FROM offers WHERE id = %s FOR NO KEY UPDATE"
+
+
+@pytest.fixture
+async def racing_pool(catalog, monkeypatch):
+    """A pool with a connection for every racer, all open before the race, and pool and
+    statement timeouts that only turn a hang into a failure."""
+    from shared.data import db
+    from shared.events import relay
+    from shared.platform.config import reset_settings
+
+    await relay.wait_for_background_relay()
+    await db.close_pools()
+    for name, value in {
+        "DATABASE_POOL_MIN": RACERS,
+        "DATABASE_POOL_MAX": RACERS,
+        "DATABASE_POOL_TIMEOUT_SECONDS": 60,
+        "DATABASE_STATEMENT_TIMEOUT_MS": 60_000,
+    }.items():
+        monkeypatch.setenv(name, str(value))
+    reset_settings()
+    await (await db.get_pool()).wait(timeout=60)
+
+
+async def race_at_the_gate(database_url: str, offer: str, requests) -> list[tuple[int, dict, dict]]:
+    """Runs `requests` (RACERS of them) while the offer row is locked, lets them go once all
+    RACERS sessions wait on a lock inside PostgreSQL, and returns their responses."""
+    from tests.support import LockGate
+
+    async with LockGate.holding(database_url, LOCK_OFFER, (offer,)) as gate:
+        racing = asyncio.gather(*requests)
+        waiting = await gate.open_when_waiting(RACERS, racing)
+        results = await racing
+    assert len(set(waiting)) == RACERS  # that many backends were waiting at once: the race was real
+    return results
+
+
+async def test_concurrent_requests_with_one_key_create_one_order(catalog, database_url, racing_pool):
     headers, key = bearer(sub="buyer-10"), str(uuid.uuid4())
-    results = await asyncio.gather(*(place(headers, [line(catalog, "panadol", 1)], key=key) for _ in range(10)))
+    # The first request to claim the key waits at the offer row; the others wait behind its key.
+    results = await race_at_the_gate(
+        database_url,
+        offer_id(database_url, catalog, "nahdi", "panadol"),
+        (place(headers, [line(catalog, "panadol", 1)], key=key) for _ in range(RACERS)),
+    )
     assert {status for status, _, _ in results} == {201}
     assert len({order["id"] for _, _, order in results}) == 1
     assert sql(database_url, "SELECT count(*) FROM orders") == [(1,)]
     assert stock(database_url, catalog, "nahdi", "panadol") == (10, 1)
 
 
-async def test_flash_sale_never_oversells(catalog, database_url):
-    sql(
+async def test_flash_sale_never_oversells(catalog, database_url, racing_pool):
+    units = 20  # fewer than the shoppers, who all saw them available before any reserved
+    offer = offer_id(database_url, catalog, "nahdi", "panadol")
+    sql(database_url, "UPDATE offers SET on_hand = %s WHERE id = %s", units, offer)
+    results = await race_at_the_gate(
         database_url,
-        "UPDATE offers SET on_hand = 50 WHERE id = %s",
-        offer_id(database_url, catalog, "nahdi", "panadol"),
-    )
-    results = await asyncio.gather(
-        *(place(bearer(sub=f"flash-{n}"), [line(catalog, "panadol", 1, "nahdi")]) for n in range(200))
+        offer,
+        (place(bearer(sub=f"flash-{n}"), [line(catalog, "panadol", 1, "nahdi")]) for n in range(RACERS)),
     )
     statuses = [status for status, _, _ in results]
-    assert statuses.count(201) == 50 and statuses.count(409) == 150
-    assert stock(database_url, catalog, "nahdi", "panadol") == (50, 50)
-    assert sql(database_url, "SELECT count(*), sum(quantity) FROM reservations WHERE status = 'ACTIVE'") == [(50, 50)]
+    assert statuses.count(201) == units and statuses.count(409) == RACERS - units
+    assert stock(database_url, catalog, "nahdi", "panadol") == (units, units)
+    assert sql(database_url, "SELECT count(*), sum(quantity) FROM reservations WHERE status = 'ACTIVE'") == [
+        (units, units)
+    ]
 
 
 async def test_opposite_order_multi_line_orders_do_not_deadlock(catalog, database_url):

@@ -10,14 +10,9 @@ import pytest
 from redis.exceptions import ConnectionError as RedisConnectionError
 
 from shared.cache.breaker import CircuitBreaker
+from tests.support import FakeClock, set_after_calls
 
-
-class FakeClock:
-    def __init__(self) -> None:
-        self.now = 1000.0
-
-    def __call__(self) -> float:
-        return self.now
+SAFETY_SECONDS = 10  # only turns a hang into a failure
 
 
 @pytest.fixture
@@ -164,61 +159,68 @@ async def test_invalidate_with_redis_dead_warns_and_keeps_serving_uncached(cache
     assert cache._pending_tags == {"product:1"}
 
 
-async def test_concurrent_callers_in_one_process_share_one_fetch(cache_settings, monkeypatch):
-    cache = cache_settings
-    fetches = 0
+def fetch_held_until_joined(cache, monkeypatch, joiners: int) -> list[str]:
+    """Replaces `_fetch` by one that finishes only once `joiners` callers have joined its flight;
+    returns the keys it was called with."""
+    fetched: list[str] = []
+    all_joined = asyncio.Event()
+    set_after_calls(monkeypatch, cache, "_join", joiners, all_joined)
 
     async def fake_fetch(key, *, ttl, load, tags):
-        nonlocal fetches
-        fetches += 1
-        await asyncio.sleep(0.02)
+        fetched.append(key)
+        await all_joined.wait()
         return await load()
 
     monkeypatch.setattr(cache, "_fetch", fake_fetch)
+    return fetched
+
+
+async def test_concurrent_callers_in_one_process_share_one_fetch(cache_settings, monkeypatch):
+    cache = cache_settings
+    fetched = fetch_held_until_joined(cache, monkeypatch, 49)
 
     async def load():
         return b"v"
 
-    results = await asyncio.gather(*[cache.get_or_load("unit:k", ttl=1, load=load) for _ in range(50)])
-    assert results == [b"v"] * 50 and fetches == 1 and cache._flights == {}
+    async with asyncio.timeout(SAFETY_SECONDS):
+        results = await asyncio.gather(*[cache.get_or_load("unit:k", ttl=1, load=load) for _ in range(50)])
+    assert results == [b"v"] * 50 and fetched == ["unit:k"] and cache._flights == {}
 
 
 async def test_a_failing_load_fails_every_waiter_and_is_not_remembered(cache_settings, monkeypatch):
     cache = cache_settings
-
-    async def fake_fetch(key, *, ttl, load, tags):
-        await asyncio.sleep(0.01)
-        return await load()
-
-    monkeypatch.setattr(cache, "_fetch", fake_fetch)
+    fetch_held_until_joined(cache, monkeypatch, 4)
 
     async def load():
         raise LookupError("database said no")
 
-    results = await asyncio.gather(
-        *[cache.get_or_load("unit:k", ttl=1, load=load) for _ in range(5)], return_exceptions=True
-    )
+    async with asyncio.timeout(SAFETY_SECONDS):
+        results = await asyncio.gather(
+            *[cache.get_or_load("unit:k", ttl=1, load=load) for _ in range(5)], return_exceptions=True
+        )
     assert all(isinstance(r, LookupError) for r in results) and cache._flights == {}
 
 
 async def test_a_cancelled_leader_does_not_cancel_its_waiters(cache_settings, monkeypatch):
     cache = cache_settings
-    release = asyncio.Event()
+    leading, joined = asyncio.Event(), asyncio.Event()
+    set_after_calls(monkeypatch, cache, "_join", 1, joined)
 
     async def fake_fetch(key, *, ttl, load, tags):
-        await release.wait()
-        return b"never"
+        leading.set()
+        await asyncio.Event().wait()  # never finishes: only the cancel ends it
 
     monkeypatch.setattr(cache, "_fetch", fake_fetch)
 
     async def load():
         return b"waiter loaded"
 
-    leader = asyncio.create_task(cache.get_or_load("unit:k", ttl=1, load=load))
-    await asyncio.sleep(0)
-    waiter = asyncio.create_task(cache.get_or_load("unit:k", ttl=1, load=load))
-    await asyncio.sleep(0)
-    leader.cancel()
-    assert await waiter == b"waiter loaded"
-    with pytest.raises(asyncio.CancelledError):
-        await leader
+    async with asyncio.timeout(SAFETY_SECONDS):
+        leader = asyncio.create_task(cache.get_or_load("unit:k", ttl=1, load=load))
+        await leading.wait()
+        waiter = asyncio.create_task(cache.get_or_load("unit:k", ttl=1, load=load))
+        await joined.wait()
+        leader.cancel()
+        assert await waiter == b"waiter loaded"
+        with pytest.raises(asyncio.CancelledError):
+            await leader

@@ -16,9 +16,30 @@ from devhost.host import DevHost
 from shared.platform.hostjson import HostConfig
 
 ENV = {"DEVHOST_FUNCTION_KEY": "fk", "DEVHOST_MASTER_KEY": "mk", "WORK_QUEUE": "work-items"}
+SAFETY_SECONDS = 10  # only turns a hang into a failure
 
 
-def make_app(events: dict[str, Any]) -> func.FunctionApp:
+class Arrivals:
+    """What the functions received, by name; a test awaits `get(name)` instead of polling."""
+
+    def __init__(self) -> None:
+        self._values: dict[str, Any] = {}
+        self._arrived: dict[str, asyncio.Event] = {}
+
+    def _event(self, name: str) -> asyncio.Event:
+        return self._arrived.setdefault(name, asyncio.Event())
+
+    def __setitem__(self, name: str, value: Any) -> None:
+        self._values[name] = value
+        self._event(name).set()
+
+    async def get(self, name: str) -> Any:
+        async with asyncio.timeout(SAFETY_SECONDS):
+            await self._event(name).wait()
+        return self._values[name]
+
+
+def make_app(events: Arrivals) -> func.FunctionApp:
     app = func.FunctionApp(http_auth_level=func.AuthLevel.ANONYMOUS)
 
     @app.route(route="things/{id:guid}", methods=["GET", "DELETE"])
@@ -65,12 +86,12 @@ def make_app(events: dict[str, Any]) -> func.FunctionApp:
 
 
 @pytest.fixture
-def events() -> dict[str, Any]:
-    return {}
+def events() -> Arrivals:
+    return Arrivals()
 
 
 @pytest.fixture
-def host(events: dict[str, Any]) -> DevHost:
+def host(events: Arrivals) -> DevHost:
     config = HostConfig.from_dict({"version": "2.0"}, {})
     return DevHost(make_app(events), config, environ=ENV, enable_timers=False, enable_queues=False)
 
@@ -145,20 +166,19 @@ async def test_unhandled_exception_is_a_500_without_details(client: httpx.AsyncC
 
 
 @pytest.mark.asyncio
-async def test_admin_runs_a_timer_in_the_background(client: httpx.AsyncClient, events: dict[str, Any]) -> None:
+async def test_admin_runs_a_timer_in_the_background(client: httpx.AsyncClient, events: Arrivals) -> None:
     response = await client.post("/admin/functions/nightly", headers={"x-functions-key": "mk"}, json={})
     assert response.status_code == 202
-    await _until(lambda: "timer" in events)
-    assert events["timer"].past_due is False
+    assert (await events.get("timer")).past_due is False
 
 
 @pytest.mark.asyncio
-async def test_admin_delivers_input_to_a_queue_function(client: httpx.AsyncClient, events: dict[str, Any]) -> None:
+async def test_admin_delivers_input_to_a_queue_function(client: httpx.AsyncClient, events: Arrivals) -> None:
     response = await client.post("/admin/functions/WORKER", headers={"x-functions-key": "mk"}, json={"input": "job-1"})
     assert response.status_code == 202
-    await _until(lambda: "message" in events)
-    assert events["message"].get_body() == b"job-1"
-    assert events["message"].dequeue_count == 1
+    message = await events.get("message")
+    assert message.get_body() == b"job-1"
+    assert message.dequeue_count == 1
 
 
 @pytest.mark.asyncio
@@ -206,11 +226,5 @@ async def test_lifespan_starts_and_stops_the_host(host: DevHost) -> None:
     async def send(message: dict[str, Any]) -> None:
         sent.append(message["type"])
 
-    await asyncio.wait_for(DevHostApp(host)({"type": "lifespan"}, inbox.get, send), 5)
+    await asyncio.wait_for(DevHostApp(host)({"type": "lifespan"}, inbox.get, send), SAFETY_SECONDS)
     assert sent == ["lifespan.startup.complete", "lifespan.shutdown.complete"]
-
-
-async def _until(condition: Any, timeout: float = 5.0) -> None:
-    async with asyncio.timeout(timeout):
-        while not condition():
-            await asyncio.sleep(0.01)

@@ -21,6 +21,7 @@ from devhost.queues import MIN_POLL_DELAY, QueuePoller, next_delay, validate_que
 from shared.platform.hostjson import QueueOptions
 
 _ids = itertools.count(1)
+SAFETY_SECONDS = 10  # only turns a hang into a failure
 
 
 @dataclass
@@ -38,7 +39,8 @@ class FakeMessage:
 
 
 class FakeQueue:
-    """Just enough of azure.storage.queue.aio.QueueClient for the poller."""
+    """Just enough of azure.storage.queue.aio.QueueClient for the poller; `changed` is set on
+    every call, so a test waits for the poller's next step instead of polling the fake."""
 
     def __init__(self) -> None:
         self.waiting: list[FakeMessage] = []
@@ -47,8 +49,10 @@ class FakeQueue:
         self.sent: list[str] = []
         self.receives: list[int] = []
         self.outages = 0
+        self.changed = asyncio.Event()
 
     async def create_queue(self) -> None:
+        self.changed.set()
         if self.outages:
             self.outages -= 1
             raise ConnectionError("storage is down")
@@ -61,18 +65,22 @@ class FakeQueue:
             async def by_page(self) -> AsyncIterator[AsyncIterator[FakeMessage]]:
                 taken, queue.waiting = queue.waiting[:max_messages], queue.waiting[max_messages:]
                 queue.receives.append(len(taken))
+                queue.changed.set()
                 yield _iterate(taken)
 
         return Pager()
 
     async def delete_message(self, message_id: str, pop_receipt: str) -> None:
         self.deleted.append(message_id)
+        self.changed.set()
 
     async def update_message(self, message_id: str, *, pop_receipt: str, visibility_timeout: int) -> None:
         self.released.append((message_id, visibility_timeout))
+        self.changed.set()
 
     async def send_message(self, text: str) -> None:
         self.sent.append(text)
+        self.changed.set()
 
 
 async def _iterate(items: list[FakeMessage]) -> AsyncIterator[FakeMessage]:
@@ -101,10 +109,18 @@ def poller(function: Callable[..., Any], queues: dict[str, FakeQueue], **overrid
     return QueuePoller(spec_for(function), "work", options(**overrides), Invoker().invoke, factory)
 
 
-async def until(condition: Callable[[], bool], timeout: float = 5.0) -> None:
-    async with asyncio.timeout(timeout):
+async def until(queue: FakeQueue, condition: Callable[[], bool]) -> None:
+    """Wait until `condition()` holds, looking again after each call the poller makes on `queue`."""
+    async with asyncio.timeout(SAFETY_SECONDS):
         while not condition():
-            await asyncio.sleep(0.01)
+            queue.changed.clear()
+            await queue.changed.wait()
+
+
+async def let_ready_tasks_run() -> None:
+    """A few turns of the loop, not a wait: whatever can run now runs as far as it can."""
+    for _ in range(10):
+        await asyncio.sleep(0)
 
 
 def b64(text: str) -> str:
@@ -119,7 +135,7 @@ async def test_success_decodes_and_deletes() -> None:
     queues["work"].waiting.append(message)
     running = poller(lambda msg: seen.append(msg), queues)
     running.start()
-    await until(lambda: queues["work"].deleted == [message.id])
+    await until(queues["work"], lambda: queues["work"].deleted == [message.id])
     await running.stop()
     [received] = seen
     assert (received.get_body(), received.id, received.dequeue_count) == (b"hello", message.id, 1)
@@ -137,7 +153,7 @@ async def test_failure_below_max_releases_after_visibility_timeout() -> None:
     queues["work"].waiting.append(message)
     running = poller(_fail, queues)
     running.start()
-    await until(lambda: bool(queues["work"].released))
+    await until(queues["work"], lambda: bool(queues["work"].released))
     await running.stop()
     assert queues["work"].released == [(message.id, 7)]
     assert queues["work"].deleted == [] and "work-poison" not in queues
@@ -150,7 +166,7 @@ async def test_failure_at_max_moves_original_content_to_poison() -> None:
     queues["work"].waiting.append(message)
     running = poller(_fail, queues)
     running.start()
-    await until(lambda: bool(queues["work"].deleted))
+    await until(queues["work"], lambda: bool(queues["work"].deleted))
     await running.stop()
     assert queues["work-poison"].sent == [b64("last try")]
     assert queues["work"].released == []
@@ -163,7 +179,7 @@ async def test_message_beyond_max_is_poisoned_without_running() -> None:
     queues["work"].waiting.append(FakeMessage("raw", dequeue_count=4))
     running = poller(lambda msg: calls.append(msg), queues)
     running.start()
-    await until(lambda: bool(queues["work"].deleted))
+    await until(queues["work"], lambda: bool(queues["work"].deleted))
     await running.stop()
     assert calls == [] and queues["work-poison"].sent == ["raw"]
 
@@ -172,20 +188,23 @@ async def test_message_beyond_max_is_poisoned_without_running() -> None:
 async def test_batches_refill_at_the_new_batch_threshold() -> None:
     queues = {"work": FakeQueue()}
     queues["work"].waiting = [FakeMessage(b64(str(i))) for i in range(10)]
-    release = asyncio.Event()
+    release, four_running = asyncio.Event(), asyncio.Event()
     active: list[int] = []
 
     async def slow(msg: Any) -> None:
         active.append(1)
+        if len(active) == 4:
+            four_running.set()
         await release.wait()
 
     running = poller(slow, queues, batch_size=4, new_batch_threshold=1)
     running.start()
-    await until(lambda: len(active) == 4)
-    await asyncio.sleep(0.2)  # 4 in flight > threshold 1: no further receive
+    async with asyncio.timeout(SAFETY_SECONDS):
+        await four_running.wait()
+    await let_ready_tasks_run()  # 4 in flight > threshold 1: the poller must not receive again
     assert queues["work"].receives == [4]
     release.set()
-    await until(lambda: len(queues["work"].deleted) == 10)
+    await until(queues["work"], lambda: len(queues["work"].deleted) == 10)
     await running.stop()
     assert queues["work"].receives[:3] == [4, 4, 2]
 
@@ -198,7 +217,7 @@ async def test_storage_outage_does_not_stop_the_poller() -> None:
     seen: list[Any] = []
     running = poller(lambda msg: seen.append(msg), queues)
     running.start()
-    await until(lambda: bool(seen))
+    await until(queues["work"], lambda: bool(queues["work"].deleted))
     await running.stop()
     assert seen[0].get_body() == b"after outage"
 

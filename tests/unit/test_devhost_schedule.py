@@ -130,23 +130,40 @@ def test_binding_expressions() -> None:
         resolve_expression("%MISSING_QUEUE%", env)
 
 
+class AlwaysDue:
+    """A schedule whose next run is always now: the scheduler fires once per loop turn, so due
+    runs pass without waiting for a clock. `passed` is set after `runs` due moments."""
+
+    description = "always due"
+
+    def __init__(self, runs: int) -> None:
+        self.runs, self.asked = runs, 0
+        self.passed = asyncio.Event()
+
+    def next_after(self, moment: datetime) -> datetime:
+        self.asked += 1
+        if self.asked > self.runs:
+            self.passed.set()
+        return moment
+
+
 @pytest.mark.asyncio
 async def test_scheduler_skips_a_due_run_while_the_previous_one_runs() -> None:
     started: list[bool] = []
-    release = asyncio.Event()
+    release, second_run = asyncio.Event(), asyncio.Event()
 
     async def run(due: datetime | None, past_due: bool) -> None:
         started.append(past_due)
+        if len(started) == 2:
+            second_run.set()
         await release.wait()
 
-    scheduler = TimerScheduler(
-        [TimerJob("slow", IntervalSchedule(timedelta(milliseconds=50)), run, run_on_startup=True)]
-    )
+    schedule = AlwaysDue(runs=6)
+    scheduler = TimerScheduler([TimerJob("slow", schedule, run, run_on_startup=True)])
     scheduler.start()
-    await asyncio.sleep(0.3)  # ~6 due runs pass while the startup run blocks
-    assert started == [False]
-    release.set()
-    async with asyncio.timeout(5):
-        while len(started) < 2:  # the schedule goes on once the long run is over
-            await asyncio.sleep(0.01)
+    async with asyncio.timeout(10):  # only turns a hang into a failure
+        await schedule.passed.wait()  # 6 due runs passed while the startup run blocks
+        assert started == [False]
+        release.set()
+        await second_run.wait()  # the schedule goes on once the long run is over
     await scheduler.stop()
