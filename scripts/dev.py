@@ -4,6 +4,7 @@
     python -m scripts.dev test    # services, then pytest (extra args go to pytest)
     python -m scripts.dev migrate up|down|status
     python -m scripts.dev env     # services, then print the settings as shell exports
+    python -m scripts.dev stop    # stop the private PostgreSQL and Redis left running
 
 PostgreSQL and Redis: DATABASE_URL / REDIS_URL (environment, else local.settings.json) when
 their servers answer; otherwise private servers from the machine's installed programs, else
@@ -156,7 +157,13 @@ def print_env() -> None:
 
 if __name__ == "__main__":
     os.chdir(ROOT)
-    commands = {"run": run, "test": test, "migrate": migrate_command, "env": print_env}
+    commands = {
+        "run": run,
+        "test": test,
+        "migrate": migrate_command,
+        "env": print_env,
+        "stop": dev_services.stop_private_servers,
+    }
     if len(sys.argv) < 2 or sys.argv[1] not in commands:
         raise SystemExit(f"usage: python -m scripts.dev {{{'|'.join(commands)}}} [args]")
     commands[sys.argv[1]]()

