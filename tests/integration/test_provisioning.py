@@ -52,14 +52,14 @@ def hidden() -> MachineBinaries:
 
 
 @pytest.fixture
-def fresh_places(hidden: MachineBinaries) -> Iterator[Places]:
+def fresh_places() -> Iterator[Places]:
     """A data directory of its own (755: as root, PostgreSQL runs as another account); whatever
     started there is stopped afterwards."""
     local = Path(tempfile.mkdtemp(prefix="souq-fresh-"))
     local.chmod(0o755)
     places = Places(local, *(free_port() for _ in range(4)))
     yield places
-    stop_private_servers(places=places, machine=hidden)
+    stop_private_servers(places=places)  # with the machine's programs too, where one was started
     shutil.rmtree(local, ignore_errors=True)
 
 
@@ -111,6 +111,21 @@ def test_fresh_machine_gets_postgres_and_redis_from_the_wheels(fresh_places: Pla
     stop_private_servers(places=fresh_places, machine=hidden)
     ports = (fresh_places.wheel_postgres_port, fresh_places.wheel_redis_port)
     assert not any(port_open("127.0.0.1", port) for port in ports)
+
+
+@pytest.mark.slow  # starts and stops a PostgreSQL server and a Redis
+def test_the_machine_s_programs_are_used_where_installed(fresh_places: Places):
+    machine = MachineBinaries()
+    if machine.postgres_bindir() is None or machine.redis_server() is None:
+        pytest.skip("this machine has no PostgreSQL or Redis server programs")
+    postgres = ensure_postgres(UNREACHABLE_DATABASE, places=fresh_places, machine=machine)
+    assert postgres.source is Source.MACHINE
+    assert postgres.url.endswith(f":{fresh_places.machine_postgres_port}/postgres")
+    with psycopg.connect(postgres.url) as conn:
+        assert conn.execute("SELECT 1").fetchone() == (1,)
+    cache = ensure_redis(UNREACHABLE_REDIS, places=fresh_places, machine=machine)
+    assert cache.source is Source.MACHINE
+    assert redis.Redis.from_url(cache.url).ping() is True
 
 
 def assert_extensions_work(database: str) -> None:
