@@ -100,6 +100,7 @@ def ensure_azurite() -> None:
 
 def provision() -> None:
     load_local_settings()
+    os.environ["PATH"] = dev_services.path_with_wheel_programs(os.environ.get("PATH", ""))
     ensure_postgres()
     ensure_redis()
     ensure_azurite()

@@ -115,6 +115,16 @@ def wheel_redis_server() -> Path | None:
     return path if os.access(path, os.X_OK) else None
 
 
+def path_with_wheel_programs(path: str) -> str:
+    """`path` (a PATH) with the wheels' program directories appended: the machine's programs
+    still come first, and where it has none, what scripts.dev runs (pytest, the dev host) finds
+    the wheels' redis-server, psql, pg_dump and pgbench."""
+    redis_server = wheel_redis_server()
+    wheel_dirs = [str(d) for d in (wheel_bindir(), redis_server and redis_server.parent) if d]
+    directories = path.split(os.pathsep) if path else []
+    return os.pathsep.join([*directories, *(d for d in wheel_dirs if d not in directories)])
+
+
 # --- PostgreSQL ------------------------------------------------------------------------------
 
 

