@@ -100,9 +100,9 @@ def ensure_azurite() -> None:
 
 def provision() -> None:
     load_local_settings()
-    os.environ["PATH"] = dev_services.path_with_wheel_programs(os.environ.get("PATH", ""))
     ensure_postgres()
     ensure_redis()
+    os.environ["PATH"] = dev_services.path_with_wheel_programs(os.environ.get("PATH", ""))
     ensure_azurite()
     postgres, redis = redact(os.environ["DATABASE_URL"]), os.environ["REDIS_URL"]
     say(f"PostgreSQL {postgres} · Redis {redis} · Azurite 127.0.0.1:10000-10002")

