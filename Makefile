@@ -1,6 +1,8 @@
 # The two commands a newcomer needs: `make run` (the app on http://localhost:7071/api)
 # and `make test`. Both create the virtualenv, install pinned dependencies and bring up
-# PostgreSQL, Redis and Azurite (see scripts/dev.py) before doing their job.
+# PostgreSQL, Redis and Azurite (see scripts/dev.py) before doing their job: the configured
+# servers, else private ones from the machine's programs, else from the pinned wheels
+# (docs/local-services.md). `make stop` ends the private ones.
 PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
@@ -8,7 +10,7 @@ ROLE ?= customer
 SUB ?=
 SELLER_ID ?=
 
-.PHONY: run test lint token migrate migrate-down migrate-status bench coldstart deps
+.PHONY: run test stop lint token migrate migrate-down migrate-status bench coldstart deps
 
 $(VENV)/.installed: requirements.txt requirements-dev.txt
 	$(PYTHON) -m venv $(VENV)
@@ -31,6 +33,9 @@ lint: $(VENV)/.installed
 
 test: deps
 	$(PY) -m scripts.dev test
+
+stop: $(VENV)/.installed
+	$(PY) -m scripts.dev stop
 
 token: $(VENV)/.installed
 	@$(PY) -m scripts.dev_tokens --role $(ROLE) $(if $(SUB),--sub $(SUB)) $(if $(SELLER_ID),--seller-id $(SELLER_ID))

