@@ -31,7 +31,7 @@ lint: $(VENV)/.installed
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/mypy
 
-test: deps
+test: deps lint
 	$(PY) -m scripts.dev test
 
 stop: $(VENV)/.installed

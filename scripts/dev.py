@@ -56,10 +56,11 @@ def ensure_database(url: str) -> None:
 
     name = str(psycopg.conninfo.conninfo_to_dict(url).get("dbname") or APP_DATABASE)
     with psycopg.connect(url, dbname="postgres", autocommit=True) as conn:
-        exists = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", (name,)).fetchone()
-        if not exists:
+        try:  # create, and take "it exists" as done: no look-first race with another command
             conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
-            say(f"created database {name}")
+        except psycopg.errors.DuplicateDatabase:
+            return
+        say(f"created database {name}")
 
 
 def ensure_redis() -> str:
