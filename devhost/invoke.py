@@ -159,7 +159,7 @@ class DevOut(func.Out[T], Generic[T]):
     def set(self, val: T) -> None:
         self._value = val
 
-    def get(self) -> T | None:  # type: ignore[override]
+    def get(self) -> T | None:  # type: ignore[override]  # the SDK's stub says T; unset is None here
         return self._value
 
 

@@ -26,8 +26,10 @@ def language(call: ApiCall) -> Lang:
     header = call.request.headers.get("accept-language") or ""
     for part in header.split(","):
         tag = part.split(";")[0].strip().lower()[:2]
-        if tag in ("en", "ar"):
-            return tag  # type: ignore[return-value]
+        if tag == "ar":
+            return "ar"
+        if tag == "en":
+            return "en"
     return "en"
 
 

@@ -213,7 +213,9 @@ async def test_every_write_is_visible_to_the_next_read(catalog):
 
 
 async def test_listing_first_page_sees_price_changes_at_once(catalog):
-    listing = lambda: call("list_products", "GET", "products", params={"sort": "price_desc", "limit": "1"})  # noqa: E731
+    def listing():
+        return call("list_products", "GET", "products", params={"sort": "price_desc", "limit": "1"})
+
     _, _, before = await listing()
     assert before["items"][0]["name"] == "Augmentin 1g Tablets"
     variant = catalog.ids["variant-vitamin"]

@@ -109,8 +109,12 @@ async def test_negative_stock(placed, database_url):
 async def test_the_hourly_timer_logs_each_violation_and_a_summary(placed, database_url):
     sql(database_url, "UPDATE offers SET reserved = reserved + 1 WHERE on_hand > reserved")
     records: list[logging.LogRecord] = []
-    handler = logging.Handler()
-    handler.emit = records.append  # type: ignore[method-assign]
+
+    class Recorder(logging.Handler):
+        def emit(self, record: logging.LogRecord) -> None:
+            records.append(record)
+
+    handler = Recorder()
     logger = logging.getLogger("souq.consistency")
     logger.addHandler(handler)
     try:
