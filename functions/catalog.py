@@ -20,17 +20,7 @@ PUBLIC_CACHE_SECONDS = 60
 
 
 def language(call: ApiCall) -> Lang:
-    asked = getattr(call.query, "lang", None)
-    if asked:
-        return asked
-    header = call.request.headers.get("accept-language") or ""
-    for part in header.split(","):
-        tag = part.split(";")[0].strip().lower()[:2]
-        if tag == "ar":
-            return "ar"
-        if tag == "en":
-            return "en"
-    return "en"
+    return catalog.language(getattr(call.query, "lang", None), call.request.headers.get("accept-language"))
 
 
 def localized(body, lang: Lang) -> Reply:

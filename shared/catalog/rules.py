@@ -39,6 +39,20 @@ SearchMode = Literal["strict", "relaxed"]
 Kind = Literal["categories", "brands", "products", "variants"]
 
 
+def language(asked: Lang | None, accept_language: str | None) -> Lang:
+    """`?lang=` when given, else the first English or Arabic tag of Accept-Language (in the
+    header's order; q-values are not weighed), else English."""
+    if asked:
+        return asked
+    for part in (accept_language or "").split(","):
+        tag = part.split(";")[0].strip().lower()[:2]
+        if tag == "ar":
+            return "ar"
+        if tag == "en":
+            return "en"
+    return "en"
+
+
 def pick(lang: Lang, en: Any, ar: Any) -> Any:
     """The value in the asked language, the other one when it is missing."""
     return (ar or en) if lang == "ar" else (en or ar)

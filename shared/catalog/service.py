@@ -43,6 +43,7 @@ from shared.platform.errors import NotFound
 from shared.platform.pagination import cut_page
 
 # Catalog management and sellers' offers: the use cases live in admin.py and offers.py.
+language = rules.language
 create = admin.create
 patch = admin.patch
 deactivate = admin.deactivate

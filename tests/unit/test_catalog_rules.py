@@ -382,3 +382,18 @@ def test_the_timer_warms_each_language_then_the_top_products():
     assert {s.kind for s in steps} == set(rules.WARM_KINDS)
     bare = [rules.WarmStep(kind, lang) for lang in ("en", "ar") for kind in ("categories", "brands", "listings")]
     assert rules.warm_steps([], []) == bare
+
+
+@pytest.mark.parametrize(
+    "asked,header,expected",
+    [
+        ("ar", "en-US,en;q=0.9", "ar"),  # ?lang= wins over the header
+        (None, "ar-SA,ar;q=0.9,en;q=0.8", "ar"),
+        (None, "fr-FR, en-GB;q=0.8, ar;q=0.5", "en"),  # the first tag we serve, in header order
+        (None, "fr-FR,de", "en"),
+        (None, None, "en"),
+        (None, "", "en"),
+    ],
+)
+def test_the_language_is_the_query_then_the_first_served_accept_language_tag_then_english(asked, header, expected):
+    assert rules.language(asked, header) == expected
