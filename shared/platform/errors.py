@@ -29,7 +29,6 @@ class PlatformError(StrEnum):
     METHOD_NOT_ALLOWED = "method_not_allowed"
     CONFLICT = "conflict"
     VERSION_REQUIRED = "version_required"
-    RATE_LIMITED = "rate_limited"
     DEPENDENCY_UNAVAILABLE = "dependency_unavailable"
     INTERNAL_ERROR = "internal_error"
     MISSING_BODY = "missing_body"
@@ -109,14 +108,6 @@ class PreconditionRequired(DomainError):
     """An update without the version it was based on (optimistic locking needs it)."""
 
     status, title, code = 428, "Precondition Required", PlatformError.VERSION_REQUIRED
-
-
-class RateLimited(DomainError):
-    status, title, code = 429, "Too Many Requests", PlatformError.RATE_LIMITED
-
-    def __init__(self, detail: str, *, retry_after: int = 1, **kwargs: Any) -> None:
-        super().__init__(detail, **kwargs)
-        self.retry_after = retry_after
 
 
 class DependencyUnavailable(DomainError):

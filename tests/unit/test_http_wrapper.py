@@ -8,7 +8,7 @@ import pytest
 from pydantic import BaseModel
 
 from shared.platform import http
-from shared.platform.errors import Conflict, DependencyUnavailable, RateLimited
+from shared.platform.errors import Conflict, DependencyUnavailable
 from tests.support import FakeContext, http_request
 
 
@@ -60,7 +60,7 @@ async def test_unexpected_error_is_a_500_without_stack_trace_and_is_logged(caplo
     "error,status,retry_after",
     [
         (Conflict("stale"), 409, None),
-        (RateLimited("slow down", retry_after=7), 429, "7"),
+        (DependencyUnavailable("redis", retry_after=7), 503, "7"),
         (DependencyUnavailable("postgresql"), 503, "5"),
     ],
 )
