@@ -7,11 +7,17 @@ import azure.functions as func
 from shared.orders import service as orders
 from shared.orders.models import CancelRequest, Order, PlaceOrder, TransitionRequest, TransitionResult
 from shared.platform.auth import SELLER_ROLES
-from shared.platform.http import ApiCall, Reply, endpoint
+from shared.platform.http import ApiCall, HeaderParam, Reply, endpoint
 
 bp = func.Blueprint()
 ANONYMOUS = func.AuthLevel.ANONYMOUS  # the bearer token is checked by @endpoint
 TAGS = ("orders",)
+IDEMPOTENCY_KEY = HeaderParam(
+    "Idempotency-Key",
+    "a key of your choosing (e.g. a UUID): a retry with the same key and body returns the first order",
+    pattern=r"^[\x21-\x7e]([\x20-\x7e]{0,253}[\x21-\x7e])?$",
+    max_length=255,
+)
 
 
 @bp.route(route="orders", methods=["POST"], auth_level=ANONYMOUS)
@@ -22,6 +28,9 @@ TAGS = ("orders",)
     status=201,
     authenticated=True,
     tags=TAGS,
+    headers=(IDEMPOTENCY_KEY,),
+    errors=(409,),
+    links={"GetOrder": ("get_my_order", "id"), "CancelOrder": ("cancel_my_order", "id")},
 )
 async def place_order(call: ApiCall) -> Reply:
     order, replayed = await orders.place(call.user, call.body, call.request.headers.get("idempotency-key"))
@@ -46,6 +55,7 @@ async def get_my_order(call: ApiCall) -> Order:
     response=Order,
     authenticated=True,
     tags=TAGS,
+    errors=(409,),
 )
 async def cancel_my_order(call: ApiCall) -> Order:
     return await orders.cancel_my_order(call.user, UUID(call.route["id"]), call.body)
@@ -58,6 +68,7 @@ async def cancel_my_order(call: ApiCall) -> Order:
     response=TransitionResult,
     roles=SELLER_ROLES,
     tags=TAGS,
+    errors=(409,),
 )
 async def transition_seller_order(call: ApiCall) -> TransitionResult:
     return await orders.transition(call.user, UUID(call.route["id"]), call.body)

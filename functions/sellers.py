@@ -24,6 +24,7 @@ ANONYMOUS = func.AuthLevel.ANONYMOUS  # the bearer token and its role are checke
     response=OfferRow,
     roles=SELLER_ROLES,
     tags=("sellers",),
+    errors=(409,),
 )
 async def put_offer(call: ApiCall) -> Reply:
     offer = await catalog.put_offer(call.user, UUID(call.route["seller_id"]), UUID(call.route["variant_id"]), call.body)

@@ -49,6 +49,7 @@ async def list_my_addresses(call: ApiCall) -> AddressPage:
     status=201,
     authenticated=True,
     tags=("users",),
+    links={"UpdateAddress": ("update_my_address", "id"), "DeleteAddress": ("delete_my_address", "id")},
 )
 async def add_my_address(call: ApiCall) -> Reply:
     address = await users.add_my_address(call.user, call.body)

@@ -62,6 +62,17 @@ class Reply:
 
 
 @dataclass(frozen=True)
+class HeaderParam:
+    """A request header an endpoint reads, for the OpenAPI document (the handler checks it)."""
+
+    name: str
+    description: str
+    required: bool = True
+    pattern: str | None = None
+    max_length: int | None = None
+
+
+@dataclass(frozen=True)
 class EndpointSpec:
     summary: str
     body: type[BaseModel] | None
@@ -72,6 +83,11 @@ class EndpointSpec:
     authenticated: bool
     tags: tuple[str, ...]
     in_schema: bool = True
+    # OpenAPI only: headers read, error statuses beyond those derived from the above, and
+    # links {name: (operationId, its parameter)} from this operation's response `id`.
+    headers: tuple[HeaderParam, ...] = ()
+    errors: tuple[int, ...] = ()
+    links: tuple[tuple[str, tuple[str, str]], ...] = ()
 
 
 ENDPOINTS: dict[str, EndpointSpec] = {}
@@ -89,9 +105,23 @@ def endpoint(
     authenticated: bool = False,
     tags: tuple[str, ...] = (),
     in_schema: bool = True,
+    headers: tuple[HeaderParam, ...] = (),
+    errors: tuple[int, ...] = (),
+    links: dict[str, tuple[str, str]] | None = None,
 ) -> Callable[[Handler], Callable[..., Awaitable[func.HttpResponse]]]:
     spec = EndpointSpec(
-        summary, body, query, response, status, roles, authenticated or roles is not None, tags, in_schema
+        summary,
+        body,
+        query,
+        response,
+        status,
+        roles,
+        authenticated or roles is not None,
+        tags,
+        in_schema,
+        headers,
+        errors,
+        tuple((links or {}).items()),
     )
 
     def decorate(handler: Handler) -> Callable[..., Awaitable[func.HttpResponse]]:

@@ -8,7 +8,7 @@ from typing import Any
 from pydantic import BaseModel, TypeAdapter
 
 from shared.platform.errors import error_code_catalog
-from shared.platform.http import ENDPOINTS, EndpointSpec
+from shared.platform.http import ENDPOINTS, EndpointSpec, HeaderParam
 from shared.platform.routes import RouteTemplate, Segment, split_path
 
 # JSON schema of a path parameter by its first inline constraint; others are strings.
@@ -19,7 +19,33 @@ CONSTRAINT_SCHEMAS = {
     "bool": {"type": "boolean"},
     "datetime": {"type": "string", "format": "date-time"},
 }
+# Path parameters by name: slugs (English or Arabic) are documented with their shape.
+NAMED_PARAMETER_SCHEMAS = {
+    "slug": {"type": "string", "minLength": 1, "maxLength": 200, "pattern": r"^[^/?#\s]+$"},
+}
 REF_TEMPLATE = "#/components/schemas/{model}"
+ERROR_DESCRIPTIONS = {
+    400: "Malformed request (body not JSON, or missing)",
+    401: "No valid bearer token",
+    403: "The token's role may not call this operation",
+    404: "No such resource (or not yours)",
+    409: "Conflict with the current state (stale version, illegal transition, stock)",
+    413: "Request body too large",
+    415: "Request body is not application/json",
+    422: "Invalid parameters or body (the field errors say which)",
+    428: "A version is required (If-Match or the body's version)",
+    503: "A dependency is unavailable (named in the problem)",
+}
+SECURITY_SCHEMES = {
+    "bearer": {
+        "type": "http",
+        "scheme": "bearer",
+        "bearerFormat": "JWT",
+        "description": "Entra ID / B2C token; the operation's `x-roles` (and the security requirement's "
+        "list) name the roles it accepts; absent: any signed-in caller.",
+    },
+    "functionKey": {"type": "apiKey", "in": "header", "name": "x-functions-key"},
+}
 PROBLEM_SCHEMA: dict[str, Any] = {
     "type": "object",
     "required": ["type", "title", "status", "detail", "code"],
@@ -119,13 +145,7 @@ def build_openapi(app: Any) -> dict[str, Any]:
             "description": "Multi-vendor pharmacy and health marketplace backend.",
         },
         "paths": paths,
-        "components": {
-            "schemas": components,
-            "securitySchemes": {
-                "bearer": {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"},
-                "functionKey": {"type": "apiKey", "in": "header", "name": "x-functions-key"},
-            },
-        },
+        "components": {"schemas": components, "securitySchemes": SECURITY_SCHEMES},
     }
 
 
@@ -140,6 +160,7 @@ def operation(
     if spec is None:
         return op
     op.update(summary=spec.summary, tags=list(spec.tags))
+    op["parameters"] += [header_parameter(header) for header in spec.headers]
     if spec.query is not None:
         op["parameters"] += query_parameters(spec.query)
     if spec.body is not None:
@@ -150,15 +171,55 @@ def operation(
     ok: dict[str, Any] = {"description": "Success"}
     if spec.response is not None:
         ok["content"] = {"application/json": {"schema": schema_ref(spec.response, components)}}
+    if spec.links:
+        ok["links"] = {
+            link: {"operationId": target, "parameters": {parameter: "$response.body#/id"}}
+            for link, (target, parameter) in spec.links
+        }
     op["responses"][str(spec.status)] = ok
+    for status in error_statuses(route, spec):
+        op["responses"][str(status)] = problem_response(ERROR_DESCRIPTIONS.get(status, "Error"))
     security: dict[str, list[str]] = {}
     if spec.authenticated:
-        security["bearer"] = []
+        security["bearer"] = sorted(spec.roles or ())
+        op["x-roles"] = sorted(spec.roles) if spec.roles is not None else ["any signed-in caller"]
     if level != "anonymous":
         security["functionKey"] = []
     if security:
         op["security"] = [security]
     return op
+
+
+def error_statuses(route: str, spec: EndpointSpec) -> list[int]:
+    """The problem statuses an operation can answer: derived from what the endpoint declares
+    (token, roles, route ids, query, body), plus the extras it names (409, 428 …)."""
+    statuses = set(spec.errors)
+    if spec.authenticated:
+        statuses.add(401)
+    if spec.roles is not None:
+        statuses.add(403)
+    if path_parameters(route):
+        statuses.add(404)
+    if spec.query is not None:
+        statuses.add(422)
+    if spec.body is not None:
+        statuses |= {400, 413, 415, 422}
+    return sorted(statuses)
+
+
+def header_parameter(header: HeaderParam) -> dict[str, Any]:
+    schema: dict[str, Any] = {"type": "string"}
+    if header.pattern is not None:
+        schema["pattern"] = header.pattern
+    if header.max_length is not None:
+        schema["maxLength"] = header.max_length
+    return {
+        "name": header.name,
+        "in": "header",
+        "required": header.required,
+        "description": header.description,
+        "schema": schema,
+    }
 
 
 def openapi_segment(segment: Segment) -> str:
@@ -174,6 +235,8 @@ def path_parameters(route: str) -> list[dict[str, Any]]:
 
 
 def parameter_schema(segment: Segment) -> dict[str, Any]:
+    if not segment.constraints and segment.text in NAMED_PARAMETER_SCHEMAS:
+        return NAMED_PARAMETER_SCHEMAS[segment.text]
     first = segment.constraints[0].partition("(")[0].lower() if segment.constraints else ""
     return CONSTRAINT_SCHEMAS.get(first, {"type": "string"})
 
