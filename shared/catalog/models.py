@@ -41,7 +41,9 @@ class ProductQuery(AppModel):
     in_stock: bool | None = None
     rx: Literal["only", "exclude"] | None = None
     sort: Sort | None = None
-    cursor: str | None = Field(default=None, max_length=300)
+    cursor: str | None = Field(
+        default=None, max_length=300, pattern=r"^[A-Za-z0-9_-]*$", json_schema_extra={"format": "cursor"}
+    )
     limit: int = Field(default=20, ge=1, le=100)
     lang: Lang | None = None
     attributes: dict[str, str] = Field(default_factory=dict)

@@ -27,6 +27,11 @@ Barcode = Annotated[str, StringConstraints(strip_whitespace=True, pattern=r"^[0-
 Version = Annotated[int, Field(ge=1, description="the version last read; or send it as If-Match")]
 
 
+# A patch needs the version last read, in the body or as If-Match; the document shows the body
+# form as required (OpenAPI cannot say "this field or that header").
+VERSION_DOCUMENTED_REQUIRED = {"required": ["version"]}
+
+
 class Strict(AppModel):
     model_config = ConfigDict(extra="forbid")
 
@@ -45,6 +50,8 @@ class CategoryFields(Strict):
 
 
 class CategoryPatch(Strict):
+    model_config = ConfigDict(extra="forbid", json_schema_extra=VERSION_DOCUMENTED_REQUIRED)
+
     parent_id: UUID | None = None
     name_en: Name | None = None
     name_ar: Name | None = None
@@ -67,6 +74,8 @@ class BrandFields(Strict):
 
 
 class BrandPatch(Strict):
+    model_config = ConfigDict(extra="forbid", json_schema_extra=VERSION_DOCUMENTED_REQUIRED)
+
     name_en: Name | None = None
     name_ar: Name | None = None
     slug: SlugEn | None = None
@@ -99,6 +108,8 @@ class ProductFields(Strict):
 
 
 class ProductPatch(Strict):
+    model_config = ConfigDict(extra="forbid", json_schema_extra=VERSION_DOCUMENTED_REQUIRED)
+
     name_en: ProductName | None = None
     name_ar: ProductName | None = None
     description_en: Description | None = None
@@ -135,6 +146,8 @@ class VariantFields(Strict):
 
 
 class VariantPatch(Strict):
+    model_config = ConfigDict(extra="forbid", json_schema_extra=VERSION_DOCUMENTED_REQUIRED)
+
     sku: Sku | None = None
     options: dict[str, str] | None = Field(default=None, max_length=10)
     barcode: Barcode | None = None

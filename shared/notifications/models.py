@@ -89,12 +89,15 @@ PAGE_LIMIT_DEFAULT = 20
 PAGE_LIMIT_MAX = 100
 CURSOR_MAX_LENGTH = 200
 MARK_READ_MAX_IDS = 100
+CURSOR_PATTERN = r"^[A-Za-z0-9_-]*$"  # base64url, as the API issues them
 
 
 class NotificationQuery(AppModel):
     model_config = ConfigDict(extra="forbid")
 
-    cursor: str | None = Field(default=None, max_length=CURSOR_MAX_LENGTH)
+    cursor: str | None = Field(
+        default=None, max_length=CURSOR_MAX_LENGTH, pattern=CURSOR_PATTERN, json_schema_extra={"format": "cursor"}
+    )
     limit: int = Field(default=PAGE_LIMIT_DEFAULT, ge=1, le=PAGE_LIMIT_MAX)
     unread: bool = Field(default=False, description="only notifications not read yet")
 
@@ -108,7 +111,15 @@ class NotificationPage(AppModel):
 class MarkRead(AppModel):
     """Either `ids` (at most 100 of your notifications) or `all: true`."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "oneOf": [
+                {"required": ["ids"], "properties": {"ids": {"type": "array"}, "all": {"const": False}}},
+                {"required": ["all"], "properties": {"all": {"const": True}, "ids": {"type": "null"}}},
+            ]
+        },
+    )
 
     ids: list[UUID] | None = Field(default=None, min_length=1, max_length=MARK_READ_MAX_IDS)
     all: bool = False

@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Any, Literal
+from typing import Any, Literal, get_args
 from uuid import UUID
 
 from pydantic import ConfigDict, Field, model_validator
@@ -38,7 +38,18 @@ class OrderLineIn(AppModel):
 class PlaceOrder(AppModel):
     """Nothing price-like is accepted: the server prices every line from the offers."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "oneOf": [
+                {
+                    "required": ["address_id"],
+                    "properties": {"delivery_method": {"const": "delivery"}, "address_id": {"type": "string"}},
+                },
+                {"properties": {"delivery_method": {"const": "pickup"}, "address_id": {"type": "null"}}},
+            ]
+        },
+    )
 
     lines: list[OrderLineIn] = Field(min_length=1)
     delivery_method: DeliveryMethod
@@ -155,7 +166,9 @@ class Query(AppModel):
 
 
 class Page(Query):
-    cursor: str | None = Field(default=None, max_length=200)
+    cursor: str | None = Field(
+        default=None, max_length=200, pattern=r"^[A-Za-z0-9_-]*$", json_schema_extra={"format": "cursor"}
+    )
     limit: int = Field(default=PAGE_LIMIT_DEFAULT, ge=1, le=PAGE_LIMIT_MAX)
 
 
@@ -297,10 +310,29 @@ class SellerStats(OrderStats):
 
 
 class TransitionRequest(AppModel):
-    model_config = ConfigDict(extra="forbid")
+    # `to` is a value of the field moved: a child status, or a delivery status.
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "oneOf": [
+                {"properties": {"field": {"const": "status"}, "to": {"enum": list(get_args(ChildStatus))}}},
+                {
+                    "required": ["field"],
+                    "properties": {
+                        "field": {"const": "delivery_status"},
+                        "to": {"enum": list(get_args(DeliveryStatus))},
+                    },
+                },
+            ]
+        },
+    )
 
     field: Literal["status", "delivery_status"] = "status"
-    to: str = Field(min_length=1, max_length=30)
+    to: str = Field(
+        min_length=1,
+        max_length=30,
+        json_schema_extra={"enum": sorted(set(get_args(ChildStatus)) | set(get_args(DeliveryStatus)))},
+    )
     version: int = Field(ge=1, description="the child order's version you last read")
     reason: str | None = Field(default=None, max_length=500)
 

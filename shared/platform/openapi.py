@@ -245,9 +245,18 @@ def query_parameters(model: type[BaseModel]) -> list[dict[str, Any]]:
     schema = model.model_json_schema()
     required = set(schema.get("required", []))
     return [
-        {"name": field, "in": "query", "required": field in required, "schema": prop}
+        {"name": field, "in": "query", "required": field in required, "schema": without_null(prop)}
         for field, prop in schema.get("properties", {}).items()
     ]
+
+
+def without_null(prop: dict[str, Any]) -> dict[str, Any]:
+    """A query parameter is absent or a string: `X | None` is documented as X alone."""
+    branches = [branch for branch in prop.get("anyOf", []) if branch != {"type": "null"}]
+    if len(branches) != 1 or len(prop["anyOf"]) != 2:
+        return prop
+    rest = {key: value for key, value in prop.items() if key not in ("anyOf", "default")}
+    return {**rest, **branches[0]}
 
 
 def schema_ref(annotation: Any, components: dict[str, Any]) -> dict[str, Any]:

@@ -21,6 +21,8 @@ Mobile = Annotated[
     str,
     StringConstraints(strip_whitespace=True, max_length=rules.MOBILE_MAX_LENGTH),
     AfterValidator(rules.to_e164),
+    # Documented: the Saudi mobile forms (other valid numbers are accepted too, stored as E.164).
+    Field(json_schema_extra={"pattern": r"^(\+966|0)5([013-689][0-9]|7[0-8])[0-9]{6}$"}),
 ]
 # Trimmed, non-empty text up to a length (the number in the name).
 Text20 = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=20)]
@@ -136,7 +138,12 @@ class AddressPatch(AppModel):
 class PageQuery(AppModel):
     model_config = ConfigDict(extra="forbid")
 
-    cursor: str | None = Field(default=None, max_length=rules.CURSOR_MAX_LENGTH)
+    cursor: str | None = Field(
+        default=None,
+        max_length=rules.CURSOR_MAX_LENGTH,
+        pattern=r"^[A-Za-z0-9_-]*$",
+        json_schema_extra={"format": "cursor"},
+    )
     limit: int = Field(default=rules.PAGE_LIMIT_DEFAULT, ge=1, le=rules.PAGE_LIMIT_MAX)
 
 

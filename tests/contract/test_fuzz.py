@@ -1,0 +1,121 @@
+"""Property-based contract tests: schemathesis generates requests from `/api/openapi.json`, valid
+and invalid ones, for each role, and checks every answer against the document:
+
+- no 5xx;
+- every 4xx is problem+json;
+- status, content type and body conform to the document;
+- a request the document allows is not refused (positive_data_acceptance, 400/422/428 fail);
+- a request the document forbids is refused (negative_data_rejection);
+- a missing required header is refused.
+
+Each role runs the operations its token may call (the document's `x-roles`); the others are
+checked once each in test_denied_roles. New endpoints are covered the day they appear.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import httpx
+import pytest
+from schemathesis.checks import not_a_server_error
+from schemathesis.specs.openapi.checks import (
+    content_type_conformance,
+    missing_required_header,
+    negative_data_rejection,
+    positive_data_acceptance,
+    response_schema_conformance,
+    status_code_conformance,
+)
+
+from tests.contract.conftest import ROLES, load_schema, may_call, role_headers
+
+PROBLEM_JSON = "application/problem+json"
+
+
+def problem_json_on_4xx(ctx: Any, response: Any, case: Any) -> bool | None:
+    if 400 <= response.status_code < 500:
+        content_type = response.headers.get("content-type", [""])
+        value = content_type[0] if isinstance(content_type, list) else content_type
+        assert value.startswith(PROBLEM_JSON), f"{response.status_code} answered as {value!r}, not {PROBLEM_JSON}"
+        body = response.json()
+        assert body.get("status") == response.status_code and body.get("code"), body
+    return None
+
+
+CHECKS = [
+    not_a_server_error,
+    status_code_conformance,
+    content_type_conformance,
+    response_schema_conformance,
+    positive_data_acceptance,
+    negative_data_rejection,
+    missing_required_header,
+    problem_json_on_4xx,
+]
+
+
+API = load_schema()
+
+
+def role_schema(role: str):
+    return API.include(func=lambda ctx: may_call(ctx.operation.definition.raw, role))
+
+
+@pytest.fixture(scope="module")
+def credentials() -> dict[str, dict[str, str]]:
+    return {role: role_headers(role) for role in ROLES}
+
+
+def exercise(case, role: str, credentials, devhost) -> None:
+    case.call_and_validate(base_url=devhost.base_url, headers=credentials[role], checks=CHECKS, timeout=30)
+
+
+@role_schema("anonymous").parametrize()
+def test_anonymous(case, credentials, devhost):
+    exercise(case, "anonymous", credentials, devhost)
+
+
+@role_schema("customer").parametrize()
+def test_customer(case, credentials, devhost):
+    exercise(case, "customer", credentials, devhost)
+
+
+@role_schema("seller").parametrize()
+def test_seller(case, credentials, devhost):
+    exercise(case, "seller", credentials, devhost)
+
+
+@role_schema("pharmacist").parametrize()
+def test_pharmacist(case, credentials, devhost):
+    exercise(case, "pharmacist", credentials, devhost)
+
+
+@role_schema("admin").parametrize()
+def test_admin_with_function_key(case, credentials, devhost):
+    exercise(case, "admin", credentials, devhost)
+
+
+def test_denied_roles_get_401_or_403_problems(devhost, credentials):
+    """Every operation a role may not call answers 401 (no token) or 403 (wrong role) as problem+json."""
+    document = httpx.get(f"{devhost.base_url}/api/openapi.json").json()
+    checked = 0
+    with httpx.Client(base_url=devhost.base_url, timeout=30) as client:
+        for path, operations in document["paths"].items():
+            url = path.replace("{", "").replace("}", "")
+            url = "/".join(
+                "00000000-0000-4000-8000-000000000000"
+                if part in ("id", "image_id", "seller_id", "variant_id")
+                else part
+                for part in url.split("/")
+            )
+            for method, operation in operations.items():
+                for role in ROLES:
+                    if may_call(operation, role):
+                        continue
+                    response = client.request(method.upper(), url, headers=credentials[role], json={})
+                    expected = 401 if role == "anonymous" else 403
+                    assert response.status_code in (expected, 401), (method, path, role, response.status_code)
+                    assert response.headers["content-type"].startswith(PROBLEM_JSON)
+                    checked += 1
+    assert checked
