@@ -19,6 +19,7 @@ from shared.platform.base_model import AppModel
 
 Lang = Literal["en", "ar"]
 Sort = Literal["relevance", "price_asc", "price_desc", "newest"]
+MAX_PRICE = Decimal("9999999999.99")  # numeric(12,2)
 
 
 class LangQuery(AppModel):
@@ -36,8 +37,8 @@ class ProductQuery(AppModel):
     category: str | None = Field(default=None, max_length=200)
     brand: str | None = Field(default=None, max_length=200)
     seller: str | None = Field(default=None, max_length=200)
-    min_price: Decimal | None = Field(default=None, ge=0, max_digits=12, decimal_places=2)
-    max_price: Decimal | None = Field(default=None, gt=0, max_digits=12, decimal_places=2)
+    min_price: Decimal | None = Field(default=None, ge=0, le=MAX_PRICE, max_digits=12, decimal_places=2)
+    max_price: Decimal | None = Field(default=None, gt=0, le=MAX_PRICE, max_digits=12, decimal_places=2)
     in_stock: bool | None = None
     rx: Literal["only", "exclude"] | None = None
     sort: Sort | None = None

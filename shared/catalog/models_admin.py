@@ -21,7 +21,7 @@ Description = Annotated[str, StringConstraints(strip_whitespace=True, max_length
 SlugEn = Annotated[str, StringConstraints(strip_whitespace=True, max_length=120, pattern=rules.SLUG_EN)]
 SlugAr = Annotated[str, StringConstraints(strip_whitespace=True, max_length=120, pattern=rules.SLUG_AR)]
 Url = Annotated[str, StringConstraints(strip_whitespace=True, max_length=2000, pattern=r"^https?://\S+$")]
-Price = Annotated[Decimal, Field(gt=0, max_digits=12, decimal_places=2)]
+Price = Annotated[Decimal, Field(gt=0, le=Decimal("9999999999.99"), max_digits=12, decimal_places=2)]
 Sku = Annotated[str, StringConstraints(strip_whitespace=True, pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")]
 Barcode = Annotated[str, StringConstraints(strip_whitespace=True, pattern=r"^[0-9]{8,14}$")]
 Version = Annotated[int, Field(ge=1, description="the version last read; or send it as If-Match")]

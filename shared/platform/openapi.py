@@ -24,6 +24,8 @@ NAMED_PARAMETER_SCHEMAS = {
     "slug": {"type": "string", "minLength": 1, "maxLength": 200, "pattern": r"^[^/?#\s]+$"},
 }
 REF_TEMPLATE = "#/components/schemas/{model}"
+# Codes the host itself answers with (a missing function key), before the app runs.
+HOST_CODES = ("function_key_required",)
 ERROR_DESCRIPTIONS = {
     400: "Malformed request (body not JSON, or missing)",
     401: "No valid bearer token",
@@ -124,7 +126,8 @@ def problem_schema() -> dict[str, Any]:
     """The problem+json shape, its `code` listing every code the API answers with (the
     platform's and each domain's `errors.py`), grouped by enum in `x-error-codes`."""
     catalog = error_code_catalog()
-    code = {"type": "string", "enum": sorted({c for codes in catalog.values() for c in codes})}
+    codes = {c for codes in catalog.values() for c in codes} | set(HOST_CODES)
+    code = {"type": "string", "enum": sorted(codes)}
     return {**PROBLEM_SCHEMA, "properties": {**PROBLEM_SCHEMA["properties"], "code": code}, "x-error-codes": catalog}
 
 

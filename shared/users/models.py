@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 from uuid import UUID
 
 from pydantic import AfterValidator, ConfigDict, Field, StringConstraints, field_validator, model_validator
@@ -45,8 +46,23 @@ class UserProfile(AppModel):
     updated_at: datetime
 
 
+def documented_not_null(*names: str, min_properties: int = 0) -> Callable[[dict[str, Any]], None]:
+    """json_schema_extra: these optional patch fields may be left out but never set to null."""
+
+    def extra(schema: dict[str, Any]) -> None:
+        if min_properties:
+            schema["minProperties"] = min_properties
+        for name in names:
+            prop = schema["properties"][name]
+            branches = [b for b in prop.pop("anyOf", []) if b != {"type": "null"}]
+            prop.pop("default", None)
+            prop.update(branches[0] if len(branches) == 1 else {"anyOf": branches})
+
+    return extra
+
+
 class ProfilePatch(AppModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", json_schema_extra=documented_not_null("preferred_language"))
 
     full_name: Text200 | None = None
     email: Email | None = None
@@ -102,7 +118,10 @@ class AddressFields(AppModel):
 class AddressPatch(AppModel):
     """Every field optional; a required one may be changed but not cleared."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra=documented_not_null(*sorted(rules.REQUIRED_ADDRESS_FIELDS), "is_default", min_properties=1),
+    )
 
     label: Text50 | None = None
     first_name: Text100 | None = None
