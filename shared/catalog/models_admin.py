@@ -29,7 +29,11 @@ Version = Annotated[int, Field(ge=1, description="the version last read; or send
 
 # A patch needs the version last read, in the body or as If-Match; the document shows the body
 # form as required (OpenAPI cannot say "this field or that header").
-VERSION_DOCUMENTED_REQUIRED = {"required": ["version"]}
+def VERSION_DOCUMENTED_REQUIRED(schema: dict) -> None:
+    schema["required"] = ["version"]
+    version = schema["properties"]["version"]
+    version.pop("default", None)
+    version.update(next(b for b in version.pop("anyOf") if b != {"type": "null"}))
 
 
 class Strict(AppModel):

@@ -54,6 +54,8 @@ def documented_not_null(*names: str, min_properties: int = 0) -> Callable[[dict[
             schema["minProperties"] = min_properties
         for name in names:
             prop = schema["properties"][name]
+            if "anyOf" not in prop:
+                continue
             branches = [b for b in prop.pop("anyOf", []) if b != {"type": "null"}]
             prop.pop("default", None)
             prop.update(branches[0] if len(branches) == 1 else {"anyOf": branches})

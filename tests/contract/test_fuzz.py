@@ -75,21 +75,38 @@ STATE_CODES = {"unknown_reference", "invalid_lines", "date_range_too_long"}
 
 # Findings owned by the request-edge work (branch i12-edge): the check is skipped for exactly
 # these operations until that lands; every other check stays on for them.
-EDGE_FINDINGS: dict[tuple[str, str], tuple[Any, str]] = {
-    ("POST", "/api/catalog/brands"): (negative_data_rejection, "is_active: 0 taken as false (strict JSON bool)"),
-    ("POST", "/api/catalog/categories"): (negative_data_rejection, "is_active: 0 taken as false (strict JSON bool)"),
-    ("POST", "/api/me/addresses"): (negative_data_rejection, "is_default: 0 taken as false (strict JSON bool)"),
-    ("GET", "/api/ops/orders"): (negative_data_rejection, "to=0 read as 1970-01-01 (strict dates)"),
-    ("GET", "/api/ops/stats"): (negative_data_rejection, "to=0 read as 1970-01-01 (strict dates)"),
-    ("GET", "/api/seller/stats"): (negative_data_rejection, "from/to=0 read as 1970-01-01 (strict dates)"),
-}
+EDGE_FINDINGS: list[tuple[tuple[str, str], Any, str]] = [
+    (("POST", "/api/catalog/brands"), negative_data_rejection, "is_active: 0 taken as false (strict JSON bool)"),
+    (("POST", "/api/catalog/categories"), negative_data_rejection, "is_active: 0 taken as false (strict JSON bool)"),
+    (("PATCH", "/api/me/addresses/{id}"), negative_data_rejection, "is_default: 0 taken as false (strict JSON bool)"),
+    (("GET", "/api/ops/orders"), negative_data_rejection, "to=0 read as 1970-01-01 (strict dates)"),
+    (("GET", "/api/ops/stats"), negative_data_rejection, "to=0 read as 1970-01-01 (strict dates)"),
+    (("GET", "/api/seller/stats"), negative_data_rejection, "from/to=0 read as 1970-01-01 (strict dates)"),
+    (("PUT", "/api/sellers/{seller_id}/offers/{variant_id}"), positive_data_acceptance, 'price: "" (strict decimals)'),
+    (("POST", "/api/catalog/products/{id}/variants"), positive_data_acceptance, 'price: "" (strict decimals)'),
+    (("POST", "/api/me/addresses"), not_a_server_error, "NUL / lone surrogates in text reach PostgreSQL: 500"),
+    (("POST", "/api/me/addresses"), negative_data_rejection, "is_default: 0 taken as false (strict JSON bool)"),
+]
+# Open gaps of the document (not edge findings), each with the check it skips and why.
+KNOWN_GAPS: list[tuple[tuple[str, str], Any, str]] = [
+    (
+        ("POST", "/api/orders"),
+        positive_data_acceptance,
+        "lines and quantity per line are limited by settings (ORDER_MAX_*), not in the schema",
+    ),
+    (("PATCH", "/api/me"), positive_data_acceptance, "email validity (email-validator) is wider than any pattern"),
+    (("GET", "/api/products"), positive_data_acceptance, "max_digits of min_price/max_price is not in the schema"),
+    (("GET", "/api/ops/stats"), positive_data_acceptance, "`from` after `to` is a cross-parameter rule"),
+    (("GET", "/api/seller/stats"), positive_data_acceptance, "admins must name ?seller (a rule by role)"),
+]
 CURSOR = re.compile(r"[A-Za-z0-9_-]*")
 
 
 def exercise(case, role: str, credentials, devhost) -> None:
     if isinstance(case.query, dict) and CURSOR.fullmatch(str(case.query.get("cursor", "!"))):
         case.query["cursor"] = ""  # opaque: only cursors the API issued are valid; "" is the first page
-    excluded = [check for key, (check, _) in EDGE_FINDINGS.items() if key == (case.method, case.path)]
+    key = (case.method, case.path)
+    excluded = [check for gaps in (EDGE_FINDINGS, KNOWN_GAPS) for k, check, _ in gaps if k == key]
     response = case.call(base_url=devhost.base_url, headers=credentials[role], timeout=30)
     if response.status_code == 422 and response.json().get("code") in STATE_CODES:
         excluded.append(positive_data_acceptance)
