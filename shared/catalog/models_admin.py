@@ -15,8 +15,11 @@ from pydantic import ConfigDict, Field, StringConstraints, model_validator
 from shared.catalog import rules
 from shared.platform.base_model import AppModel
 
-Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=120)]
-ProductName = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
+# Whitespace alone is empty once trimmed: documented as "some non-blank character".
+NON_WHITESPACE = r"[^\t\n\x0b\x0c\r \x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]"
+NOT_BLANK = Field(json_schema_extra={"pattern": NON_WHITESPACE})
+Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=120), NOT_BLANK]
+ProductName = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200), NOT_BLANK]
 Description = Annotated[str, StringConstraints(strip_whitespace=True, max_length=10000)]
 SlugEn = Annotated[str, StringConstraints(strip_whitespace=True, max_length=120, pattern=rules.SLUG_EN)]
 SlugAr = Annotated[str, StringConstraints(strip_whitespace=True, max_length=120, pattern=rules.SLUG_AR)]

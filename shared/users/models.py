@@ -25,11 +25,14 @@ Mobile = Annotated[
     # Documented: the Saudi mobile forms (other valid numbers are accepted too, stored as E.164).
     Field(json_schema_extra={"pattern": r"^(\+966|0)5([013-689][0-9]|7[0-8])[0-9]{6}$"}),
 ]
-# Trimmed, non-empty text up to a length (the number in the name).
-Text20 = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=20)]
-Text50 = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=50)]
-Text100 = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
-Text200 = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
+# Trimmed, non-empty text up to a length (the number in the name). NOT_BLANK documents that
+# whitespace alone is empty once trimmed (pydantic trims Unicode White_Space, listed here).
+NON_WHITESPACE = r"[^\t\n\x0b\x0c\r \x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]"
+NOT_BLANK = Field(json_schema_extra={"pattern": NON_WHITESPACE})
+Text20 = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=20), NOT_BLANK]
+Text50 = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=50), NOT_BLANK]
+Text100 = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100), NOT_BLANK]
+Text200 = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200), NOT_BLANK]
 CountryCode = Annotated[
     str, StringConstraints(strip_whitespace=True, to_upper=True, pattern=rules.COUNTRY_CODE_PATTERN)
 ]

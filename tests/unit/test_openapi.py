@@ -49,7 +49,9 @@ def test_schemas_resolve_and_guid_routes_are_uuid_parameters():
     patch = document["paths"]["/api/me/addresses/{id}"]["patch"]
     assert patch["parameters"][0]["schema"] == {"type": "string", "format": "uuid"}
     assert patch["security"] == [{"bearer": []}]
-    assert document["paths"]["/api/ops/outbox/relay"]["post"]["security"] == [{"bearer": [], "functionKey": []}]
+    relay = document["paths"]["/api/ops/outbox/relay"]["post"]
+    assert relay["security"] == [{"bearer": ["admin", "super_admin"], "functionKey": []}]
+    assert relay["x-roles"] == ["admin", "super_admin"]
 
 
 def _walk(node):
@@ -94,3 +96,95 @@ def test_functions_are_listed_after_the_worker_indexed_the_app_and_its_name_chec
     assert [f.get_function_name() for f in registered_functions(probe)] == indexed == ["ping"]
     with pytest.raises(ValueError, match="unique"):  # the SDK's own record is intact
         probe.get_functions()
+
+
+def _operation(document, name):
+    return next(op for path in document["paths"].values() for op in path.values() if op["operationId"] == name)
+
+
+def _header(operation, name):
+    return next(p for p in operation["parameters"] if p["in"] == "header" and p["name"] == name)
+
+
+def test_required_headers_and_security_schemes_are_declared():
+    document = build_openapi(app)
+    schemes = document["components"]["securitySchemes"]
+    assert schemes["bearer"]["bearerFormat"] == "JWT"
+    assert schemes["functionKey"] == {"type": "apiKey", "in": "header", "name": "x-functions-key"}
+    place = _operation(document, "place_order")
+    assert _header(place, "Idempotency-Key")["required"] is True
+    assert _header(place, "Idempotency-Key")["schema"]["maxLength"] == 255
+    deactivate = _operation(document, "deactivate_brand")
+    assert _header(deactivate, "If-Match")["required"] is True
+    assert {"409", "428"} <= set(deactivate["responses"])
+    # Updates: the version in the body (If-Match is the alternative the description names).
+    assert document["components"]["schemas"]["BrandPatch"]["required"] == ["version"]
+    assert _operation(document, "get_me")["x-roles"] == ["any signed-in caller"]
+    assert "security" not in _operation(document, "list_products")
+
+
+def test_error_statuses_follow_from_what_each_endpoint_declares():
+    document = build_openapi(app)
+    statuses = {
+        name: set(_operation(document, name)["responses"])
+        for name in ("list_products", "get_my_order", "transition_seller_order", "health")
+    }
+    assert statuses["list_products"] == {"default", "200", "422"}
+    assert statuses["get_my_order"] == {"default", "200", "401", "404"}
+    assert statuses["transition_seller_order"] == {
+        "default",
+        "200",
+        "400",
+        "401",
+        "403",
+        "404",
+        "409",
+        "413",
+        "415",
+        "422",
+    }
+    assert statuses["health"] == {"default", "200"}
+    problem = _operation(document, "place_order")["responses"]["422"]["content"]["application/problem+json"]
+    assert problem["schema"] == {"$ref": "#/components/schemas/Problem"}
+
+
+def test_links_lead_from_create_operations_to_operations_that_take_their_id():
+    document = build_openapi(app)
+    links = {
+        (op["operationId"], link["operationId"], parameter, expression)
+        for path in document["paths"].values()
+        for op in path.values()
+        for response in op["responses"].values()
+        for link in response.get("links", {}).values()
+        for parameter, expression in link["parameters"].items()
+    }
+    assert ("add_my_address", "update_my_address", "id", "$response.body#/id") in links
+    assert ("place_order", "get_my_order", "id", "$response.body#/id") in links
+    assert ("create_product", "create_variant", "id", "$response.body#/id") in links
+    for _, target, parameter, _ in links:
+        assert parameter in {p["name"] for p in _operation(document, target)["parameters"]}
+
+
+def test_enums_patterns_bounds_and_cross_field_rules_are_in_the_schemas():
+    schemas = build_openapi(app)["components"]["schemas"]
+    transition = schemas["TransitionRequest"]
+    assert "REFUNDED" in transition["properties"]["to"]["enum"] and "0" not in transition["properties"]["to"]["enum"]
+    assert [branch["properties"]["field"]["const"] for branch in transition["oneOf"]] == ["status", "delivery_status"]
+    place = schemas["PlaceOrder"]
+    delivery = next(b for b in place["oneOf"] if b["properties"]["delivery_method"]["const"] == "delivery")
+    assert delivery["required"] == ["address_id"]
+    assert [sorted(branch["required"]) for branch in schemas["MarkRead"]["oneOf"]] == [["ids"], ["all"]]
+    assert schemas["AddressFields"]["properties"]["mobile"]["pattern"].startswith("^(\\+966|0)5")
+    assert schemas["AddressPatch"]["minProperties"] == 1
+    assert schemas["AddressPatch"]["properties"]["city"]["type"] == "string"  # never null
+    assert schemas["CategoryFields"]["properties"]["slug_en"]["pattern"]
+    assert schemas["OfferPut"]["properties"]["on_hand"] == {
+        "description": "units on the shelf; never below what is reserved",
+        "maximum": 1000000,
+        "minimum": 0,
+        "title": "On Hand",
+        "type": "integer",
+    }
+    orders = build_openapi(app)["paths"]["/api/orders"]["get"]["parameters"]
+    cursor = next(p for p in orders if p["name"] == "cursor")["schema"]
+    assert cursor["format"] == "cursor" and cursor["pattern"] == "^[A-Za-z0-9_-]*$" and cursor["type"] == "string"
