@@ -10,7 +10,7 @@ ROLE ?= customer
 SUB ?=
 SELLER_ID ?=
 
-.PHONY: run test stop lint token migrate migrate-down migrate-status bench coldstart deps
+.PHONY: run test stop lint token migrate migrate-down migrate-status bench coldstart deps fuzz
 
 $(VENV)/.installed: requirements.txt requirements-dev.txt
 	$(PYTHON) -m venv $(VENV)
@@ -33,6 +33,12 @@ lint: $(VENV)/.installed
 
 test: deps lint
 	$(PY) -m scripts.dev test
+
+# The contract suite at release strength: FUZZ_EXAMPLES cases per operation and role, random
+# seeds (make test runs the same suite with a few deterministic ones). docs/api-contract.md.
+FUZZ_EXAMPLES ?= 2000
+fuzz: deps
+	CONTRACT_EXAMPLES=$(FUZZ_EXAMPLES) CONTRACT_RANDOM=1 $(PY) -m scripts.dev test tests/contract -q -p no:cacheprovider
 
 stop: $(VENV)/.installed
 	$(PY) -m scripts.dev stop

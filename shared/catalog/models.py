@@ -43,7 +43,7 @@ class ProductQuery(AppModel):
     rx: Literal["only", "exclude"] | None = None
     sort: Sort | None = None
     cursor: str | None = Field(
-        default=None, max_length=300, pattern=r"^[A-Za-z0-9_-]*$", json_schema_extra={"format": "cursor"}
+        default=None, max_length=300, json_schema_extra={"format": "cursor", "pattern": r"^[A-Za-z0-9_-]*$"}
     )
     limit: int = Field(default=20, ge=1, le=100)
     lang: Lang | None = None

@@ -91,7 +91,7 @@ class OfferRow(AppModel):
 class OfferQuery(Strict):
     low_stock: bool | None = None
     cursor: str | None = Field(
-        default=None, max_length=300, pattern=r"^[A-Za-z0-9_-]*$", json_schema_extra={"format": "cursor"}
+        default=None, max_length=300, json_schema_extra={"format": "cursor", "pattern": r"^[A-Za-z0-9_-]*$"}
     )
     limit: int = Field(default=50, ge=1, le=100)
 

@@ -96,7 +96,7 @@ class NotificationQuery(AppModel):
     model_config = ConfigDict(extra="forbid")
 
     cursor: str | None = Field(
-        default=None, max_length=CURSOR_MAX_LENGTH, pattern=CURSOR_PATTERN, json_schema_extra={"format": "cursor"}
+        default=None, max_length=CURSOR_MAX_LENGTH, json_schema_extra={"format": "cursor", "pattern": CURSOR_PATTERN}
     )
     limit: int = Field(default=PAGE_LIMIT_DEFAULT, ge=1, le=PAGE_LIMIT_MAX)
     unread: bool = Field(default=False, description="only notifications not read yet")

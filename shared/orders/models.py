@@ -167,7 +167,7 @@ class Query(AppModel):
 
 class Page(Query):
     cursor: str | None = Field(
-        default=None, max_length=200, pattern=r"^[A-Za-z0-9_-]*$", json_schema_extra={"format": "cursor"}
+        default=None, max_length=200, json_schema_extra={"format": "cursor", "pattern": r"^[A-Za-z0-9_-]*$"}
     )
     limit: int = Field(default=PAGE_LIMIT_DEFAULT, ge=1, le=PAGE_LIMIT_MAX)
 

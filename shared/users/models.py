@@ -165,8 +165,7 @@ class PageQuery(AppModel):
     cursor: str | None = Field(
         default=None,
         max_length=rules.CURSOR_MAX_LENGTH,
-        pattern=r"^[A-Za-z0-9_-]*$",
-        json_schema_extra={"format": "cursor"},
+        json_schema_extra={"format": "cursor", "pattern": r"^[A-Za-z0-9_-]*$"},
     )
     limit: int = Field(default=rules.PAGE_LIMIT_DEFAULT, ge=1, le=rules.PAGE_LIMIT_MAX)
 
