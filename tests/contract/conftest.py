@@ -13,9 +13,9 @@ from schemathesis import GenerationMode
 from scripts.dev_tokens import mint_token
 from tests.e2e.conftest import FUNCTION_KEY, devhost, e2e_database, host_settings  # noqa: F401 - fixtures
 
-# Examples per operation and role: small in `make test` (about two minutes on 2 cores),
+# Examples per operation and role: small in `make test` (about a minute on 2 cores),
 # large in `make fuzz` (CONTRACT_EXAMPLES=2000, random seeds).
-EXAMPLES = int(os.environ.get("CONTRACT_EXAMPLES", "12"))
+EXAMPLES = int(os.environ.get("CONTRACT_EXAMPLES", "25"))
 DETERMINISTIC = os.environ.get("CONTRACT_RANDOM", "") != "1"
 ROLES = ("anonymous", "customer", "seller", "pharmacist", "admin")
 
