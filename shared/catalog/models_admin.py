@@ -23,7 +23,11 @@ ProductName = Annotated[str, StringConstraints(strip_whitespace=True, min_length
 Description = Annotated[str, StringConstraints(strip_whitespace=True, max_length=10000)]
 SlugEn = Annotated[str, StringConstraints(strip_whitespace=True, max_length=120, pattern=rules.SLUG_EN)]
 SlugAr = Annotated[str, StringConstraints(strip_whitespace=True, max_length=120, pattern=rules.SLUG_AR)]
-Url = Annotated[str, StringConstraints(strip_whitespace=True, max_length=2000, pattern=r"^https?://\S+$")]
+# `\S` spelled out (Unicode White_Space, what pydantic's regex means by it), so that JSON
+# Schema readers, whose `\s` differs (\x85, \ufeff), read the same set.
+Url = Annotated[
+    str, StringConstraints(strip_whitespace=True, max_length=2000, pattern=r"^https?://" + NON_WHITESPACE + "+$")
+]
 Price = Annotated[Decimal, Field(gt=0, le=Decimal("9999999999.99"), max_digits=12, decimal_places=2)]
 Sku = Annotated[str, StringConstraints(strip_whitespace=True, pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")]
 Barcode = Annotated[str, StringConstraints(strip_whitespace=True, pattern=r"^[0-9]{8,14}$")]
