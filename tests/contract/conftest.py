@@ -15,7 +15,6 @@ from tests.e2e.conftest import FUNCTION_KEY, devhost, e2e_database, host_setting
 # Examples per operation and role: small in `make test` (about a minute on 2 cores),
 # large in `make fuzz` (CONTRACT_EXAMPLES=2000, random seeds).
 EXAMPLES = int(os.environ.get("CONTRACT_EXAMPLES", "25"))
-STATEFUL_EXAMPLES = max(5, EXAMPLES // 5)  # scenarios of up to 6 linked calls
 DETERMINISTIC = os.environ.get("CONTRACT_RANDOM", "") != "1"
 ROLES = ("anonymous", "customer", "seller", "pharmacist", "admin")
 

@@ -19,7 +19,6 @@ from typing import Any
 
 import httpx
 import pytest
-from hypothesis import HealthCheck, settings
 from schemathesis.checks import not_a_server_error
 from schemathesis.specs.openapi.checks import (
     content_type_conformance,
@@ -30,7 +29,7 @@ from schemathesis.specs.openapi.checks import (
     status_code_conformance,
 )
 
-from tests.contract.conftest import DETERMINISTIC, ROLES, STATEFUL_EXAMPLES, load_schema, may_call, role_headers
+from tests.contract.conftest import ROLES, load_schema, may_call, role_headers
 
 PROBLEM_JSON = "application/problem+json"
 
@@ -123,19 +122,14 @@ def exercise(case, role: str, credentials, devhost) -> None:
     positive = case.meta is not None and case.meta.generation.mode.is_positive
     if positive and isinstance(case.query, dict) and CURSOR.fullmatch(str(case.query.get("cursor", "!"))):
         case.query["cursor"] = ""  # opaque: only cursors the API issued are valid; "" is the first page
-    response = case.call(base_url=devhost.base_url, headers=credentials[role], timeout=30)
-    case.validate_response(response, checks=checks_for(case, response, CHECKS), headers=credentials[role])
-
-
-def checks_for(case, response, checks: list[Any]) -> list[Any]:
-    """`checks` less those the lists above skip for this operation and this answer."""
     key = (case.method, case.path)
     excluded = [check for gaps in (EDGE_FINDINGS, KNOWN_GAPS) for k, check, _ in gaps if k == key]
+    response = case.call(base_url=devhost.base_url, headers=credentials[role], timeout=30)
     if response.status_code == 422 and response.json().get("code") in STATE_CODES:
         excluded.append(positive_data_acceptance)
     if response.status_code == 500 and (edge_500_input(case.body) or edge_500_input(case.query)):
         excluded.append(not_a_server_error)
-    return [check for check in checks if check not in excluded]
+    case.validate_response(response, checks=[c for c in CHECKS if c not in excluded], headers=credentials[role])
 
 
 @role_schema("anonymous").parametrize()
@@ -186,38 +180,3 @@ def test_denied_roles_get_401_or_403_problems(devhost, credentials):
                     assert response.headers["content-type"].startswith(PROBLEM_JSON)
                     checked += 1
     assert checked
-
-
-STATEFUL_CHECKS = [
-    not_a_server_error,
-    status_code_conformance,
-    content_type_conformance,
-    response_schema_conformance,
-    problem_json_on_4xx,
-]
-
-
-@pytest.mark.parametrize("role", ["customer", "admin"])
-def test_links_followed_statefully(role, credentials, devhost):
-    """Sequences that follow the document's links (create, then use the new id), so updates and
-    deletions meet resources that exist."""
-    base = role_schema(role).as_state_machine()
-
-    class Machine(base):  # type: ignore[valid-type, misc]
-        def get_call_kwargs(self, case):
-            return {"base_url": devhost.base_url, "headers": credentials[role], "timeout": 30}
-
-        def validate_response(self, response, case, additional_checks=None, **kwargs):
-            checks = checks_for(case, response, STATEFUL_CHECKS)
-            case.validate_response(response, checks=checks, headers=credentials[role])
-
-    Machine.run(
-        settings=settings(
-            max_examples=STATEFUL_EXAMPLES,
-            stateful_step_count=6,
-            deadline=None,
-            derandomize=DETERMINISTIC,
-            database=None,
-            suppress_health_check=list(HealthCheck),
-        )
-    )
