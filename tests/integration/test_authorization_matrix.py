@@ -24,7 +24,7 @@ from tests.integration.authz_matrix import (
 from tests.integration.authz_world import BUILDERS, FUNCTION_KEY, World, build, build_world
 from tests.integration.conftest import violations_in
 from tests.order_support import stocked_catalog
-from tests.support import create_database, drop_database, unique
+from tests.support import bearer, create_database, drop_database, unique
 
 
 def test_every_registered_route_is_in_the_matrix_once():
@@ -149,3 +149,21 @@ async def test_each_caller_gets_the_declared_status(op: Operation, world: World)
         expected["admin without the key"] = f"{KEY_MISSING} function_key_required"
         got["admin without the key"] = _outcome(response)
     assert got == expected
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="bug: a seller token whose seller_id claim is not a UUID gets 500 on seller/orders, seller/orders/{id}, "
+    "seller/stats and transitions (UUID(principal.seller_id) in orders.rules.seller_scope and Party.of)",
+)
+@pytest.mark.asyncio(loop_scope="module")
+async def test_a_seller_token_with_a_malformed_seller_id_is_refused_on_every_seller_route(world: World):
+    headers = bearer("seller", sub="matrix-odd-seller", seller_id="not-a-uuid")
+    outcomes = {}
+    for op in (op for op in MATRIX if op.expect["seller"] < 300 and op.expect["customer"] == 403):
+        request = await build(op.name, world)
+        response = await world.client.request(
+            request.method, f"/api/{request.path}", json=request.body, params=request.params, headers=headers
+        )
+        outcomes[op.label] = _outcome(response)
+    assert [label for label, outcome in outcomes.items() if not outcome.startswith("4")] == [], outcomes
