@@ -151,11 +151,6 @@ async def test_each_caller_gets_the_declared_status(op: Operation, world: World)
     assert got == expected
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="bug: a seller token whose seller_id claim is not a UUID gets 500 on seller/orders, seller/orders/{id}, "
-    "seller/stats and transitions (UUID(principal.seller_id) in orders.rules.seller_scope and Party.of)",
-)
 @pytest.mark.asyncio(loop_scope="module")
 async def test_a_seller_token_with_a_malformed_seller_id_is_refused_on_every_seller_route(world: World):
     headers = bearer("seller", sub="matrix-odd-seller", seller_id="not-a-uuid")
