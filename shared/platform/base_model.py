@@ -39,10 +39,17 @@ class AppModel(BaseModel):
 
 
 def _iso_date_only(value: Any) -> Any:
-    if isinstance(value, str) and not ISO_DATE.fullmatch(value):
-        raise PydanticCustomError("date_format", "must be a date written YYYY-MM-DD")
-    if isinstance(value, int | float):
+    """A `YYYY-MM-DD` string becomes the date (so strict JSON validation takes it too); any other
+    string or a number is refused, never read as seconds since 1970."""
+    if isinstance(value, int | float):  # bool is an int too
         raise PydanticCustomError("date_type", "must be a date written YYYY-MM-DD, not a number")
+    if isinstance(value, str):
+        if not ISO_DATE.fullmatch(value):
+            raise PydanticCustomError("date_format", "must be a date written YYYY-MM-DD")
+        try:
+            return date.fromisoformat(value)
+        except ValueError:
+            raise PydanticCustomError("date_from_datetime_parsing", "not a calendar date") from None
     return value
 
 

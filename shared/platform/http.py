@@ -178,33 +178,26 @@ def parse_json_body(raw: bytes) -> Any:
 
 def check_text(data: Any, *, location: str) -> None:
     """No text of a request holds NUL (PostgreSQL text and jsonb refuse it) or a lone surrogate
-    (not encodable as UTF-8); nor is any JSON nested deeper than MAX_DEPTH. 422 / 400, naming
-    every offending path."""
-    errors: list[FieldError] = []
+    (not encodable as UTF-8), in values or keys: 422 naming every such path. JSON nested deeper
+    than MAX_DEPTH is 400."""
+    bad: list[str] = []
     stack: list[tuple[str, Any, int]] = [("", data, 0)]
     while stack:
         path, value, depth = stack.pop()
-        if depth > MAX_DEPTH:
-            raise MalformedRequest(
-                f"the {location} is nested deeper than {MAX_DEPTH}", code=PlatformError.MALFORMED_JSON
-            )
         if isinstance(value, str):
-            if not _clean_text(value):
-                errors.append(
-                    FieldError(
-                        path or location,
-                        "NUL characters and lone surrogates are not allowed",
-                        PlatformError.INVALID_TEXT,
-                    )
+            bad += [] if _clean_text(value) else [path or location]
+        elif isinstance(value, dict | list):
+            if depth >= MAX_DEPTH:
+                raise MalformedRequest(
+                    f"the {location} nests deeper than {MAX_DEPTH}", code=PlatformError.MALFORMED_JSON
                 )
-            continue
-        items = value.items() if isinstance(value, dict) else enumerate(value) if isinstance(value, list) else ()
-        for key, item in items:
-            if isinstance(key, str) and not _clean_text(key):
-                errors.append(FieldError(f"{path}/{key!r}".lstrip("/"), "invalid key", PlatformError.INVALID_TEXT))
-            stack.append((f"{path}/{key}".lstrip("/"), item, depth + 1))
-    if errors:
-        errors.sort(key=lambda e: e.path)
+            for key, item in value.items() if isinstance(value, dict) else enumerate(value):
+                name = str(key) if not isinstance(key, str) or _clean_text(key) else ascii(key)[1:-1]
+                bad += [] if name == key or not isinstance(key, str) else [f"{path}/{name}".lstrip("/")]
+                stack.append((f"{path}/{name}".lstrip("/"), item, depth + 1))
+    if bad:
+        message = "NUL characters and lone surrogates are not allowed"
+        errors = [FieldError(p, message, PlatformError.INVALID_TEXT) for p in sorted(set(bad))]
         raise ValidationFailed(f"the {location} has {len(errors)} invalid text field(s)", errors=errors)
 
 
