@@ -80,4 +80,7 @@ class PatchModel(AppModel):
         target = handler.resolve_ref_schema(schema)
         fields = sorted(set(cls.model_fields) - cls.CONTROL_FIELDS)
         target["anyOf"] = [{"required": [name]} for name in fields]
+        for prop in target.get("properties", {}).values():
+            if prop.get("default", "") is None and {"type": "null"} not in prop.get("anyOf", []):
+                del prop["default"]  # NOT_SENT: left out is kept; null is not a value it takes
         return schema

@@ -136,6 +136,7 @@ async def _build_call(spec: EndpointSpec, req: func.HttpRequest, invocation_id: 
         logs.user_id_var.set(call.principal.user_id)
         if spec.roles is not None:
             require_role(call.principal, spec.roles)
+    check_text(dict(req.route_params or {}), location="path")  # a slug with NUL would reach SQL
     if spec.query is not None:
         params = dict(req.params)
         check_text(params, location="query")

@@ -198,3 +198,17 @@ async def test_a_deeply_nested_body_is_400(app_env):
     raw = b"[" * 100_000 + b"]" * 100_000
     status, _, problem = await call(users_api.patch_me, "PATCH", "me", headers=bearer(sub="deep"), raw=raw)
     assert status == 400 and problem["code"] == "malformed_json"
+
+
+@pytest.mark.parametrize(
+    "function,path,params,route_params,field",
+    [
+        ("get_category", "categories/x", {}, {"slug": "pain\x00"}, "slug"),
+        ("get_product_by_slug", "products/by-slug/x", {}, {"slug": "\ud800"}, "slug"),
+        ("list_products", "products", {"q": "pana\x00dol"}, {}, "q"),
+        ("list_products", "products", {"attr.dosage_form": "tab\x00let"}, {}, "attr.dosage_form"),
+    ],
+)
+async def test_text_in_paths_and_queries_never_reaches_sql(catalog, function, path, params, route_params, field):
+    status, _, problem = await call(function, "GET", path, params=params, route_params=route_params)
+    assert status == 422 and paths(problem) == [field], problem

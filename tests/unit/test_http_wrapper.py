@@ -216,3 +216,10 @@ async def test_a_key_with_nul_is_named_printably():
     )
     assert response.status_code == 422 and calls == []
     assert [e["path"] for e in body["errors"]] == ["a\\x00", "name"]
+
+
+async def test_route_parameters_are_checked_too():
+    calls: list = []
+    request = http_request("GET", "x", route_params={"slug": "pana\x00dol"})
+    response, body = await invoke(recording(calls, body=None), request)
+    assert response.status_code == 422 and body["errors"][0]["path"] == "slug" and calls == []

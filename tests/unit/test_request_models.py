@@ -14,7 +14,7 @@ from pydantic import BaseModel, ValidationError
 from pydantic.fields import FieldInfo
 
 import function_app  # noqa: F401  (registers every endpoint)
-from shared.platform.base_model import INT4_MAX, INT4_MIN, AppModel, Int4, IsoDate, PatchModel
+from shared.platform.base_model import INT4_MAX, INT4_MIN, NOT_SENT, AppModel, Int4, IsoDate, PatchModel
 from shared.platform.http import ENDPOINTS
 
 
@@ -105,6 +105,11 @@ class Rename(PatchModel):
     version: int | None = None
 
 
+class Cleared(PatchModel):
+    name: str = NOT_SENT
+    note: str | None = None
+
+
 @pytest.mark.parametrize("body", [{}, {"version": 3}])
 def test_a_patch_that_changes_nothing_is_refused(body):
     with pytest.raises(ValidationError) as raised:
@@ -116,6 +121,8 @@ def test_a_patch_that_changes_nothing_is_refused(body):
 def test_a_patch_schema_asks_for_at_least_one_change_and_takes_no_extras():
     schema = Rename.model_json_schema()
     assert schema["anyOf"] == [{"required": ["name"]}, {"required": ["note"]}]
+    assert "default" not in Cleared.model_json_schema()["properties"]["name"]  # no null default for a str
+    assert Cleared.model_json_schema()["properties"]["note"]["default"] is None
     assert Rename.model_validate({"note": None}).model_fields_set == {"note"}
     with pytest.raises(ValidationError):
         Rename.model_validate({"nickname": "y"})
