@@ -39,6 +39,10 @@ class PlatformError(StrEnum):
     UNKNOWN_SIGNING_KEY = "unknown_signing_key"
     ROUTE_NOT_FOUND = "route_not_found"
     TRANSACTION_CONFLICT = "transaction_conflict"
+    PAYLOAD_TOO_LARGE = "payload_too_large"
+    UNSUPPORTED_MEDIA_TYPE = "unsupported_media_type"
+    INVALID_TEXT = "invalid_text"
+    NOTHING_TO_CHANGE = "nothing_to_change"
 
 
 @dataclass(frozen=True)
@@ -78,6 +82,14 @@ class MalformedRequest(DomainError):
 
 class ValidationFailed(DomainError):
     status, title, code = 422, "Unprocessable Content", PlatformError.VALIDATION_FAILED
+
+
+class PayloadTooLarge(DomainError):
+    status, title, code = 413, "Content Too Large", PlatformError.PAYLOAD_TOO_LARGE
+
+
+class UnsupportedMediaType(DomainError):
+    status, title, code = 415, "Unsupported Media Type", PlatformError.UNSUPPORTED_MEDIA_TYPE
 
 
 class Unauthorized(DomainError):

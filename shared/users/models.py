@@ -6,9 +6,9 @@ from datetime import datetime
 from typing import Annotated, Literal
 from uuid import UUID
 
-from pydantic import AfterValidator, ConfigDict, Field, StringConstraints, field_validator, model_validator
+from pydantic import AfterValidator, ConfigDict, Field, StringConstraints
 
-from shared.platform.base_model import AppModel
+from shared.platform.base_model import NOT_SENT, AppModel, PatchModel
 from shared.users import rules
 from shared.users.rules import Language
 
@@ -43,19 +43,13 @@ class UserProfile(AppModel):
     updated_at: datetime
 
 
-class ProfilePatch(AppModel):
-    model_config = ConfigDict(extra="forbid")
+class ProfilePatch(PatchModel):
+    """Any subset; a profile always has a language, so it may be changed but not cleared."""
 
     full_name: Text200 | None = None
     email: Email | None = None
     mobile: Mobile | None = None
-    preferred_language: Language | None = None
-
-    @model_validator(mode="after")
-    def _language_not_null(self) -> ProfilePatch:
-        if rules.clears_language(self.model_fields_set, self.preferred_language):
-            raise ValueError("preferred_language cannot be null")
-        return self
+    preferred_language: Language = NOT_SENT
 
 
 class Address(AppModel):
@@ -97,40 +91,25 @@ class AddressFields(AppModel):
     is_default: bool = False
 
 
-class AddressPatch(AppModel):
-    """Every field optional; a required one may be changed but not cleared."""
-
-    model_config = ConfigDict(extra="forbid")
+class AddressPatch(PatchModel):
+    """Every field optional; a required one (rules.REQUIRED_ADDRESS_FIELDS) may be changed but
+    not cleared: its type has no null."""
 
     label: Text50 | None = None
-    first_name: Text100 | None = None
-    last_name: Text100 | None = None
-    mobile: Mobile | None = None
-    street: Text200 | None = None
+    first_name: Text100 = NOT_SENT
+    last_name: Text100 = NOT_SENT
+    mobile: Mobile = NOT_SENT
+    street: Text200 = NOT_SENT
     building: Text50 | None = None
     floor: Text20 | None = None
     apartment: Text20 | None = None
     district: Text100 | None = None
-    city: Text100 | None = None
+    city: Text100 = NOT_SENT
     region: Text100 | None = None
     postal_code: PostalCode | None = None
-    country: CountryCode | None = None
+    country: CountryCode = NOT_SENT
     # Only `true`: the default moves by choosing another address, never to none.
-    is_default: Literal[True] | None = None
-
-    @field_validator(*sorted(rules.REQUIRED_ADDRESS_FIELDS))
-    @classmethod
-    def _required_not_cleared(cls, value: object) -> object:
-        # runs only for fields present in the body (defaults are not validated)
-        if value is None:
-            raise ValueError("cannot be null")
-        return value
-
-    @model_validator(mode="after")
-    def _not_empty(self) -> AddressPatch:
-        if not self.model_fields_set:
-            raise ValueError("at least one field is required")
-        return self
+    is_default: Literal[True] = NOT_SENT
 
 
 class PageQuery(AppModel):
