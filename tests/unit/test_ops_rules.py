@@ -66,7 +66,7 @@ def test_the_hourly_log_is_bounded():
 
 
 def test_only_postgresql_is_required():
-    assert rules.REQUIRED_DEPENDENCIES == {"postgresql"}
+    assert sorted(rules.REQUIRED_DEPENDENCIES) == ["postgresql"]
     assert [rules.is_required(n) for n in ("postgresql", "redis", "storage")] == [True, False, False]
 
 
