@@ -25,9 +25,9 @@ BreakerState = Literal["closed", "open", "half_open"]
 class Readiness(AppModel):
     """What an anonymous probe gets: the status and one word per dependency, nothing else."""
 
-    status: HealthStatus = Field(
-        description="ok: every dependency answered; degraded: one the app can serve without (Redis, "
-        "Storage) did not; unavailable is never a 200 (it is the 503 problem)"
+    status: Literal["ok", "degraded"] = Field(
+        description="ok: every dependency answered; degraded: one the app serves without (Redis, Storage) "
+        "did not. A required one (PostgreSQL) down is the 503 problem instead"
     )
     checks: dict[DependencyName, CheckWord]
 

@@ -9,8 +9,10 @@ from datetime import datetime
 
 from shared.ops.models import (
     BreakerState,
+    CheckWord,
     ConsistencyReport,
     DependencyCheck,
+    DependencyName,
     HealthReport,
     HealthStatus,
     Readiness,
@@ -90,9 +92,16 @@ def health_report(checks: Sequence[DependencyCheck], *, cache_breaker: BreakerSt
     return HealthReport(status=health_status(checks), cache_breaker=cache_breaker, checks=list(checks))
 
 
+def one_word_checks(report: HealthReport) -> dict[DependencyName, CheckWord]:
+    return {c.name: "ok" if c.ok else "down" for c in report.checks}
+
+
 def readiness(report: HealthReport) -> Readiness:
-    """What an anonymous probe sees: the status and one word per dependency."""
-    return Readiness(status=report.status, checks={c.name: "ok" if c.ok else "down" for c in report.checks})
+    """What an anonymous probe sees when the app can serve: the status and one word per
+    dependency. (A report with a required dependency down is `unavailable(report)` instead.)"""
+    if report.status == "unavailable":
+        raise ValueError("an unavailable report is a 503: raise unavailable(report)")
+    return Readiness(status=report.status, checks=one_word_checks(report))
 
 
 def unavailable(report: HealthReport) -> DependencyUnavailable | None:
@@ -101,5 +110,5 @@ def unavailable(report: HealthReport) -> DependencyUnavailable | None:
     if not down:
         return None
     error = DependencyUnavailable(", ".join(down), retry_after=UNAVAILABLE_RETRY_AFTER_SECONDS)
-    error.extra["checks"] = readiness(report).checks
+    error.extra["checks"] = one_word_checks(report)
     return error

@@ -8,6 +8,8 @@ from datetime import UTC, datetime
 from decimal import Decimal
 from typing import get_args
 
+import pytest
+
 from shared.ops import repo, rules
 from shared.ops.models import DependencyCheck, DependencyName, HealthReport, Violation, ViolationKind
 from shared.platform.errors import DependencyUnavailable
@@ -100,6 +102,8 @@ def test_postgresql_down_is_a_503_naming_postgresql_only():
         "dependency": "postgresql",
         "checks": {"postgresql": "down", "redis": "down", "storage": "ok"},
     }
+    with pytest.raises(ValueError, match="503"):
+        rules.readiness(down)  # a 200 never says unavailable
 
 
 def test_the_anonymous_view_carries_no_detail():
