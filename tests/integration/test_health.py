@@ -147,13 +147,16 @@ async def test_only_admins_read_the_details(app_env):
 
 
 @pytest.fixture
-def dev_host_client(app_env):
+def dev_host_client(app_env, monkeypatch):
     """The real app behind the dev host, which checks function keys as Azure does."""
     from devhost.asgi import DevHostApp
     from devhost.host import DevHost
     from function_app import app
     from shared.platform.hostjson import HOST_JSON, HostConfig
 
+    # Indexing records every name on the app to reject duplicates, so a second dev host in this
+    # process would raise: this one's record is set aside and dropped after the test.
+    monkeypatch.setattr(app, "functions_bindings", None)
     environ = {**os.environ, "DEVHOST_FUNCTION_KEY": "fk", "DEVHOST_MASTER_KEY": "mk"}
     host = DevHost(app, HostConfig.load(HOST_JSON), environ=environ, enable_timers=False, enable_queues=False)
     return httpx.AsyncClient(transport=httpx.ASGITransport(app=DevHostApp(host)), base_url="http://testserver")
