@@ -65,15 +65,21 @@ def is_required(name: str) -> bool:
     return name in REQUIRED_DEPENDENCIES
 
 
+def root_cause(error: BaseException) -> BaseException:
+    """What actually failed: the driver's error under our DependencyUnavailable, if any."""
+    return error.__cause__ or error
+
+
 def failure_text(error: BaseException) -> str:
     """A failed check's error as the log shows it: its type and message, bounded. Never sent."""
-    return f"{type(error).__name__}: {error}"[:ERROR_TEXT_MAX_LENGTH]
+    cause = root_cause(error)
+    return f"{type(cause).__name__}: {cause}"[:ERROR_TEXT_MAX_LENGTH]
 
 
 def failure_kind(error: BaseException) -> str:
     """A failed check's error as operators' report shows it: its type only (the message may
     carry addresses; it is in the log line)."""
-    return type(error).__name__
+    return type(root_cause(error)).__name__
 
 
 def latency_ms(started: float, finished: float) -> float:

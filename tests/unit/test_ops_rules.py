@@ -119,6 +119,11 @@ def test_a_failed_check_shows_its_type_and_logs_its_bounded_text():
     assert rules.failure_text(refused) == "ConnectionRefusedError: Error 111 connecting to 127.0.0.1:6390"
     assert rules.failure_text(TimeoutError()) == "TimeoutError: "
     assert len(rules.failure_text(RuntimeError("x" * 1000))) == rules.ERROR_TEXT_MAX_LENGTH
+    try:
+        raise DependencyUnavailable("postgresql") from refused
+    except DependencyUnavailable as wrapped:  # what db.connection() raises: the driver's error is the cause
+        assert rules.failure_kind(wrapped) == "ConnectionRefusedError"
+        assert rules.failure_text(wrapped) == rules.failure_text(refused)
 
 
 def test_a_dependency_problem_names_the_dependency_and_nothing_else():
