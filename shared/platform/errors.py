@@ -11,6 +11,7 @@ from __future__ import annotations
 import importlib
 import importlib.util
 import pkgutil
+import re
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
@@ -122,17 +123,26 @@ class PreconditionRequired(DomainError):
     status, title, code = 428, "Precondition Required", PlatformError.VERSION_REQUIRED
 
 
+# Letters, spaces, parentheses, commas, hyphens and underscores: "postgresql",
+# "identity provider (JWKS)", "postgresql, storage". Nothing an address or a message needs.
+DEPENDENCY_NAME = re.compile(r"[A-Za-z][A-Za-z ()_,-]{0,63}")
+GENERIC_DEPENDENCY = "a dependency"
+
+
 class DependencyUnavailable(DomainError):
-    """PostgreSQL, Redis or Storage cannot be reached: the client should retry later."""
+    """PostgreSQL, Redis or Storage cannot be reached: the client should retry later.
+
+    The problem names the dependency and nothing else: never an address, a driver's message or
+    an exception text (raise it `from` the driver's error; the 503 rendering logs that cause).
+    A name that looks like more than a name (digits, dots, colons, slashes: an address or a
+    message) is replaced by a generic one, so a careless caller cannot leak through it."""
 
     status, title, code = 503, "Service Unavailable", PlatformError.DEPENDENCY_UNAVAILABLE
 
-    def __init__(self, dependency: str, *, retry_after: int = 5, detail: str | None = None) -> None:
-        super().__init__(
-            detail or f"{dependency} is unavailable; retry shortly",
-            extra={"dependency": dependency},
-        )
-        self.dependency = dependency
+    def __init__(self, dependency: str, *, retry_after: int = 5) -> None:
+        name = dependency if DEPENDENCY_NAME.fullmatch(dependency) else GENERIC_DEPENDENCY
+        super().__init__(f"{name} is unavailable; retry shortly", extra={"dependency": name})
+        self.dependency = name
         self.retry_after = retry_after
 
 

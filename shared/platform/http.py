@@ -254,6 +254,8 @@ def problem_response(error: DomainError, invocation_id: str | None) -> func.Http
         headers["Retry-After"] = str(retry_after)
     if isinstance(error, MethodNotAllowed):
         headers["Allow"] = ", ".join(error.allowed)
+    if isinstance(error, DependencyUnavailable):
+        _log_unavailable(error)
     return func.HttpResponse(
         body=problem_from_error(error, invocation_id),
         status_code=error.status,
@@ -277,11 +279,28 @@ def _unexpected(error: Exception, invocation_id: str) -> func.HttpResponse:
     return func.HttpResponse(body=body, status_code=500, mimetype=PROBLEM_CONTENT_TYPE)
 
 
+def _log_unavailable(error: DependencyUnavailable) -> None:
+    """The 503 names only the dependency; what the driver said (addresses, messages) is
+    logged here, with the invocation id, and never sent."""
+    cause = error.__cause__ or error.__context__
+    log.warning(
+        "%s unavailable: %s",
+        error.dependency,
+        f"{type(cause).__name__}: {cause}" if cause is not None else "no cause recorded",
+        extra={"dependency": error.dependency},
+    )
+
+
 def storage_dependency_error(error: Exception) -> DependencyUnavailable | None:
-    """Azure Storage unreachable (azure-core transport errors) → 503, not a bug."""
+    """Azure Storage unreachable (azure-core transport errors) → 503 naming `storage` only, not
+    a bug; the transport error is kept as the cause, so it is logged and not sent."""
     from azure.core.exceptions import ServiceRequestError
 
-    return DependencyUnavailable("storage") if isinstance(error, ServiceRequestError) else None
+    if not isinstance(error, ServiceRequestError):
+        return None
+    unavailable = DependencyUnavailable("storage")
+    unavailable.__cause__ = error
+    return unavailable
 
 
 def _log_request(req: func.HttpRequest, response: func.HttpResponse, started: float) -> None:
