@@ -96,6 +96,7 @@ _ROWS: list[tuple[str, str, str, bool, int, int, int, int, int, int, int, int]] 
     ("get_ops_stats",                   "GET",    "ops/stats",                                          NO_KEY, 401, 403, 403, 403, 403, 403, 200, 200),
     ("relay_outbox_now",                "POST",   "ops/outbox/relay",                                   KEY,    401, 403, 403, 403, 403, 403, 200, 200),
     ("get_consistency",                 "GET",    "ops/consistency",                                    KEY,    401, 403, 403, 403, 403, 403, 200, 200),
+    ("get_health",                      "GET",    "ops/health",                                         KEY,    401, 403, 403, 403, 403, 403, 200, 200),
 ]
 # fmt: on
 

@@ -246,6 +246,7 @@ BUILDERS: dict[str, Builder] = {
     "get_ops_stats": get("ops/stats"),
     "relay_outbox_now": lambda w: Req("POST", "ops/outbox/relay"),
     "get_consistency": get("ops/consistency"),
+    "get_health": get("ops/health"),
 }
 
 
