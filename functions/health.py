@@ -16,9 +16,13 @@ async def health(call: ApiCall) -> Liveness:
 
 
 @bp.route(route="health/ready", methods=["GET"], auth_level=func.AuthLevel.ANONYMOUS)
-@endpoint(summary="Readiness: PostgreSQL, Redis and Storage reachable", response=Readiness, tags=("ops",))
+@endpoint(
+    summary="Readiness: the status and one word per dependency; 503 only when PostgreSQL is down",
+    response=Readiness,
+    tags=("ops",),
+)
 async def health_ready(call: ApiCall) -> Readiness:
-    return await ops.check_readiness()  # 503 naming the failing dependencies
+    return await ops.check_readiness()  # the details are GET /api/ops/health (functions/ops.py)
 
 
 @bp.route(route="openapi.json", methods=["GET"], auth_level=func.AuthLevel.ANONYMOUS)

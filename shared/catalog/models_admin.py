@@ -1,7 +1,9 @@
 """Bodies the catalog management API accepts (admins); its responses are the rows of models.py.
 
 Create bodies (`*Fields`) require both languages; patch bodies (`*Patch`) take any subset
-plus the `version` the client last read (or an `If-Match` header instead).
+plus the `version` the client last read (or an `If-Match` header instead). A patch field of a
+NOT NULL column may be left out but not sent as null (422 naming it); a patch that changes
+nothing is 422 `nothing_to_change` (shared.platform.base_model.PatchModel).
 """
 
 from __future__ import annotations
@@ -13,7 +15,7 @@ from uuid import UUID
 from pydantic import ConfigDict, Field, StringConstraints, model_validator
 
 from shared.catalog import rules
-from shared.platform.base_model import AppModel
+from shared.platform.base_model import NOT_SENT, AppModel, Int4, PatchModel
 
 # Whitespace alone is empty once trimmed: documented as "some non-blank character".
 NON_WHITESPACE = r"[^\t\n\x0b\x0c\r \x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]"
@@ -31,7 +33,7 @@ Url = Annotated[
 Price = Annotated[Decimal, Field(gt=0, le=Decimal("9999999999.99"), max_digits=12, decimal_places=2)]
 Sku = Annotated[str, StringConstraints(strip_whitespace=True, pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")]
 Barcode = Annotated[str, StringConstraints(strip_whitespace=True, pattern=r"^[0-9]{8,14}$")]
-Version = Annotated[int, Field(ge=1, description="the version last read; or send it as If-Match")]
+Version = Annotated[int, Field(ge=1, le=2**31 - 1, description="the version last read; or send it as If-Match")]
 
 
 # A patch needs the version last read, in the body or as If-Match; the document shows the body
@@ -56,23 +58,23 @@ class CategoryFields(Strict):
     description_en: Annotated[str, StringConstraints(max_length=2000)] | None = None
     description_ar: Annotated[str, StringConstraints(max_length=2000)] | None = None
     image_url: Url | None = None
-    sort_order: int = 0
+    sort_order: Int4 = 0
     is_active: bool = True
 
 
-class CategoryPatch(Strict):
-    model_config = ConfigDict(extra="forbid", json_schema_extra=VERSION_DOCUMENTED_REQUIRED)
+class CategoryPatch(PatchModel):
+    model_config = ConfigDict(json_schema_extra=VERSION_DOCUMENTED_REQUIRED)
 
     parent_id: UUID | None = None
-    name_en: Name | None = None
-    name_ar: Name | None = None
-    slug_en: SlugEn | None = None
-    slug_ar: SlugAr | None = None
+    name_en: Name = NOT_SENT
+    name_ar: Name = NOT_SENT
+    slug_en: SlugEn = NOT_SENT
+    slug_ar: SlugAr = NOT_SENT
     description_en: Annotated[str, StringConstraints(max_length=2000)] | None = None
     description_ar: Annotated[str, StringConstraints(max_length=2000)] | None = None
     image_url: Url | None = None
-    sort_order: int | None = None
-    is_active: bool | None = None
+    sort_order: Int4 = NOT_SENT
+    is_active: bool = NOT_SENT
     version: Version | None = None
 
 
@@ -84,14 +86,14 @@ class BrandFields(Strict):
     is_active: bool = True
 
 
-class BrandPatch(Strict):
-    model_config = ConfigDict(extra="forbid", json_schema_extra=VERSION_DOCUMENTED_REQUIRED)
+class BrandPatch(PatchModel):
+    model_config = ConfigDict(json_schema_extra=VERSION_DOCUMENTED_REQUIRED)
 
-    name_en: Name | None = None
-    name_ar: Name | None = None
-    slug: SlugEn | None = None
+    name_en: Name = NOT_SENT
+    name_ar: Name = NOT_SENT
+    slug: SlugEn = NOT_SENT
     logo_url: Url | None = None
-    is_active: bool | None = None
+    is_active: bool = NOT_SENT
     version: Version | None = None
 
 
@@ -118,24 +120,24 @@ class ProductFields(Strict):
     erp_product_id: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)] | None = None
 
 
-class ProductPatch(Strict):
-    model_config = ConfigDict(extra="forbid", json_schema_extra=VERSION_DOCUMENTED_REQUIRED)
+class ProductPatch(PatchModel):
+    model_config = ConfigDict(json_schema_extra=VERSION_DOCUMENTED_REQUIRED)
 
-    name_en: ProductName | None = None
-    name_ar: ProductName | None = None
+    name_en: ProductName = NOT_SENT
+    name_ar: ProductName = NOT_SENT
     description_en: Description | None = None
     description_ar: Description | None = None
-    slug_en: SlugEn | None = None
-    slug_ar: SlugAr | None = None
+    slug_en: SlugEn = NOT_SENT
+    slug_ar: SlugAr = NOT_SENT
     meta_title_en: Annotated[str, StringConstraints(max_length=70)] | None = None
     meta_title_ar: Annotated[str, StringConstraints(max_length=70)] | None = None
     meta_description_en: Annotated[str, StringConstraints(max_length=160)] | None = None
     meta_description_ar: Annotated[str, StringConstraints(max_length=160)] | None = None
-    category_id: UUID | None = None
+    category_id: UUID = NOT_SENT
     brand_id: UUID | None = None
-    requires_prescription: bool | None = None
-    is_active: bool | None = None
-    attributes: dict[str, str | int | float | bool] | None = Field(default=None, max_length=50)
+    requires_prescription: bool = NOT_SENT
+    is_active: bool = NOT_SENT
+    attributes: dict[str, str | int | float | bool] = Field(default=NOT_SENT, max_length=50)
     erp_product_id: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)] | None = None
     version: Version | None = None
 
@@ -147,7 +149,7 @@ class VariantFields(Strict):
     price: Price
     sale_price: Price | None = None
     is_active: bool = True
-    sort_order: int = 0
+    sort_order: Int4 = 0
 
     @model_validator(mode="after")
     def _sale_below_price(self) -> VariantFields:
@@ -156,16 +158,16 @@ class VariantFields(Strict):
         return self
 
 
-class VariantPatch(Strict):
-    model_config = ConfigDict(extra="forbid", json_schema_extra=VERSION_DOCUMENTED_REQUIRED)
+class VariantPatch(PatchModel):
+    model_config = ConfigDict(json_schema_extra=VERSION_DOCUMENTED_REQUIRED)
 
-    sku: Sku | None = None
-    options: dict[str, str] | None = Field(default=None, max_length=10)
+    sku: Sku = NOT_SENT
+    options: dict[str, str] = Field(default=NOT_SENT, max_length=10)
     barcode: Barcode | None = None
-    price: Price | None = None
+    price: Price = NOT_SENT
     sale_price: Price | None = None
-    is_active: bool | None = None
-    sort_order: int | None = None
+    is_active: bool = NOT_SENT
+    sort_order: Int4 = NOT_SENT
     version: Version | None = None
 
 
@@ -173,4 +175,4 @@ class ImageFields(Strict):
     url: Url
     alt_en: Annotated[str, StringConstraints(max_length=200)] | None = None
     alt_ar: Annotated[str, StringConstraints(max_length=200)] | None = None
-    sort_order: int = 0
+    sort_order: Int4 = 0

@@ -16,16 +16,40 @@ class Liveness(AppModel):
     status: Literal["ok"] = "ok"
 
 
-class DependencyCheck(AppModel):
-    name: str
-    ok: bool
-    latency_ms: float
-    detail: dict[str, Any] = Field(default_factory=dict)
-    error: str | None = None
+DependencyName = Literal["postgresql", "redis", "storage"]
+CheckWord = Literal["ok", "down"]
+HealthStatus = Literal["ok", "degraded", "unavailable"]
+BreakerState = Literal["closed", "open", "half_open"]
 
 
 class Readiness(AppModel):
-    status: Literal["ready", "unavailable"]
+    """What an anonymous probe gets: the status and one word per dependency, nothing else."""
+
+    status: Literal["ok", "degraded"] = Field(
+        description="ok: every dependency answered; degraded: one the app serves without (Redis, Storage) "
+        "did not. A required one (PostgreSQL) down is the 503 problem instead"
+    )
+    checks: dict[DependencyName, CheckWord]
+
+
+class DependencyCheck(AppModel):
+    """One dependency's check as operators see it (GET /api/ops/health)."""
+
+    name: DependencyName
+    ok: bool
+    required: bool = Field(description="readiness answers 503 when a required dependency is down")
+    latency_ms: float
+    detail: dict[str, Any] = Field(default_factory=dict)
+    error: str | None = Field(default=None, description="the failure's exception type; its message is logged")
+
+
+class HealthReport(AppModel):
+    """The details behind readiness, for operators (function key and an admin role)."""
+
+    status: HealthStatus
+    cache_breaker: BreakerState = Field(
+        description="this instance's Redis circuit breaker: open means the catalog is reading PostgreSQL"
+    )
     checks: list[DependencyCheck]
 
     @property

@@ -1,12 +1,24 @@
 """Operations without I/O: the consistency checks (which invariants, how many rows, how the
-report and the hourly summary read) and how readiness sums up its dependency checks."""
+report and the hourly summary read), and how readiness and the operators' health report sum up
+the dependency checks."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
 
-from shared.ops.models import ConsistencyReport, DependencyCheck, Readiness, Violation, ViolationKind
+from shared.ops.models import (
+    BreakerState,
+    CheckWord,
+    ConsistencyReport,
+    DependencyCheck,
+    DependencyName,
+    HealthReport,
+    HealthStatus,
+    Readiness,
+    Violation,
+    ViolationKind,
+)
 from shared.platform.errors import DependencyUnavailable
 
 # -- consistency: invariants of orders and stock that no CHECK constraint can hold, because
@@ -37,16 +49,37 @@ def violations_to_log(violations: Sequence[Violation]) -> Sequence[Violation]:
     return violations[:MAX_LOGGED_VIOLATIONS]
 
 
-# -- readiness
+# -- readiness and the operators' health report
 
 CHECK_TIMEOUT_SECONDS = 2.0  # each dependency's check, so a hung one cannot hang readiness
-ERROR_TEXT_MAX_LENGTH = 300
+ERROR_TEXT_MAX_LENGTH = 300  # a failed check's log line
 UNAVAILABLE_RETRY_AFTER_SECONDS = 10
+# Without PostgreSQL nothing serves: every read and write ends there. Redis is only a cache (the
+# catalog reads PostgreSQL through the circuit breaker while it is down), and Storage carries
+# the outbox's queues (events wait in outbox_events and are relayed once it is back). Taking
+# every instance out of rotation would not bring either back, so they degrade readiness, not fail it.
+REQUIRED_DEPENDENCIES: frozenset[str] = frozenset({"postgresql"})
+
+
+def is_required(name: str) -> bool:
+    return name in REQUIRED_DEPENDENCIES
+
+
+def root_cause(error: BaseException) -> BaseException:
+    """What actually failed: the driver's error under our DependencyUnavailable, if any."""
+    return error.__cause__ or error
 
 
 def failure_text(error: BaseException) -> str:
-    """A failed check's error as the report shows it: its type and message, bounded."""
-    return f"{type(error).__name__}: {error}"[:ERROR_TEXT_MAX_LENGTH]
+    """A failed check's error as the log shows it: its type and message, bounded. Never sent."""
+    cause = root_cause(error)
+    return f"{type(cause).__name__}: {cause}"[:ERROR_TEXT_MAX_LENGTH]
+
+
+def failure_kind(error: BaseException) -> str:
+    """A failed check's error as operators' report shows it: its type only (the message may
+    carry addresses; it is in the log line)."""
+    return type(root_cause(error)).__name__
 
 
 def latency_ms(started: float, finished: float) -> float:
@@ -54,16 +87,34 @@ def latency_ms(started: float, finished: float) -> float:
     return round((finished - started) * 1000, 2)
 
 
-def readiness(checks: Sequence[DependencyCheck]) -> Readiness:
-    """Ready only when every dependency answered."""
-    status = "ready" if all(c.ok for c in checks) else "unavailable"
-    return Readiness(status=status, checks=list(checks))
+def health_status(checks: Sequence[DependencyCheck]) -> HealthStatus:
+    """unavailable when a required dependency is down, degraded when another one is, else ok."""
+    if any(c.required and not c.ok for c in checks):
+        return "unavailable"
+    return "degraded" if any(not c.ok for c in checks) else "ok"
 
 
-def unavailable(report: Readiness) -> DependencyUnavailable | None:
-    """The 503 for a report with failing dependencies: it names them and carries every check."""
-    if not report.failing:
+def health_report(checks: Sequence[DependencyCheck], *, cache_breaker: BreakerState) -> HealthReport:
+    return HealthReport(status=health_status(checks), cache_breaker=cache_breaker, checks=list(checks))
+
+
+def one_word_checks(report: HealthReport) -> dict[DependencyName, CheckWord]:
+    return {c.name: "ok" if c.ok else "down" for c in report.checks}
+
+
+def readiness(report: HealthReport) -> Readiness:
+    """What an anonymous probe sees when the app can serve: the status and one word per
+    dependency. (A report with a required dependency down is `unavailable(report)` instead.)"""
+    if report.status == "unavailable":
+        raise ValueError("an unavailable report is a 503: raise unavailable(report)")
+    return Readiness(status=report.status, checks=one_word_checks(report))
+
+
+def unavailable(report: HealthReport) -> DependencyUnavailable | None:
+    """The 503 when a required dependency is down: it names those, and carries the one-word checks."""
+    down = [c.name for c in report.checks if c.required and not c.ok]
+    if not down:
         return None
-    error = DependencyUnavailable(", ".join(report.failing), retry_after=UNAVAILABLE_RETRY_AFTER_SECONDS)
-    error.extra["checks"] = report.model_dump(mode="json")["checks"]
+    error = DependencyUnavailable(", ".join(down), retry_after=UNAVAILABLE_RETRY_AFTER_SECONDS)
+    error.extra["checks"] = one_word_checks(report)
     return error

@@ -1,5 +1,6 @@
-"""Operations: readiness (every dependency checked concurrently, each bounded by a timeout)
-and the consistency report of orders and stock (maintenance endpoint and hourly timer)."""
+"""Operations: readiness and the operators' health report (every dependency checked
+concurrently, each bounded by a timeout), and the consistency report of orders and stock
+(maintenance endpoint and hourly timer)."""
 
 from __future__ import annotations
 
@@ -7,19 +8,28 @@ import asyncio
 import time
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, cast
 
 from shared.cache import store as cache
 from shared.data import db
 from shared.ops import repo, rules
-from shared.ops.models import ConsistencyReport, DependencyCheck, Readiness, Violation
+from shared.ops.models import (
+    BreakerState,
+    ConsistencyReport,
+    DependencyCheck,
+    DependencyName,
+    HealthReport,
+    Readiness,
+    Violation,
+)
 from shared.platform import logs
 from shared.platform.config import get_settings
 
 log = logs.get_logger("consistency")  # souq.consistency: the hourly check's lines
+health_log = logs.get_logger("health")  # souq.health: why a dependency check failed
 
 
-# -- readiness
+# -- readiness and the operators' health report
 
 
 async def check_postgresql() -> dict[str, Any]:
@@ -29,9 +39,8 @@ async def check_postgresql() -> dict[str, Any]:
 
 
 async def check_redis() -> dict[str, Any]:
-    await cache.ping()
-    # "open" means this instance is bypassing Redis after recent failures (see docs/cache.md).
-    return {"cache_breaker": cache.breaker_state()}
+    await cache.ping()  # the breaker's state is in the report itself: it matters most when this fails
+    return {}
 
 
 async def check_storage() -> dict[str, Any]:
@@ -47,38 +56,41 @@ async def check_storage() -> dict[str, Any]:
     return {"queue": queue_name, "approximate_messages": properties.approximate_message_count}
 
 
-DEPENDENCY_CHECKS: dict[str, Callable[[], Awaitable[dict[str, Any]]]] = {
+DEPENDENCY_CHECKS: dict[DependencyName, Callable[[], Awaitable[dict[str, Any]]]] = {
     "postgresql": check_postgresql,
     "redis": check_redis,
     "storage": check_storage,
 }
 
 
-async def run_check(name: str, check: Callable[[], Awaitable[dict[str, Any]]]) -> DependencyCheck:
+async def run_check(name: DependencyName, check: Callable[[], Awaitable[dict[str, Any]]]) -> DependencyCheck:
     started = time.perf_counter()
     try:
         detail = await asyncio.wait_for(check(), rules.CHECK_TIMEOUT_SECONDS)
         ok, error = True, None
-    except Exception as exc:  # noqa: BLE001 - any failure means "not ready"
-        detail, ok, error = {}, False, rules.failure_text(exc)
+    except Exception as exc:  # noqa: BLE001 - any failure means "down"; its text is logged, not sent
+        health_log.warning("%s check failed: %s", name, rules.failure_text(exc), extra={"dependency": name})
+        detail, ok, error = {}, False, rules.failure_kind(exc)
     latency = rules.latency_ms(started, time.perf_counter())
-    return DependencyCheck(name=name, ok=ok, latency_ms=latency, detail=detail, error=error)
+    required = rules.is_required(name)
+    return DependencyCheck(name=name, ok=ok, required=required, latency_ms=latency, detail=detail, error=error)
 
 
-async def readiness() -> Readiness:
-    """Every dependency's check, whether or not it answered."""
+async def health_report() -> HealthReport:
+    """Every dependency's check, whether or not it answered, and this instance's cache breaker."""
     checks = await asyncio.gather(*(run_check(name, check) for name, check in DEPENDENCY_CHECKS.items()))
-    return rules.readiness(checks)
+    breaker = cast(BreakerState, cache.breaker_state())
+    return rules.health_report(checks, cache_breaker=breaker)
 
 
 async def check_readiness() -> Readiness:
-    """The report when every dependency answers; else DependencyUnavailable (503) naming the
-    failing ones, with every check in the problem body."""
-    report = await readiness()
+    """The status and one word per dependency; DependencyUnavailable (503) naming the required
+    dependencies that are down (PostgreSQL), and only their names."""
+    report = await health_report()
     unavailable = rules.unavailable(report)
     if unavailable is not None:
         raise unavailable
-    return report
+    return rules.readiness(report)
 
 
 # -- consistency

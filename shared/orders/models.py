@@ -14,7 +14,7 @@ from uuid import UUID
 
 from pydantic import ConfigDict, Field, model_validator
 
-from shared.platform.base_model import AppModel
+from shared.platform.base_model import INT4_MAX, AppModel, IsoDate
 
 DeliveryMethod = Literal["delivery", "pickup"]
 ChildStatus = Literal[
@@ -27,11 +27,17 @@ ParentStatus = Literal["PENDING", "IN_PROGRESS", "COMPLETED", "CANCELLED", "REFU
 PaymentStatus = Literal["PENDING", "PROCESSING", "PAID", "FAILED", "REFUNDED", "PARTIALLY_REFUNDED"]
 
 
+# The ceilings ORDER_MAX_LINES and ORDER_MAX_QUANTITY_PER_LINE may be set to (settings_model):
+# validation stops there, before any line is looked at; the configured limits are checked after.
+MAX_LINES_CEILING = 200
+MAX_QUANTITY_CEILING = 10_000
+
+
 class OrderLineIn(AppModel):
     model_config = ConfigDict(extra="forbid")
 
     variant_id: UUID
-    quantity: int = Field(ge=1, description="at most ORDER_MAX_QUANTITY_PER_LINE")
+    quantity: int = Field(ge=1, le=MAX_QUANTITY_CEILING, description="at most ORDER_MAX_QUANTITY_PER_LINE")
     seller_id: UUID | None = Field(default=None, description="omit: the cheapest active offer with enough stock")
 
 
@@ -51,7 +57,7 @@ class PlaceOrder(AppModel):
         },
     )
 
-    lines: list[OrderLineIn] = Field(min_length=1)
+    lines: list[OrderLineIn] = Field(min_length=1, max_length=MAX_LINES_CEILING, description="at most ORDER_MAX_LINES")
     delivery_method: DeliveryMethod
     address_id: UUID | None = Field(default=None, description="one of my addresses; required for delivery")
     customer_notes: str | None = Field(default=None, max_length=1000)
@@ -175,8 +181,8 @@ class Page(Query):
 class DateRange(Query):
     """Whole days in UTC: `from` 00:00 up to the end of `to` (both ISO dates, both inclusive)."""
 
-    from_: date | None = Field(default=None, alias="from", description="first day (YYYY-MM-DD, UTC)")
-    to: date | None = Field(default=None, description="last day, inclusive (YYYY-MM-DD, UTC)")
+    from_: IsoDate | None = Field(default=None, alias="from", description="first day (YYYY-MM-DD, UTC)")
+    to: IsoDate | None = Field(default=None, description="last day, inclusive (YYYY-MM-DD, UTC)")
 
 
 class MyOrdersQuery(Page):
@@ -333,14 +339,14 @@ class TransitionRequest(AppModel):
         max_length=30,
         json_schema_extra={"enum": sorted(set(get_args(ChildStatus)) | set(get_args(DeliveryStatus)))},
     )
-    version: int = Field(ge=1, description="the child order's version you last read")
+    version: int = Field(ge=1, le=INT4_MAX, description="the child order's version you last read")
     reason: str | None = Field(default=None, max_length=500)
 
 
 class CancelRequest(AppModel):
     model_config = ConfigDict(extra="forbid")
 
-    version: int = Field(ge=1, description="the order's version you last read")
+    version: int = Field(ge=1, le=INT4_MAX, description="the order's version you last read")
     reason: str | None = Field(default=None, max_length=500)
 
 

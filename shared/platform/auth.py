@@ -14,6 +14,7 @@ from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
+from uuid import UUID
 
 from shared.platform.config import get_settings
 from shared.platform.errors import DependencyUnavailable, Forbidden, PlatformError, Unauthorized
@@ -172,12 +173,22 @@ def decode(token: str, key: jwt.PyJWK) -> dict[str, Any]:
         raise Unauthorized(f"invalid token: {error}", code=PlatformError.INVALID_TOKEN) from None
 
 
+def _is_uuid(value: Any) -> bool:
+    try:
+        UUID(str(value))
+    except ValueError:
+        return False
+    return value is not None
+
+
 def principal_from_claims(claims: dict[str, Any]) -> Principal:
     raw_roles = claims.get("roles") or []
     roles = frozenset(r for r in raw_roles if r in KNOWN_ROLES) or frozenset({"customer"})
     seller_id = claims.get("seller_id")
-    if "seller" in roles and not seller_id:
-        raise Unauthorized("seller tokens must carry a seller_id claim", code=PlatformError.INVALID_TOKEN)
+    if "seller" in roles and not _is_uuid(seller_id):
+        raise Unauthorized(
+            "seller tokens must carry a seller_id claim holding a UUID", code=PlatformError.INVALID_TOKEN
+        )
     return Principal(
         user_id=str(claims["sub"]),
         roles=roles,

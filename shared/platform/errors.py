@@ -11,6 +11,7 @@ from __future__ import annotations
 import importlib
 import importlib.util
 import pkgutil
+import re
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
@@ -39,6 +40,10 @@ class PlatformError(StrEnum):
     UNKNOWN_SIGNING_KEY = "unknown_signing_key"
     ROUTE_NOT_FOUND = "route_not_found"
     TRANSACTION_CONFLICT = "transaction_conflict"
+    PAYLOAD_TOO_LARGE = "payload_too_large"
+    UNSUPPORTED_MEDIA_TYPE = "unsupported_media_type"
+    INVALID_TEXT = "invalid_text"
+    NOTHING_TO_CHANGE = "nothing_to_change"
 
 
 @dataclass(frozen=True)
@@ -80,6 +85,14 @@ class ValidationFailed(DomainError):
     status, title, code = 422, "Unprocessable Content", PlatformError.VALIDATION_FAILED
 
 
+class PayloadTooLarge(DomainError):
+    status, title, code = 413, "Content Too Large", PlatformError.PAYLOAD_TOO_LARGE
+
+
+class UnsupportedMediaType(DomainError):
+    status, title, code = 415, "Unsupported Media Type", PlatformError.UNSUPPORTED_MEDIA_TYPE
+
+
 class Unauthorized(DomainError):
     status, title, code = 401, "Unauthorized", PlatformError.UNAUTHORIZED
 
@@ -110,17 +123,26 @@ class PreconditionRequired(DomainError):
     status, title, code = 428, "Precondition Required", PlatformError.VERSION_REQUIRED
 
 
+# Letters, spaces, parentheses, commas, hyphens and underscores: "postgresql",
+# "identity provider (JWKS)", "postgresql, storage". Nothing an address or a message needs.
+DEPENDENCY_NAME = re.compile(r"[A-Za-z][A-Za-z ()_,-]{0,63}")
+GENERIC_DEPENDENCY = "a dependency"
+
+
 class DependencyUnavailable(DomainError):
-    """PostgreSQL, Redis or Storage cannot be reached: the client should retry later."""
+    """PostgreSQL, Redis or Storage cannot be reached: the client should retry later.
+
+    The problem names the dependency and nothing else: never an address, a driver's message or
+    an exception text (raise it `from` the driver's error; the 503 rendering logs that cause).
+    A name that looks like more than a name (digits, dots, colons, slashes: an address or a
+    message) is replaced by a generic one, so a careless caller cannot leak through it."""
 
     status, title, code = 503, "Service Unavailable", PlatformError.DEPENDENCY_UNAVAILABLE
 
-    def __init__(self, dependency: str, *, retry_after: int = 5, detail: str | None = None) -> None:
-        super().__init__(
-            detail or f"{dependency} is unavailable; retry shortly",
-            extra={"dependency": dependency},
-        )
-        self.dependency = dependency
+    def __init__(self, dependency: str, *, retry_after: int = 5) -> None:
+        name = dependency if DEPENDENCY_NAME.fullmatch(dependency) else GENERIC_DEPENDENCY
+        super().__init__(f"{name} is unavailable; retry shortly", extra={"dependency": name})
+        self.dependency = name
         self.retry_after = retry_after
 
 

@@ -25,15 +25,19 @@ from shared.platform.auth import Principal, authenticate, require_role
 from shared.platform.errors import (
     DependencyUnavailable,
     DomainError,
+    FieldError,
     MalformedRequest,
     MethodNotAllowed,
+    PayloadTooLarge,
     PlatformError,
+    UnsupportedMediaType,
     ValidationFailed,
 )
 from shared.platform.problems import PROBLEM_CONTENT_TYPE, field_errors_from_pydantic, problem_body, problem_from_error
 
 log = logs.get_logger("http")
 JSON = "application/json"
+MAX_DEPTH = 32  # JSON nesting of any request body; the app's deepest model is 3
 
 
 @dataclass
@@ -162,25 +166,88 @@ async def _build_call(spec: EndpointSpec, req: func.HttpRequest, invocation_id: 
         logs.user_id_var.set(call.principal.user_id)
         if spec.roles is not None:
             require_role(call.principal, spec.roles)
+    check_text(dict(req.route_params or {}), location="path")  # a slug with NUL would reach SQL
     if spec.query is not None:
-        call.query = parse_model(spec.query, dict(req.params), location="query")
+        params = dict(req.params)
+        check_text(params, location="query")
+        call.query = parse_model(spec.query, params, location="query")
     if spec.body is not None:
-        call.body = parse_model(spec.body, parse_json_body(req), location="body")
+        raw = read_json_body(req)
+        check_text(parse_json_body(raw), location="body")
+        call.body = parse_model(spec.body, raw, location="body")
     return call
 
 
-def parse_json_body(req: func.HttpRequest) -> Any:
+def read_json_body(req: func.HttpRequest) -> bytes:
+    """The raw body, refused before any parsing when it is too large (413) or declared as
+    something other than JSON (415). No Content-Type at all is taken as JSON."""
+    from shared.platform.config import get_settings
+
     raw = req.get_body() or b""
+    limit = get_settings().max_request_body_bytes
+    if len(raw) > limit:
+        raise PayloadTooLarge(
+            f"the body has {len(raw)} bytes; at most {limit} are accepted (upload files to Blob storage)",
+            extra={"max_bytes": limit},
+        )
+    media_type = (req.headers.get("content-type") or "").split(";", 1)[0].strip().lower()
+    if media_type and media_type != JSON and not media_type.endswith("+json"):
+        raise UnsupportedMediaType(f"send the body as {JSON}, not {media_type}", extra={"accepted": [JSON]})
     if not raw.strip():
         raise MalformedRequest("a JSON body is required", code=PlatformError.MISSING_BODY)
+    return raw
+
+
+def parse_json_body(raw: bytes) -> Any:
     try:
         return json.loads(raw)
+    except RecursionError:
+        raise MalformedRequest("body is nested too deeply", code=PlatformError.MALFORMED_JSON) from None
     except (ValueError, UnicodeDecodeError) as error:
         raise MalformedRequest(f"body is not valid JSON: {error}", code=PlatformError.MALFORMED_JSON) from None
 
 
-def parse_model(model: type[BaseModel], data: Any, *, location: str) -> BaseModel:
+def check_text(data: Any, *, location: str) -> None:
+    """No text of a request holds NUL (PostgreSQL text and jsonb refuse it) or a lone surrogate
+    (not encodable as UTF-8), in values or keys: 422 naming every such path. JSON nested deeper
+    than MAX_DEPTH is 400."""
+    bad: list[str] = []
+    stack: list[tuple[str, Any, int]] = [("", data, 0)]
+    while stack:
+        path, value, depth = stack.pop()
+        if isinstance(value, str):
+            bad += [] if _clean_text(value) else [path or location]
+        elif isinstance(value, dict | list):
+            if depth >= MAX_DEPTH:
+                raise MalformedRequest(
+                    f"the {location} nests deeper than {MAX_DEPTH}", code=PlatformError.MALFORMED_JSON
+                )
+            for key, item in value.items() if isinstance(value, dict) else enumerate(value):
+                name = str(key) if not isinstance(key, str) or _clean_text(key) else ascii(key)[1:-1]
+                bad += [] if name == key or not isinstance(key, str) else [f"{path}/{name}".lstrip("/")]
+                stack.append((f"{path}/{name}".lstrip("/"), item, depth + 1))
+    if bad:
+        message = "NUL characters and lone surrogates are not allowed"
+        errors = [FieldError(p, message, PlatformError.INVALID_TEXT) for p in sorted(set(bad))]
+        raise ValidationFailed(f"the {location} has {len(errors)} invalid text field(s)", errors=errors)
+
+
+def _clean_text(value: str) -> bool:
+    if "\x00" in value:
+        return False
     try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+def parse_model(model: type[BaseModel], data: Any, *, location: str) -> BaseModel:
+    """A query (a dict of strings) is validated leniently, so "5" is an int; a body (raw JSON
+    bytes) strictly, so a JSON type must be the field's own: no 0 for false, no "5" for 5."""
+    try:
+        if isinstance(data, bytes):
+            return model.model_validate_json(data, strict=True)
         return model.model_validate(data)
     except ValidationError as error:
         raise ValidationFailed(
@@ -217,6 +284,8 @@ def problem_response(error: DomainError, invocation_id: str | None) -> func.Http
         headers["Retry-After"] = str(retry_after)
     if isinstance(error, MethodNotAllowed):
         headers["Allow"] = ", ".join(error.allowed)
+    if isinstance(error, DependencyUnavailable):
+        _log_unavailable(error)
     return func.HttpResponse(
         body=problem_from_error(error, invocation_id),
         status_code=error.status,
@@ -240,11 +309,28 @@ def _unexpected(error: Exception, invocation_id: str) -> func.HttpResponse:
     return func.HttpResponse(body=body, status_code=500, mimetype=PROBLEM_CONTENT_TYPE)
 
 
+def _log_unavailable(error: DependencyUnavailable) -> None:
+    """The 503 names only the dependency; what the driver said (addresses, messages) is
+    logged here, with the invocation id, and never sent."""
+    cause = error.__cause__ or error.__context__
+    log.warning(
+        "%s unavailable: %s",
+        error.dependency,
+        f"{type(cause).__name__}: {cause}" if cause is not None else "no cause recorded",
+        extra={"dependency": error.dependency},
+    )
+
+
 def storage_dependency_error(error: Exception) -> DependencyUnavailable | None:
-    """Azure Storage unreachable (azure-core transport errors) → 503, not a bug."""
+    """Azure Storage unreachable (azure-core transport errors) → 503 naming `storage` only, not
+    a bug; the transport error is kept as the cause, so it is logged and not sent."""
     from azure.core.exceptions import ServiceRequestError
 
-    return DependencyUnavailable("storage") if isinstance(error, ServiceRequestError) else None
+    if not isinstance(error, ServiceRequestError):
+        return None
+    unavailable = DependencyUnavailable("storage")
+    unavailable.__cause__ = error
+    return unavailable
 
 
 def _log_request(req: func.HttpRequest, response: func.HttpResponse, started: float) -> None:

@@ -140,7 +140,7 @@ def build_openapi(app: Any) -> dict[str, Any]:
         path = "/api/" + "/".join(openapi_segment(s) for s in RouteTemplate.parse(route).segments)
         spec = ENDPOINTS.get(name)
         paths.setdefault(path, {})[method.lower()] = operation(name, route, level, spec, components)
-    return {
+    document = {
         "openapi": "3.1.0",
         "info": {
             "title": "Souq API",
@@ -150,6 +150,30 @@ def build_openapi(app: Any) -> dict[str, Any]:
         "paths": paths,
         "components": {"schemas": components, "securitySchemes": SECURITY_SCHEMES},
     }
+    document_text_rule(document)
+    return document
+
+
+# Every text the API reads refuses NUL and lone surrogates (shared.platform.http answers 422
+# invalid_text), so every plain string in the document says so (code points, as JSON Schema's
+# Unicode-aware regexes read them: a valid surrogate pair is one code point, outside the range).
+TEXT_WITHOUT_NUL_OR_LONE_SURROGATES = "^[^\\u0000\\ud800-\\udfff]*$"
+
+
+def document_text_rule(node: Any) -> None:
+    if isinstance(node, list):
+        for item in node:
+            document_text_rule(item)
+        return
+    if not isinstance(node, dict):
+        return
+    if node.get("type") == "string" and not ({"format", "enum", "const"} & node.keys()):
+        if "pattern" in node:
+            node.setdefault("allOf", []).append({"pattern": TEXT_WITHOUT_NUL_OR_LONE_SURROGATES})
+        else:
+            node["pattern"] = TEXT_WITHOUT_NUL_OR_LONE_SURROGATES
+    for value in node.values():
+        document_text_rule(value)
 
 
 def operation(

@@ -54,5 +54,8 @@ def field_errors_from_pydantic(errors: Iterable[Mapping[str, Any]]) -> list[Fiel
     for item in errors:
         loc = [str(p) for p in item.get("loc", ()) if p not in ("body", "__root__")]
         path = "/".join(loc) or "body"
-        result.append(FieldError(path=path, message=item.get("msg", "invalid"), code=item.get("type", "invalid")))
+        code = item.get("type", "invalid")
+        cleared = loc and "input" in item and item["input"] is None  # null for a field that takes none
+        message = "cannot be null" if cleared else None
+        result.append(FieldError(path=path, message=message or item.get("msg", "invalid"), code=code))
     return result

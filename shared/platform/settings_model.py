@@ -59,11 +59,15 @@ class Settings(BaseSettings):
     order_vat_rate: Decimal = Field(default=Decimal("0.15"), ge=0, le=1)
     order_delivery_fee: Decimal = Field(default=Decimal("15.00"), ge=0)
     order_free_delivery_threshold: Decimal = Field(default=Decimal("200.00"), ge=0)
+    # le= are the ceilings shared.orders.models validates against before the configured limits
     order_max_lines: int = Field(default=50, ge=1, le=200)
     order_max_quantity_per_line: int = Field(default=100, ge=1, le=10000)
     order_payment_window_minutes: int = Field(default=15, ge=1, le=1440)
     order_currency: str = Field(default="SAR", pattern=r"^[A-Z]{3}$")
     outbox_relay_batch_size: int = Field(default=100, ge=1, le=1000)
+
+    # Files go to Blob through upload URLs, never through the API: a bigger body is refused (413) unread.
+    max_request_body_bytes: int = Field(default=262_144, ge=1024, le=104_857_600)
 
     log_format: Literal["auto", "json", "text", "azure"] = "auto"  # see shared.platform.logs
     log_level: str = "INFO"

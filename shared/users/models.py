@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from datetime import datetime
-from typing import Annotated, Any, Literal
+from typing import Annotated, Literal
 from uuid import UUID
 
-from pydantic import AfterValidator, ConfigDict, Field, StringConstraints, field_validator, model_validator
+from pydantic import AfterValidator, ConfigDict, Field, StringConstraints
 
-from shared.platform.base_model import AppModel
+from shared.platform.base_model import NOT_SENT, AppModel, PatchModel
 from shared.users import rules
 from shared.users.rules import Language
 
@@ -49,36 +48,13 @@ class UserProfile(AppModel):
     updated_at: datetime
 
 
-def documented_not_null(*names: str, min_properties: int = 0) -> Callable[[dict[str, Any]], None]:
-    """json_schema_extra: these optional patch fields may be left out but never set to null."""
-
-    def extra(schema: dict[str, Any]) -> None:
-        if min_properties:
-            schema["minProperties"] = min_properties
-        for name in names:
-            prop = schema["properties"][name]
-            if "anyOf" not in prop:
-                continue
-            branches = [b for b in prop.pop("anyOf", []) if b != {"type": "null"}]
-            prop.pop("default", None)
-            prop.update(branches[0] if len(branches) == 1 else {"anyOf": branches})
-
-    return extra
-
-
-class ProfilePatch(AppModel):
-    model_config = ConfigDict(extra="forbid", json_schema_extra=documented_not_null("preferred_language"))
+class ProfilePatch(PatchModel):
+    """Any subset; a profile always has a language, so it may be changed but not cleared."""
 
     full_name: Text200 | None = None
     email: Email | None = None
     mobile: Mobile | None = None
-    preferred_language: Language | None = None
-
-    @model_validator(mode="after")
-    def _language_not_null(self) -> ProfilePatch:
-        if rules.clears_language(self.model_fields_set, self.preferred_language):
-            raise ValueError("preferred_language cannot be null")
-        return self
+    preferred_language: Language = NOT_SENT
 
 
 class Address(AppModel):
@@ -120,43 +96,25 @@ class AddressFields(AppModel):
     is_default: bool = False
 
 
-class AddressPatch(AppModel):
-    """Every field optional; a required one may be changed but not cleared."""
-
-    model_config = ConfigDict(
-        extra="forbid",
-        json_schema_extra=documented_not_null(*sorted(rules.REQUIRED_ADDRESS_FIELDS), "is_default", min_properties=1),
-    )
+class AddressPatch(PatchModel):
+    """Every field optional; a required one (rules.REQUIRED_ADDRESS_FIELDS) may be changed but
+    not cleared: its type has no null."""
 
     label: Text50 | None = None
-    first_name: Text100 | None = None
-    last_name: Text100 | None = None
-    mobile: Mobile | None = None
-    street: Text200 | None = None
+    first_name: Text100 = NOT_SENT
+    last_name: Text100 = NOT_SENT
+    mobile: Mobile = NOT_SENT
+    street: Text200 = NOT_SENT
     building: Text50 | None = None
     floor: Text20 | None = None
     apartment: Text20 | None = None
     district: Text100 | None = None
-    city: Text100 | None = None
+    city: Text100 = NOT_SENT
     region: Text100 | None = None
     postal_code: PostalCode | None = None
-    country: CountryCode | None = None
+    country: CountryCode = NOT_SENT
     # Only `true`: the default moves by choosing another address, never to none.
-    is_default: Literal[True] | None = None
-
-    @field_validator(*sorted(rules.REQUIRED_ADDRESS_FIELDS))
-    @classmethod
-    def _required_not_cleared(cls, value: object) -> object:
-        # runs only for fields present in the body (defaults are not validated)
-        if value is None:
-            raise ValueError("cannot be null")
-        return value
-
-    @model_validator(mode="after")
-    def _not_empty(self) -> AddressPatch:
-        if not self.model_fields_set:
-            raise ValueError("at least one field is required")
-        return self
+    is_default: Literal[True] = NOT_SENT
 
 
 class PageQuery(AppModel):

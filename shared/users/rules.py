@@ -3,7 +3,6 @@ profile may choose, the field limits, and which address is the default."""
 
 from __future__ import annotations
 
-from collections.abc import Set
 from typing import Literal
 
 DEFAULT_PHONE_REGION = "SA"  # local numbers like 0501234567 are read as Saudi numbers
@@ -48,11 +47,6 @@ def normalised_email(value: str) -> str:
         return validate_email(value, check_deliverability=False).normalized
     except EmailNotValidError as error:
         raise ValueError(f"not a valid email address: {error}") from None
-
-
-def clears_language(fields_set: Set[str], language: str | None) -> bool:
-    """Whether a profile patch tries to set the language to null: a profile always has one."""
-    return "preferred_language" in fields_set and language is None
 
 
 def clears_other_defaults(*, asked: bool | None) -> bool:

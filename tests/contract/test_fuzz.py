@@ -73,20 +73,14 @@ def credentials() -> dict[str, dict[str, str]]:
 # has no rule across query parameters). A 422 with these codes is not a schema-valid rejection.
 STATE_CODES = {"unknown_reference", "invalid_lines", "date_range_too_long", "invalid_date_range"}
 
-# Findings owned by the request-edge work (branch i12-edge): the check is skipped for exactly
-# these operations until that lands; every other check stays on for them.
-EDGE_FINDINGS: list[tuple[tuple[str, str], Any, str]] = [
-    (("POST", "/api/catalog/brands"), negative_data_rejection, "is_active: 0 taken as false (strict JSON bool)"),
-    (("POST", "/api/catalog/categories"), negative_data_rejection, "is_active: 0 taken as false (strict JSON bool)"),
-    (("PATCH", "/api/me/addresses/{id}"), negative_data_rejection, "is_default: 0 taken as false (strict JSON bool)"),
-    (("GET", "/api/ops/orders"), negative_data_rejection, "to=0 read as 1970-01-01 (strict dates)"),
-    (("GET", "/api/ops/stats"), negative_data_rejection, "to=0 read as 1970-01-01 (strict dates)"),
-    (("GET", "/api/seller/stats"), negative_data_rejection, "from/to=0 read as 1970-01-01 (strict dates)"),
-    (("PUT", "/api/sellers/{seller_id}/offers/{variant_id}"), positive_data_acceptance, 'price: "" (strict decimals)'),
-    (("POST", "/api/catalog/products/{id}/variants"), positive_data_acceptance, 'price: "" (strict decimals)'),
-    (("PATCH", "/api/catalog/variants/{id}"), positive_data_acceptance, 'sale_price: "" (strict decimals)'),
-    (("POST", "/api/me/addresses"), negative_data_rejection, "is_default: 0 taken as false (strict JSON bool)"),
-]
+# Open gaps between the document and the strict request edge, by the field code the 422 names
+# (each is a schema-valid request the API refuses; the next step is to make the document say it):
+# - invalid_text: the document carries the NUL/lone-surrogate rule as an extra `allOf` pattern
+#   beside a field's own pattern, and the generator does not apply the second pattern;
+# - int_type: JSON Schema's integer admits 1.0, strict JSON validation refuses it;
+# - decimal_*: the string form of a decimal has no pattern (digits, places) in the document yet.
+OPEN_FIELD_CODES = {"invalid_text", "int_type"}
+
 # Open gaps of the document (not edge findings), each with the check it skips and why.
 KNOWN_GAPS: list[tuple[tuple[str, str], Any, str]] = [
     (
@@ -100,22 +94,13 @@ KNOWN_GAPS: list[tuple[tuple[str, str], Any, str]] = [
 ]
 
 
-INT32 = 2**31 - 1
-
-
-def edge_500_input(value: Any) -> bool:
-    """Edge findings for any operation, until the request-edge work lands: text holding NUL or
-    a lone surrogate, or an integer beyond the column's 32-bit range, reaches PostgreSQL (500)."""
-    if isinstance(value, str):
-        return any(char == "\x00" or "\ud800" <= char <= "\udfff" for char in value)
-    if isinstance(value, int) and not isinstance(value, bool):
-        return abs(value) > INT32
-    if isinstance(value, dict):
-        return any(edge_500_input(k) or edge_500_input(v) for k, v in value.items())
-    return isinstance(value, list) and any(edge_500_input(item) for item in value)
-
-
 CURSOR = re.compile(r"[A-Za-z0-9_-]*")
+
+
+def refused_for_an_open_gap(problem: dict[str, Any]) -> bool:
+    field_codes = {error.get("code") for error in problem.get("errors") or []}
+    decimal_string = any(str(code).startswith("decimal_") for code in field_codes)
+    return problem.get("code") in STATE_CODES or decimal_string or bool(field_codes & OPEN_FIELD_CODES)
 
 
 def exercise(case, role: str, credentials, devhost) -> None:
@@ -123,12 +108,10 @@ def exercise(case, role: str, credentials, devhost) -> None:
     if positive and isinstance(case.query, dict) and CURSOR.fullmatch(str(case.query.get("cursor", "!"))):
         case.query["cursor"] = ""  # opaque: only cursors the API issued are valid; "" is the first page
     key = (case.method, case.path)
-    excluded = [check for gaps in (EDGE_FINDINGS, KNOWN_GAPS) for k, check, _ in gaps if k == key]
+    excluded = [check for k, check, _ in KNOWN_GAPS if k == key]
     response = case.call(base_url=devhost.base_url, headers=credentials[role], timeout=30)
-    if response.status_code == 422 and response.json().get("code") in STATE_CODES:
+    if response.status_code == 422 and refused_for_an_open_gap(response.json()):
         excluded.append(positive_data_acceptance)
-    if response.status_code == 500 and (edge_500_input(case.body) or edge_500_input(case.query)):
-        excluded.append(not_a_server_error)
     case.validate_response(response, checks=[c for c in CHECKS if c not in excluded], headers=credentials[role])
 
 

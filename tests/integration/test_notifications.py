@@ -343,7 +343,7 @@ async def test_sellers_read_and_mark_only_their_own(app_env, database_url):
     "headers,status",
     [
         (bearer("customer"), 403),  # not a seller
-        (bearer("seller", seller_id="not-a-seller"), 403),  # bound to no seller id there can be
+        (bearer("seller", seller_id="not-a-seller"), 401),  # a seller token must carry a UUID seller_id
         ({}, 401),
     ],
 )

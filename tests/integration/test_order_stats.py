@@ -159,6 +159,8 @@ async def test_who_reads_which_sellers_figures(catalog, orders):
         ({"from": "2025-01-01", "to": "2026-01-02"}, "from"),  # 367 days
         ({"from": "2025-13-01"}, "from"),
         ({"to": "tomorrow"}, "to"),
+        ({"to": "0"}, "to"),  # once read as 1970-01-01 (seconds since the epoch)
+        ({"from": "1700000000"}, "from"),
         ({"from": "2026-02-02", "to": "2026-02-01"}, "from"),
         ({"period": "week"}, "period"),
     ],

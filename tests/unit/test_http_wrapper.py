@@ -92,3 +92,134 @@ async def test_worker_binds_req_and_context_not_the_handler_signature():
     assert list(inspect.signature(show).parameters) == ["req", "context"]
     response, body = await invoke(show, http_request("GET", "x"))
     assert response.status_code == 200 and body == {"name": "a", "count": 1}
+
+
+class Flags(BaseModel):
+    name: str = "x"
+    on: bool = False
+    tags: list[str] = []
+
+
+def recording(calls: list, *, body=Flags, query=None):
+    @http.endpoint(summary="test", body=body, query=query)
+    async def handle(call):
+        calls.append(call)
+
+    return handle
+
+
+@pytest.mark.parametrize(
+    "content_type", [None, "application/json", "application/json; charset=utf-8", "application/merge-patch+json"]
+)
+async def test_json_bodies_are_read_with_or_without_a_json_content_type(content_type):
+    calls: list = []
+    headers = {"Content-Type": content_type} if content_type else {}
+    response, _ = await invoke(recording(calls), http_request("POST", "x", body={"on": True}, headers=headers))
+    assert response.status_code == 204 and calls[0].body.on is True
+
+
+@pytest.mark.parametrize("content_type", ["text/plain", "application/x-www-form-urlencoded", "multipart/form-data"])
+async def test_a_body_of_another_media_type_is_415_naming_json(content_type):
+    calls: list = []
+    request = http_request("POST", "x", body={"on": True}, headers={"Content-Type": content_type})
+    response, body = await invoke(recording(calls), request)
+    assert response.status_code == 415 and body["code"] == "unsupported_media_type" and calls == []
+    assert body["accepted"] == ["application/json"] and "application/json" in body["detail"]
+
+
+async def test_a_body_over_the_setting_is_413_and_never_parsed(monkeypatch):
+    from shared.platform.config import reset_settings
+
+    monkeypatch.setenv("MAX_REQUEST_BODY_BYTES", "1024")
+    reset_settings()
+    calls: list = []
+    raw = b"not even json " * 100  # over the limit: refused before the parser would say 400
+    response, body = await invoke(recording(calls), http_request("POST", "x", raw=raw))
+    assert response.status_code == 413 and body["code"] == "payload_too_large" and calls == []
+    ok, _ = await invoke(recording(calls), http_request("POST", "x", body={"name": "y" * 900}))
+    assert ok.status_code == 204
+
+
+def test_the_default_body_limit_is_256_kib():
+    from shared.platform.settings_model import Settings
+
+    assert Settings.model_fields["max_request_body_bytes"].default == 262_144
+
+
+@pytest.mark.parametrize("depth", [33, 1_000, 100_000])
+async def test_deeply_nested_json_is_400_not_a_crash(depth):
+    calls: list = []
+    raw = b"[" * depth + b"]" * depth
+    response, body = await invoke(recording(calls), http_request("POST", "x", raw=raw))
+    assert response.status_code == 400 and body["code"] == "malformed_json" and calls == []
+
+
+@pytest.mark.parametrize(
+    "raw,path",
+    [
+        (b'{"name": "a\\u0000b"}', "name"),
+        (b'{"name": "\\ud800"}', "name"),
+        (b'{"name": "\\udfff tail"}', "name"),
+        (b'{"tags": ["ok", "x\\u0000"]}', "tags/1"),
+    ],
+)
+async def test_nul_and_lone_surrogates_are_422_naming_the_field(raw, path):
+    calls: list = []
+    response, body = await invoke(recording(calls), http_request("POST", "x", raw=raw))
+    assert response.status_code == 422 and calls == []
+    assert [(e["path"], e["code"]) for e in body["errors"]] == [(path, "invalid_text")]
+
+
+async def test_a_surrogate_pair_is_text_like_any_other():
+    calls: list = []
+    response, _ = await invoke(recording(calls), http_request("POST", "x", raw=b'{"name": "\\ud83d\\ude00"}'))
+    assert response.status_code == 204 and calls[0].body.name == "\U0001f600"
+
+
+async def test_query_text_is_checked_too():
+    class Search(BaseModel):
+        q: str | None = None
+
+    calls: list = []
+    request = http_request("GET", "x", params={"q": "a\x00"})
+    response, body = await invoke(recording(calls, body=None, query=Search), request)
+    assert response.status_code == 422 and body["errors"][0]["path"] == "q" and calls == []
+
+
+@pytest.mark.parametrize(
+    "payload,path",
+    [({"on": 0}, "on"), ({"on": "true"}, "on"), ({"name": 5}, "name"), ({"name": "a", "count": "5"}, "count")],
+)
+async def test_body_json_types_are_strict(payload, path):
+    calls: list = []
+    response, body = await invoke(
+        recording(calls, body=Thing if "count" in payload else Flags), http_request("POST", "x", body=payload)
+    )
+    assert response.status_code == 422 and path in [e["path"] for e in body["errors"]] and calls == []
+
+
+async def test_query_strings_still_parse_into_their_types():
+    class Page(BaseModel):
+        limit: int = 20
+        unread: bool = False
+
+    calls: list = []
+    request = http_request("GET", "x", params={"limit": "5", "unread": "true"})
+    response, _ = await invoke(recording(calls, body=None, query=Page), request)
+    assert response.status_code == 204 and (calls[0].query.limit, calls[0].query.unread) == (5, True)
+
+
+async def test_a_key_with_nul_is_named_printably():
+    calls: list = []
+    response, body = await invoke(
+        recording(calls), http_request("POST", "x", raw=b'{"a\\u0000": 1, "name": "\\ud800"}')
+    )
+    assert response.status_code == 422 and calls == []
+    assert [e["path"] for e in body["errors"]] == ["a\\x00", "name"]
+
+
+async def test_route_parameters_are_checked_too():
+    calls: list = []
+    request = http_request("GET", "x", route_params={"slug": "pana\x00dol"})
+    response, body = await invoke(recording(calls, body=None), request)
+    assert response.status_code == 422 and body["errors"][0]["path"] == "slug" and calls == []

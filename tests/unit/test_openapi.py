@@ -175,7 +175,7 @@ def test_enums_patterns_bounds_and_cross_field_rules_are_in_the_schemas():
     assert delivery["required"] == ["address_id"]
     assert [sorted(branch["required"]) for branch in schemas["MarkRead"]["oneOf"]] == [["ids"], ["all"]]
     assert schemas["AddressFields"]["properties"]["mobile"]["pattern"].startswith("^(\\+966|0)5")
-    assert schemas["AddressPatch"]["minProperties"] == 1
+    assert {"required": ["city"]} in schemas["AddressPatch"]["anyOf"]  # at least one field to change
     assert schemas["AddressPatch"]["properties"]["city"]["type"] == "string"  # never null
     assert schemas["CategoryFields"]["properties"]["slug_en"]["pattern"]
     assert schemas["OfferPut"]["properties"]["on_hand"] == {

@@ -1,0 +1,141 @@
+# ruff: noqa: E501 - one operation per line, so that the table below reads as a table
+"""The authorization matrix: who may call every HTTP operation, and what everybody else gets.
+
+One row per (function, method, route) the app registers. Each cell is the status one request
+answers with when sent by that caller (tests/integration/test_authorization_matrix.py sends
+every one of them, through the dev host's routing and function-key check). The target of a
+request belongs to customer A or to seller A; "customer B" and "seller B" are the foreign
+owners (404, never 403, so ids cannot be probed). On routes without such a target they are
+just another customer or seller.
+
+`python -m tests.integration.authz_matrix` prints the Markdown table that docs/security.md
+holds between its markers; `--write` puts it there.
+"""
+
+from __future__ import annotations
+
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+COLUMNS = ("anonymous", "customer", "other_customer", "seller", "other_seller", "pharmacist", "admin", "super_admin")
+HEADINGS = ("anonymous", "customer A", "customer B", "seller A", "seller B", "pharmacist", "admin", "super_admin")
+KEY, NO_KEY = True, False
+# Sent with an admin token but without the function key, on routes that need the key.
+KEY_MISSING = 401
+
+
+@dataclass(frozen=True)
+class Operation:
+    name: str
+    method: str
+    route: str
+    key: bool  # the function key (x-functions-key) is required, on top of the bearer token
+    expect: dict[str, int]
+
+    @property
+    def label(self) -> str:
+        return f"{self.method} /api/{self.route}"
+
+
+# fmt: off
+_ROWS: list[tuple[str, str, str, bool, int, int, int, int, int, int, int, int]] = [
+    # function                        method    route                                                 key     anon cust  custB sell sellB pharm admin super
+    ("health",                          "GET",    "health",                                             NO_KEY, 200, 200, 200, 200, 200, 200, 200, 200),
+    ("health_ready",                    "GET",    "health/ready",                                       NO_KEY, 200, 200, 200, 200, 200, 200, 200, 200),
+    ("openapi_document",                "GET",    "openapi.json",                                       NO_KEY, 200, 200, 200, 200, 200, 200, 200, 200),
+    ("route_fallback",                  "GET",    "{*path}",                                            NO_KEY, 404, 404, 404, 404, 404, 404, 404, 404),
+    # the caller's own profile, addresses, orders and notifications: any signed-in caller
+    ("get_me",                          "GET",    "me",                                                 NO_KEY, 401, 200, 200, 200, 200, 200, 200, 200),
+    ("patch_me",                        "PATCH",  "me",                                                 NO_KEY, 401, 200, 200, 200, 200, 200, 200, 200),
+    ("list_my_addresses",               "GET",    "me/addresses",                                       NO_KEY, 401, 200, 200, 200, 200, 200, 200, 200),
+    ("add_my_address",                  "POST",   "me/addresses",                                       NO_KEY, 401, 201, 201, 201, 201, 201, 201, 201),
+    ("update_my_address",               "PATCH",  "me/addresses/{id:guid}",                             NO_KEY, 401, 200, 404, 404, 404, 404, 404, 404),
+    ("delete_my_address",               "DELETE", "me/addresses/{id:guid}",                             NO_KEY, 401, 204, 404, 404, 404, 404, 404, 404),
+    ("place_order",                     "POST",   "orders",                                             NO_KEY, 401, 201, 201, 201, 201, 201, 201, 201),
+    ("list_my_orders",                  "GET",    "orders",                                             NO_KEY, 401, 200, 200, 200, 200, 200, 200, 200),
+    ("get_my_order",                    "GET",    "orders/{id:guid}",                                   NO_KEY, 401, 200, 404, 404, 404, 404, 404, 404),
+    ("cancel_my_order",                 "POST",   "orders/{id:guid}/cancel",                            NO_KEY, 401, 200, 404, 404, 404, 404, 200, 200),
+    ("list_my_notifications",           "GET",    "me/notifications",                                   NO_KEY, 401, 200, 200, 200, 200, 200, 200, 200),
+    ("mark_my_notifications_read",      "POST",   "me/notifications/read",                              NO_KEY, 401, 200, 200, 200, 200, 200, 200, 200),
+    # the public catalog
+    ("list_categories",                 "GET",    "categories",                                         NO_KEY, 200, 200, 200, 200, 200, 200, 200, 200),
+    ("get_category",                    "GET",    "categories/{slug}",                                  NO_KEY, 200, 200, 200, 200, 200, 200, 200, 200),
+    ("list_brands",                     "GET",    "brands",                                             NO_KEY, 200, 200, 200, 200, 200, 200, 200, 200),
+    ("list_products",                   "GET",    "products",                                           NO_KEY, 200, 200, 200, 200, 200, 200, 200, 200),
+    ("get_product",                     "GET",    "products/{id:guid}",                                 NO_KEY, 200, 200, 200, 200, 200, 200, 200, 200),
+    ("get_product_by_slug",             "GET",    "products/by-slug/{slug}",                            NO_KEY, 200, 200, 200, 200, 200, 200, 200, 200),
+    # catalog management: admins
+    ("create_category",                 "POST",   "catalog/categories",                                 NO_KEY, 401, 403, 403, 403, 403, 403, 201, 201),
+    ("update_category",                 "PATCH",  "catalog/categories/{id:guid}",                       NO_KEY, 401, 403, 403, 403, 403, 403, 200, 200),
+    ("deactivate_category",             "DELETE", "catalog/categories/{id:guid}",                       NO_KEY, 401, 403, 403, 403, 403, 403, 200, 200),
+    ("create_brand",                    "POST",   "catalog/brands",                                     NO_KEY, 401, 403, 403, 403, 403, 403, 201, 201),
+    ("update_brand",                    "PATCH",  "catalog/brands/{id:guid}",                           NO_KEY, 401, 403, 403, 403, 403, 403, 200, 200),
+    ("deactivate_brand",                "DELETE", "catalog/brands/{id:guid}",                           NO_KEY, 401, 403, 403, 403, 403, 403, 200, 200),
+    ("create_product",                  "POST",   "catalog/products",                                   NO_KEY, 401, 403, 403, 403, 403, 403, 201, 201),
+    ("update_product",                  "PATCH",  "catalog/products/{id:guid}",                         NO_KEY, 401, 403, 403, 403, 403, 403, 200, 200),
+    ("deactivate_product",              "DELETE", "catalog/products/{id:guid}",                         NO_KEY, 401, 403, 403, 403, 403, 403, 200, 200),
+    ("create_variant",                  "POST",   "catalog/products/{id:guid}/variants",                NO_KEY, 401, 403, 403, 403, 403, 403, 201, 201),
+    ("update_variant",                  "PATCH",  "catalog/variants/{id:guid}",                         NO_KEY, 401, 403, 403, 403, 403, 403, 200, 200),
+    ("deactivate_variant",              "DELETE", "catalog/variants/{id:guid}",                         NO_KEY, 401, 403, 403, 403, 403, 403, 200, 200),
+    ("add_product_image",               "POST",   "catalog/products/{id:guid}/images",                  NO_KEY, 401, 403, 403, 403, 403, 403, 201, 201),
+    ("remove_product_image",            "DELETE", "catalog/products/{id:guid}/images/{image_id:guid}",  NO_KEY, 401, 403, 403, 403, 403, 403, 204, 204),
+    # a seller's own offers, orders and figures (admins: any seller's)
+    ("put_offer",                       "PUT",    "sellers/{seller_id:guid}/offers/{variant_id:guid}",  NO_KEY, 401, 403, 403, 200, 404, 403, 200, 200),
+    ("list_offers",                     "GET",    "sellers/{seller_id:guid}/offers",                    NO_KEY, 401, 403, 403, 200, 404, 403, 200, 200),
+    ("list_seller_orders",              "GET",    "seller/orders",                                      NO_KEY, 401, 403, 403, 200, 404, 403, 200, 200),
+    ("get_seller_order",                "GET",    "seller/orders/{id:guid}",                            NO_KEY, 401, 403, 403, 200, 404, 403, 200, 200),
+    ("transition_seller_order",         "POST",   "seller/orders/{id:guid}/transitions",                NO_KEY, 401, 403, 403, 200, 404, 403, 200, 200),
+    ("get_seller_stats",                "GET",    "seller/stats",                                       NO_KEY, 401, 403, 403, 200, 404, 403, 200, 200),
+    # a seller account's notifications: the token's seller only (admins have none)
+    ("list_seller_notifications",       "GET",    "seller/notifications",                               NO_KEY, 401, 403, 403, 200, 200, 403, 403, 403),
+    ("mark_seller_notifications_read",  "POST",   "seller/notifications/read",                          NO_KEY, 401, 403, 403, 200, 200, 403, 403, 403),
+    # operations: admins; maintenance routes also need the function key
+    ("list_ops_orders",                 "GET",    "ops/orders",                                         NO_KEY, 401, 403, 403, 403, 403, 403, 200, 200),
+    ("get_ops_order",                   "GET",    "ops/orders/{id:guid}",                               NO_KEY, 401, 403, 403, 403, 403, 403, 200, 200),
+    ("get_ops_stats",                   "GET",    "ops/stats",                                          NO_KEY, 401, 403, 403, 403, 403, 403, 200, 200),
+    ("relay_outbox_now",                "POST",   "ops/outbox/relay",                                   KEY,    401, 403, 403, 403, 403, 403, 200, 200),
+    ("get_consistency",                 "GET",    "ops/consistency",                                    KEY,    401, 403, 403, 403, 403, 403, 200, 200),
+    ("get_health",                      "GET",    "ops/health",                                         KEY,    401, 403, 403, 403, 403, 403, 200, 200),
+]
+# fmt: on
+
+MATRIX: list[Operation] = [
+    Operation(name, method, route, key, dict(zip(COLUMNS, cells, strict=True)))
+    for name, method, route, key, *cells in _ROWS
+]
+
+DOC = Path(__file__).resolve().parents[2] / "docs" / "security.md"
+BEGIN = "<!-- authz-matrix:begin (generated by `python -m tests.integration.authz_matrix --write`) -->"
+END = "<!-- authz-matrix:end -->"
+
+
+def markdown() -> str:
+    """The matrix as a Markdown table, one line per operation."""
+    head = ["Operation", "Function", "Key", *HEADINGS]
+    lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
+    for op in MATRIX:
+        cells = [f"`{op.label}`", f"`{op.name}`", "yes" if op.key else ""]
+        cells += [str(op.expect[column]) for column in COLUMNS]
+        lines.append("| " + " | ".join(cells) + " |")
+    return "\n".join(lines) + "\n"
+
+
+def document_with_table(text: str) -> str:
+    """`text` (docs/security.md) with the table between its markers replaced by `markdown()`."""
+    before, found, rest = text.partition(BEGIN + "\n")
+    _, found_end, after = rest.partition(END)
+    if not found or not found_end:
+        raise ValueError(f"{DOC.name} lacks the markers {BEGIN!r} … {END!r}")
+    return before + BEGIN + "\n" + markdown() + END + after
+
+
+def main(argv: list[str]) -> None:
+    if argv == ["--write"]:
+        DOC.write_text(document_with_table(DOC.read_text(encoding="utf-8")), encoding="utf-8")
+    else:
+        sys.stdout.write(markdown())
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])
