@@ -315,30 +315,26 @@ class SellerStats(OrderStats):
 # --- transitions ---------------------------------------------------------------------------
 
 
+TARGETS, DELIVERY_TARGETS = get_args(ChildStatus), get_args(DeliveryStatus)
+
+
 class TransitionRequest(AppModel):
     # `to` is a value of the field moved: a child status, or a delivery status.
     model_config = ConfigDict(
         extra="forbid",
         json_schema_extra={
             "oneOf": [
-                {"properties": {"field": {"const": "status"}, "to": {"enum": list(get_args(ChildStatus))}}},
+                {"properties": {"field": {"const": "status"}, "to": {"enum": list(TARGETS)}}},
                 {
                     "required": ["field"],
-                    "properties": {
-                        "field": {"const": "delivery_status"},
-                        "to": {"enum": list(get_args(DeliveryStatus))},
-                    },
+                    "properties": {"field": {"const": "delivery_status"}, "to": {"enum": list(DELIVERY_TARGETS)}},
                 },
             ]
         },
     )
 
     field: Literal["status", "delivery_status"] = "status"
-    to: str = Field(
-        min_length=1,
-        max_length=30,
-        json_schema_extra={"enum": sorted(set(get_args(ChildStatus)) | set(get_args(DeliveryStatus)))},
-    )
+    to: str = Field(min_length=1, max_length=30, json_schema_extra={"enum": sorted({*TARGETS, *DELIVERY_TARGETS})})
     version: int = Field(ge=1, le=INT4_MAX, description="the child order's version you last read")
     reason: str | None = Field(default=None, max_length=500)
 
