@@ -15,20 +15,8 @@ DRIVER_MESSAGE = f"Error 111 connecting to {ADDRESS}. Connection refused."
 
 
 @pytest.fixture(autouse=True)
-def settings(monkeypatch):
-    from shared.platform.config import reset_settings
-
-    for name, value in {
-        "DATABASE_URL": "postgresql://x",
-        "REDIS_URL": "redis://x",
-        "AUTH_ISSUER": "i",
-        "AUTH_AUDIENCE": "a",
-        "AUTH_JWKS_URL": "https://idp.example/keys",
-    }.items():
-        monkeypatch.setenv(name, value)
-    reset_settings()
-    yield
-    reset_settings()
+def settings(minimal_settings):
+    return minimal_settings
 
 
 @pytest.fixture

@@ -18,21 +18,8 @@ class Thing(BaseModel):
 
 
 @pytest.fixture(autouse=True)
-def settings(monkeypatch):
-    from shared.platform.config import reset_settings
-
-    for name, value in {
-        "DATABASE_URL": "postgresql://x",
-        "REDIS_URL": "redis://x",
-        "AUTH_ISSUER": "i",
-        "AUTH_AUDIENCE": "a",
-        "AUTH_JWKS_URL": "https://idp.example/keys",
-        "LOG_FORMAT": "json",
-    }.items():
-        monkeypatch.setenv(name, value)
-    reset_settings()
-    yield
-    reset_settings()
+def settings(minimal_settings):
+    return minimal_settings
 
 
 def handler_raising(error: Exception):

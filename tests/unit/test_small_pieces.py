@@ -2,20 +2,12 @@ import json
 import logging
 
 
-def test_json_logs_carry_invocation_context(capsys, monkeypatch):
+def test_json_logs_carry_invocation_context(capsys, minimal_settings):
     from shared.platform import logs
     from shared.platform.config import reset_settings
 
-    for name, value in {
-        "DATABASE_URL": "postgresql://x",
-        "REDIS_URL": "redis://x",
-        "AUTH_ISSUER": "i",
-        "AUTH_AUDIENCE": "a",
-        "AUTH_JWKS_URL": "https://idp.example/keys",
-        "LOG_FORMAT": "json",
-        "LOG_LEVEL": "INFO",
-    }.items():
-        monkeypatch.setenv(name, value)
+    monkeypatch = minimal_settings
+    monkeypatch.setenv("LOG_LEVEL", "INFO")
     reset_settings()
     monkeypatch.setattr(logs, "_configured", False)
     logger = logging.getLogger(logs.LOGGER_NAME)
@@ -29,4 +21,3 @@ def test_json_logs_carry_invocation_context(capsys, monkeypatch):
     line = json.loads(capsys.readouterr().err.strip().splitlines()[-1])
     assert line["message"] == "hello world" and line["invocation_id"] == "inv-1"
     assert line["user_id"] == "user-9" and line["duration_ms"] == 1.5 and line["level"] == "INFO"
-    reset_settings()
