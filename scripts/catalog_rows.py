@@ -116,16 +116,7 @@ class CatalogGenerator:
         product_id = self._uuid()
         created = CATALOG_EPOCH - timedelta(seconds=rng.randrange(CATALOG_AGE_SECONDS))
         packs = self._packs(form)
-        attributes = {
-            "dosage_form": form,
-            "strength": strength_en or None,
-            "active_ingredient": formulation.ingredient_en,
-            "active_ingredient_ar": formulation.ingredient_ar,
-            "generic_name": formulation.generic_en,
-            "generic_name_ar": formulation.generic_ar,
-            "manufacturer": brand.manufacturer,
-            "pack_size": packs[0][1],
-        }
+        attributes = self._attributes(formulation, brand, form, strength_en, packs[0][1])
         slug_en, slug_ar = self.unique_slugs(name_en, name_ar)
         description_en, description_ar = self._descriptions(
             formulation, brand, label_en, label_ar, strength_en, strength_ar
@@ -151,6 +142,21 @@ class CatalogGenerator:
         )
         self._variants(index, product_id, brand.slug, formulation.price, packs, created, batch)
         self._images(product_id, slug_en, name_en, name_ar, created, batch)
+
+    @staticmethod
+    def _attributes(
+        formulation: names.Formulation, brand: names.Brand, form: str, strength_en: str, pack_size: str
+    ) -> dict[str, str | None]:
+        return {
+            "dosage_form": form,
+            "strength": strength_en or None,
+            "active_ingredient": formulation.ingredient_en,
+            "active_ingredient_ar": formulation.ingredient_ar,
+            "generic_name": formulation.generic_en,
+            "generic_name_ar": formulation.generic_ar,
+            "manufacturer": brand.manufacturer,
+            "pack_size": pack_size,
+        }
 
     def _packs(self, form: str) -> list[tuple[int, str]]:
         """1-3 distinct pack sizes, smallest first: [(24, '24 tablets'), …]."""
