@@ -19,10 +19,9 @@ from shared.orders.models import (
     SellerOrdersQuery,
     SellerOrderView,
     SellerStats,
-    SellerStatsQuery,
     StatsQuery,
 )
-from shared.platform.auth import ADMIN_ROLES, SELLER_ROLES
+from shared.platform.auth import ADMIN_ROLES, SELLER_ONLY, SELLER_ROLES
 from shared.platform.http import ApiCall, endpoint
 
 bp = func.Blueprint()
@@ -67,13 +66,25 @@ async def get_seller_order(call: ApiCall) -> SellerOrderView:
 @bp.route(route="seller/stats", methods=["GET"], auth_level=ANONYMOUS)
 @endpoint(
     summary="My sales figures over a date range (default: the last 30 days)",
-    query=SellerStatsQuery,
+    query=StatsQuery,
     response=SellerStats,
-    roles=SELLER_ROLES,
+    roles=SELLER_ONLY,
     tags=("sellers",),
 )
 async def get_seller_stats(call: ApiCall) -> SellerStats:
     return await orders.seller_stats(call.user, call.query)
+
+
+@bp.route(route="ops/sellers/{id:guid}/stats", methods=["GET"], auth_level=ANONYMOUS)
+@endpoint(
+    summary="Any seller's sales figures over a date range (default: the last 30 days)",
+    query=StatsQuery,
+    response=SellerStats,
+    roles=ADMIN_ROLES,
+    tags=("ops",),
+)
+async def get_ops_seller_stats(call: ApiCall) -> SellerStats:
+    return await orders.any_seller_stats(UUID(call.route["id"]), call.query)
 
 
 @bp.route(route="ops/orders", methods=["GET"], auth_level=ANONYMOUS)

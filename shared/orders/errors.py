@@ -23,7 +23,6 @@ class OrderError(StrEnum):
     # reading
     SELLER_NOT_FOUND = "seller_not_found"
     SELLER_ORDER_NOT_FOUND = "seller_order_not_found"
-    SELLER_REQUIRED = "seller_required"
     INVALID_DATE_RANGE = "invalid_date_range"
     DATE_RANGE_TOO_LONG = "date_range_too_long"
     # single fields (insufficient_stock and invalid_date_range also name a field)
@@ -33,5 +32,4 @@ class OrderError(StrEnum):
     NO_OFFER = "no_offer"
     ADDRESS_NOT_FOUND = "not_found"
     KEY_REUSED = "reused"
-    SELLER_MISSING = "missing"
     RANGE_TOO_LONG = "too_long"

@@ -318,13 +318,9 @@ def seller_scope(principal: Principal, requested: UUID | None) -> UUID | None:
     return own
 
 
-def stats_seller(principal: Principal, requested: UUID | None) -> UUID:
-    """The seller a seller dashboard is about: a seller's own; admins must name one."""
-    seller_id = seller_scope(principal, requested)
+def own_seller(principal: Principal) -> UUID:
+    """The seller a seller's dashboard is about: its own (admins read any seller's under /ops)."""
+    seller_id = seller_scope(principal, None)
     if seller_id is None:
-        raise ValidationFailed(
-            "admins name the seller: ?seller=<id>",
-            code=OrderError.SELLER_REQUIRED,
-            errors=[FieldError("seller", "required for admins", OrderError.SELLER_MISSING)],
-        )
+        raise NotFound("no seller", code=OrderError.SELLER_NOT_FOUND)
     return seller_id

@@ -36,7 +36,6 @@ from shared.orders.models import (
     SellerOrdersQuery,
     SellerOrderView,
     SellerStats,
-    SellerStatsQuery,
     StatsQuery,
     StatsRow,
     TransitionRequest,
@@ -230,8 +229,13 @@ async def marketplace_stats(query: StatsQuery, *, today: date | None = None) -> 
     return OrderStats(**_figures(row, first, last, statuses=get_args(ParentStatus)))
 
 
-async def seller_stats(principal: Principal, query: SellerStatsQuery, *, today: date | None = None) -> SellerStats:
-    seller_id = rules.stats_seller(principal, query.seller)
+async def seller_stats(principal: Principal, query: StatsQuery, *, today: date | None = None) -> SellerStats:
+    """A seller's own figures."""
+    return await any_seller_stats(rules.own_seller(principal), query, today=today)
+
+
+async def any_seller_stats(seller_id: UUID, query: StatsQuery, *, today: date | None = None) -> SellerStats:
+    """Any seller's figures (admins); 404 for a seller that does not exist."""
     first, last = rules.stats_window(query, today=today or utcnow().date())
     starts, ends = _whole_days(first, last)
     async with db.connection(read_only=True) as conn:

@@ -27,6 +27,8 @@ KNOWN_ROLES = frozenset({"customer", "seller", "pharmacist", "admin", "super_adm
 ADMIN_ROLES = frozenset({"admin", "super_admin"})
 # Seller endpoints: a seller for its own seller id, admins for any.
 SELLER_ROLES = ADMIN_ROLES | {"seller"}
+# A seller's own dashboards: admins read any seller's under /ops instead.
+SELLER_ONLY = frozenset({"seller"})
 JWKS_FETCH_TIMEOUT_SECONDS = 3.0
 # Verified tokens are remembered until they expire: apps send the same token for an hour, and
 # RS256 verification is the largest CPU cost of a small authenticated request. Bounded LRU.

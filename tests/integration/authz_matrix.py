@@ -86,7 +86,7 @@ _ROWS: list[tuple[str, str, str, bool, int, int, int, int, int, int, int, int]] 
     ("list_seller_orders",              "GET",    "seller/orders",                                      NO_KEY, 401, 403, 403, 200, 404, 403, 200, 200),
     ("get_seller_order",                "GET",    "seller/orders/{id:guid}",                            NO_KEY, 401, 403, 403, 200, 404, 403, 200, 200),
     ("transition_seller_order",         "POST",   "seller/orders/{id:guid}/transitions",                NO_KEY, 401, 403, 403, 200, 404, 403, 200, 200),
-    ("get_seller_stats",                "GET",    "seller/stats",                                       NO_KEY, 401, 403, 403, 200, 404, 403, 200, 200),
+    ("get_seller_stats",                "GET",    "seller/stats",                                       NO_KEY, 401, 403, 403, 200, 200, 403, 403, 403),
     # a seller account's notifications: the token's seller only (admins have none)
     ("list_seller_notifications",       "GET",    "seller/notifications",                               NO_KEY, 401, 403, 403, 200, 200, 403, 403, 403),
     ("mark_seller_notifications_read",  "POST",   "seller/notifications/read",                          NO_KEY, 401, 403, 403, 200, 200, 403, 403, 403),
@@ -94,6 +94,7 @@ _ROWS: list[tuple[str, str, str, bool, int, int, int, int, int, int, int, int]] 
     ("list_ops_orders",                 "GET",    "ops/orders",                                         NO_KEY, 401, 403, 403, 403, 403, 403, 200, 200),
     ("get_ops_order",                   "GET",    "ops/orders/{id:guid}",                               NO_KEY, 401, 403, 403, 403, 403, 403, 200, 200),
     ("get_ops_stats",                   "GET",    "ops/stats",                                          NO_KEY, 401, 403, 403, 403, 403, 403, 200, 200),
+    ("get_ops_seller_stats",            "GET",    "ops/sellers/{id:guid}/stats",                        NO_KEY, 401, 403, 403, 403, 403, 403, 200, 200),
     ("relay_outbox_now",                "POST",   "ops/outbox/relay",                                   KEY,    401, 403, 403, 403, 403, 403, 200, 200),
     ("get_consistency",                 "GET",    "ops/consistency",                                    KEY,    401, 403, 403, 403, 403, 403, 200, 200),
     ("get_health",                      "GET",    "ops/health",                                         KEY,    401, 403, 403, 403, 403, 403, 200, 200),

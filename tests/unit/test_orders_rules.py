@@ -319,13 +319,11 @@ def test_the_seller_scope():
         assert raised.value.code is OrderError.SELLER_NOT_FOUND
 
 
-def test_a_seller_dashboard_is_about_one_seller():
-    assert rules.stats_seller(principal("seller", seller_id=NAHDI), None) == NAHDI
-    assert rules.stats_seller(principal("admin"), DAWAA) == DAWAA
-    with pytest.raises(ValidationFailed) as raised:
-        rules.stats_seller(principal("admin"), None)
-    assert raised.value.code is OrderError.SELLER_REQUIRED
-    assert [(e.path, e.code) for e in raised.value.errors] == [("seller", OrderError.SELLER_MISSING)]
+def test_a_sellers_dashboard_is_its_own():
+    assert rules.own_seller(principal("seller", seller_id=NAHDI)) == NAHDI
+    with pytest.raises(NotFound) as raised:
+        rules.own_seller(principal("seller"))  # a seller token without its seller
+    assert raised.value.code is OrderError.SELLER_NOT_FOUND
 
 
 def test_texts_the_history_rows_carry():
