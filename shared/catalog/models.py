@@ -12,14 +12,14 @@ from decimal import Decimal
 from typing import Any, Literal, Self
 from uuid import UUID
 
-from pydantic import ConfigDict, Field, model_validator
+from pydantic import ConfigDict, Field, ValidationInfo, field_validator, model_validator
+from pydantic_core import PydanticCustomError
 
 from shared.catalog import rules
-from shared.platform.base_model import AppModel
+from shared.platform.base_model import AppModel, Money, PositiveMoney
 
 Lang = Literal["en", "ar"]
 Sort = Literal["relevance", "price_asc", "price_desc", "newest"]
-MAX_PRICE = Decimal("9999999999.99")  # numeric(12,2)
 
 
 class LangQuery(AppModel):
@@ -37,8 +37,8 @@ class ProductQuery(AppModel):
     category: str | None = Field(default=None, max_length=200)
     brand: str | None = Field(default=None, max_length=200)
     seller: str | None = Field(default=None, max_length=200)
-    min_price: Decimal | None = Field(default=None, ge=0, le=MAX_PRICE, max_digits=12, decimal_places=2)
-    max_price: Decimal | None = Field(default=None, gt=0, le=MAX_PRICE, max_digits=12, decimal_places=2)
+    min_price: Money | None = None
+    max_price: PositiveMoney | None = None
     in_stock: bool | None = None
     rx: Literal["only", "exclude"] | None = None
     sort: Sort | None = None
@@ -47,7 +47,15 @@ class ProductQuery(AppModel):
     )
     limit: int = Field(default=20, ge=1, le=100)
     lang: Lang | None = None
-    attributes: dict[str, str] = Field(default_factory=dict)
+    # `attr.<key>=<value>` parameters, documented as an exploded object with those names
+    attributes: dict[str, str] = Field(
+        default_factory=dict,
+        json_schema_extra={
+            "propertyNames": {"pattern": rules.ATTRIBUTE_PARAM.pattern},
+            "maxProperties": rules.MAX_ATTRIBUTE_FILTERS,
+            "additionalProperties": {"type": "string", "minLength": 1, "maxLength": 100},
+        },
+    )
 
     @model_validator(mode="before")
     @classmethod
@@ -59,11 +67,24 @@ class ProductQuery(AppModel):
         unknown = sorted(set(self.model_extra or {}))
         if unknown:
             raise ValueError(f"unknown query parameter(s): {', '.join(unknown)}")
-        if self.min_price is not None and self.max_price is not None and self.min_price > self.max_price:
-            raise ValueError("min_price must not exceed max_price")
-        if self.sort == "relevance" and not self.q:
-            raise ValueError("sort=relevance needs a search query q")
         return self
+
+    # Rules across two parameters (OpenAPI has none): named codes, which the contract suite
+    # knows are beyond any schema (tests/contract/test_fuzz.py CROSS_PARAMETER_CODES).
+    @field_validator("max_price")
+    @classmethod
+    def _not_below_min_price(cls, value: Decimal | None, info: ValidationInfo) -> Decimal | None:
+        minimum = info.data.get("min_price")
+        if value is not None and minimum is not None and minimum > value:
+            raise PydanticCustomError("invalid_price_range", "must not be below min_price")
+        return value
+
+    @field_validator("sort")
+    @classmethod
+    def _relevance_needs_a_query(cls, value: Sort | None, info: ValidationInfo) -> Sort | None:
+        if value == "relevance" and not info.data.get("q"):
+            raise PydanticCustomError("relevance_needs_query", "sort=relevance needs a search query q")
+        return value
 
     @property
     def effective_sort(self) -> Sort:

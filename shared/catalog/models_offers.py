@@ -5,14 +5,15 @@ from __future__ import annotations
 
 from datetime import datetime
 from decimal import Decimal
+from typing import Annotated
 from uuid import UUID
 
 from pydantic import Field
 
 from shared.catalog import rules
 from shared.catalog.models import Lang, ProductDetail
-from shared.catalog.models_admin import Price, Strict
-from shared.platform.base_model import AppModel
+from shared.catalog.models_admin import Strict
+from shared.platform.base_model import WHOLE, AppModel, PositiveMoney
 
 
 class SellerView(AppModel):
@@ -62,9 +63,13 @@ class ProductWithOffers(ProductDetail):
 
 
 class OfferPut(Strict):
-    price: Price | None = Field(default=None, description="the seller's price; null sells at the variant's price")
-    on_hand: int = Field(ge=0, le=1_000_000, description="units on the shelf; never below what is reserved")
-    low_stock_threshold: int = Field(default=5, ge=0, le=100_000)
+    price: PositiveMoney | None = Field(
+        default=None, description="the seller's price; null sells at the variant's price"
+    )
+    on_hand: Annotated[int, Field(ge=0, le=1_000_000), WHOLE] = Field(
+        description="units on the shelf; never below what is reserved"
+    )
+    low_stock_threshold: Annotated[int, Field(ge=0, le=100_000), WHOLE] = 5
     is_active: bool = True
 
 

@@ -9,12 +9,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Any, Literal, get_args
+from typing import Annotated, Any, Literal, get_args
 from uuid import UUID
 
 from pydantic import ConfigDict, Field, model_validator
 
-from shared.platform.base_model import INT4_MAX, AppModel, IsoDate
+from shared.platform.base_model import INT4_MAX, WHOLE, AppModel, IsoDate, configured
 
 DeliveryMethod = Literal["delivery", "pickup"]
 ChildStatus = Literal[
@@ -31,13 +31,18 @@ PaymentStatus = Literal["PENDING", "PROCESSING", "PAID", "FAILED", "REFUNDED", "
 # validation stops there, before any line is looked at; the configured limits are checked after.
 MAX_LINES_CEILING = 200
 MAX_QUANTITY_CEILING = 10_000
+Version = Annotated[int, Field(ge=1, le=INT4_MAX), WHOLE]
 
 
 class OrderLineIn(AppModel):
     model_config = ConfigDict(extra="forbid")
 
     variant_id: UUID
-    quantity: int = Field(ge=1, le=MAX_QUANTITY_CEILING, description="at most ORDER_MAX_QUANTITY_PER_LINE")
+    quantity: Annotated[
+        int,
+        Field(ge=1, le=MAX_QUANTITY_CEILING, json_schema_extra=configured("maximum", "order_max_quantity_per_line")),
+        WHOLE,
+    ]
     seller_id: UUID | None = Field(default=None, description="omit: the cheapest active offer with enough stock")
 
 
@@ -57,7 +62,9 @@ class PlaceOrder(AppModel):
         },
     )
 
-    lines: list[OrderLineIn] = Field(min_length=1, max_length=MAX_LINES_CEILING, description="at most ORDER_MAX_LINES")
+    lines: list[OrderLineIn] = Field(
+        min_length=1, max_length=MAX_LINES_CEILING, json_schema_extra=configured("maxItems", "order_max_lines")
+    )
     delivery_method: DeliveryMethod
     address_id: UUID | None = Field(default=None, description="one of my addresses; required for delivery")
     customer_notes: str | None = Field(default=None, max_length=1000)
@@ -205,10 +212,6 @@ class StatsQuery(DateRange):
     pass
 
 
-class SellerStatsQuery(DateRange):
-    seller: UUID | None = Field(default=None, description="admins: the seller (sellers get their own)")
-
-
 class OrderSummary(AppModel):
     id: UUID
     number: str
@@ -335,14 +338,14 @@ class TransitionRequest(AppModel):
 
     field: Literal["status", "delivery_status"] = "status"
     to: str = Field(min_length=1, max_length=30, json_schema_extra={"enum": sorted({*TARGETS, *DELIVERY_TARGETS})})
-    version: int = Field(ge=1, le=INT4_MAX, description="the child order's version you last read")
+    version: Version = Field(description="the child order's version you last read")
     reason: str | None = Field(default=None, max_length=500)
 
 
 class CancelRequest(AppModel):
     model_config = ConfigDict(extra="forbid")
 
-    version: int = Field(ge=1, le=INT4_MAX, description="the order's version you last read")
+    version: Version = Field(description="the order's version you last read")
     reason: str | None = Field(default=None, max_length=500)
 
 

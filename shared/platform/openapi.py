@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import functools
+import re
 from typing import Any
 
 from pydantic import BaseModel, TypeAdapter
 
+from shared.platform.base_model import NO_NUL, TEXT_CHAR
 from shared.platform.errors import error_code_catalog
 from shared.platform.http import ENDPOINTS, EndpointSpec, HeaderParam
 from shared.platform.routes import RouteTemplate, Segment, split_path
@@ -145,7 +147,7 @@ def build_openapi(app: Any) -> dict[str, Any]:
         "info": {
             "title": "Souq API",
             "version": "0.1.0",
-            "description": "Multi-vendor pharmacy and health marketplace backend.",
+            "description": f"Multi-vendor pharmacy and health marketplace backend. {TEXT_RULE}",
         },
         "paths": paths,
         "components": {"schemas": components, "securitySchemes": SECURITY_SCHEMES},
@@ -154,10 +156,16 @@ def build_openapi(app: Any) -> dict[str, Any]:
     return document
 
 
-# Every text the API reads refuses NUL and lone surrogates (shared.platform.http answers 422
-# invalid_text), so every plain string in the document says so (code points, as JSON Schema's
-# Unicode-aware regexes read them: a valid surrogate pair is one code point, outside the range).
-TEXT_WITHOUT_NUL_OR_LONE_SURROGATES = "^[^\\u0000\\ud800-\\udfff]*$"
+# Every text the API reads refuses NUL (shared.platform.http answers 422 invalid_text), so
+# every string and object key of the document says so: a plain string gets this pattern, a
+# field's own pattern refuses NUL in each negated class (tests/unit/test_openapi.py draws texts
+# from every pattern and checks), an object with free keys gets it as `propertyNames`.
+TEXT_WITHOUT_NUL = f"^{TEXT_CHAR}*$"
+TEXT_RULE = (
+    "Every text is I-JSON (RFC 7493): no lone surrogates (\\ud800-\\udfff), and no NUL; either is "
+    "refused with 422 `invalid_text` naming the field."
+)
+NEGATED_CLASS = re.compile(r"(?<!\\)\[\^(?!\\u0000)")  # one that does not refuse NUL yet
 
 
 def document_text_rule(node: Any) -> None:
@@ -168,10 +176,13 @@ def document_text_rule(node: Any) -> None:
     if not isinstance(node, dict):
         return
     if node.get("type") == "string" and not ({"format", "enum", "const"} & node.keys()):
-        if "pattern" in node:
-            node.setdefault("allOf", []).append({"pattern": TEXT_WITHOUT_NUL_OR_LONE_SURROGATES})
+        pattern = node.get("pattern")
+        if pattern is None:
+            node["pattern"] = TEXT_WITHOUT_NUL
         else:
-            node["pattern"] = TEXT_WITHOUT_NUL_OR_LONE_SURROGATES
+            node["pattern"] = NEGATED_CLASS.sub(lambda _: f"[^{NO_NUL}", pattern)
+    if node.get("type") == "object" and "additionalProperties" in node:
+        node.setdefault("propertyNames", {"pattern": TEXT_WITHOUT_NUL})
     for value in node.values():
         document_text_rule(value)
 

@@ -8,34 +8,20 @@ from uuid import UUID
 
 from pydantic import AfterValidator, ConfigDict, Field, StringConstraints
 
-from shared.platform.base_model import NOT_SENT, AppModel, PatchModel
+from shared.platform.base_model import NOT_BLANK, NOT_SENT, AppModel, PatchModel
 from shared.users import rules
 from shared.users.rules import Language
 
-Email = Annotated[
-    str,
-    StringConstraints(strip_whitespace=True, max_length=rules.EMAIL_MAX_LENGTH),
-    AfterValidator(rules.normalised_email),
-]
-Mobile = Annotated[
-    str,
-    StringConstraints(strip_whitespace=True, max_length=rules.MOBILE_MAX_LENGTH),
-    AfterValidator(rules.to_e164),
-    # Documented: the Saudi mobile forms (other valid numbers are accepted too, stored as E.164).
-    Field(json_schema_extra={"pattern": r"^(\+966|0)5([013-689][0-9]|7[0-8])[0-9]{6}$"}),
-]
-# Trimmed, non-empty text up to a length (the number in the name). NOT_BLANK documents that
-# whitespace alone is empty once trimmed (pydantic trims Unicode White_Space, listed here).
-NON_WHITESPACE = r"[^\t\n\x0b\x0c\r \x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]"
-NOT_BLANK = Field(json_schema_extra={"pattern": NON_WHITESPACE})
-Text20 = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=20), NOT_BLANK]
-Text50 = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=50), NOT_BLANK]
-Text100 = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100), NOT_BLANK]
-Text200 = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200), NOT_BLANK]
-CountryCode = Annotated[
-    str, StringConstraints(strip_whitespace=True, to_upper=True, pattern=rules.COUNTRY_CODE_PATTERN)
-]
-PostalCode = Annotated[str, StringConstraints(strip_whitespace=True, pattern=rules.POSTAL_CODE_PATTERN)]
+# The patterns are the contract: what matches is accepted (and normalised), nothing else.
+Email = Annotated[str, StringConstraints(pattern=rules.EMAIL_PATTERN), AfterValidator(rules.normalised_email)]
+Mobile = Annotated[str, StringConstraints(pattern=rules.SAUDI_MOBILE_PATTERN), AfterValidator(rules.to_e164)]
+# Trimmed, non-empty text up to a length (the number in the name).
+Text20 = Annotated[str, Field(max_length=20), NOT_BLANK]
+Text50 = Annotated[str, Field(max_length=50), NOT_BLANK]
+Text100 = Annotated[str, Field(max_length=100), NOT_BLANK]
+Text200 = Annotated[str, Field(max_length=200), NOT_BLANK]
+CountryCode = Annotated[str, StringConstraints(to_upper=True, pattern=rules.COUNTRY_CODE_PATTERN)]
+PostalCode = Annotated[str, StringConstraints(pattern=rules.POSTAL_CODE_PATTERN)]
 
 
 class UserProfile(AppModel):

@@ -12,8 +12,15 @@ Language = Literal["en", "ar"]
 LANGUAGES: tuple[Language, ...] = ("en", "ar")
 
 # Field limits (the database's column types allow at least these).
-EMAIL_MAX_LENGTH = 320
-MOBILE_MAX_LENGTH = 32
+# Saudi mobile numbers, local (05…) or international (+9665…): every match is a valid number
+# (checked against phonenumbers' metadata in tests/unit/test_users_rules.py), stored as E.164.
+SAUDI_MOBILE_PATTERN = r"^(\+966|0)5([013-689][0-9]|7[0-8])[0-9]{6}$"
+# A plain ASCII address (dot-atoms, a dotted domain, a letters-only top-level domain), short
+# enough for every column and mail system: every match passes email-validator's syntax check.
+EMAIL_PATTERN = (
+    r"^[A-Za-z0-9_%+-]{1,32}(\.[A-Za-z0-9_%+-]{1,15}){0,2}"
+    r"@([A-Za-z0-9]([A-Za-z0-9-]{0,30}[A-Za-z0-9])?\.){1,3}[A-Za-z]{2,24}$"
+)
 FULL_NAME_MAX_LENGTH = 200
 COUNTRY_CODE_PATTERN = r"^[A-Za-z]{2}$"
 POSTAL_CODE_PATTERN = r"^[A-Za-z0-9 -]{3,10}$"
@@ -39,14 +46,11 @@ def to_e164(value: str) -> str:
 
 
 def normalised_email(value: str) -> str:
-    """The address as email-validator normalises it (domain lower-cased); ValueError if invalid."""
-    # email-validator is what pydantic's EmailStr uses; imported on first use, not at import
-    from email_validator import EmailNotValidError, validate_email
-
-    try:
-        return validate_email(value, check_deliverability=False).normalized
-    except EmailNotValidError as error:
-        raise ValueError(f"not a valid email address: {error}") from None
+    """The address with its domain lower-cased (domains are case-insensitive, local parts are
+    not). EMAIL_PATTERN has already refused everything else, so no further check can disagree
+    with the document."""
+    local, _, domain = value.rpartition("@")
+    return f"{local}@{domain.lower()}"
 
 
 def clears_other_defaults(*, asked: bool | None) -> bool:

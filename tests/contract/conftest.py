@@ -4,7 +4,9 @@ fixtures), its OpenAPI document loaded by schemathesis, and one credential set p
 from __future__ import annotations
 
 import os
+import time
 import uuid
+from collections import Counter
 
 import schemathesis
 from schemathesis import GenerationMode
@@ -17,6 +19,19 @@ from tests.e2e.conftest import FUNCTION_KEY, devhost, e2e_database, host_setting
 EXAMPLES = int(os.environ.get("CONTRACT_EXAMPLES", "25"))
 DETERMINISTIC = os.environ.get("CONTRACT_RANDOM", "") != "1"
 ROLES = ("anonymous", "customer", "seller", "pharmacist", "admin")
+# Requests sent per role (test_fuzz.exercise counts them), printed at the end of the run.
+CASES: Counter[str] = Counter()
+STARTED = time.monotonic()
+
+
+def pytest_terminal_summary(terminalreporter) -> None:
+    if CASES:
+        per_role = ", ".join(f"{role} {CASES[role]}" for role in ROLES if CASES[role])
+        minutes = (time.monotonic() - STARTED) / 60
+        terminalreporter.write_line(
+            f"contract cases: {sum(CASES.values())} ({per_role}), {EXAMPLES} examples per operation and role, "
+            f"{'deterministic' if DETERMINISTIC else 'random'}, {minutes:.1f} min"
+        )
 
 
 def role_headers(role: str) -> dict[str, str]:

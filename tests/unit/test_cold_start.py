@@ -16,7 +16,6 @@ DEFERRED = [
     "azure.identity",
     "azure.monitor.opentelemetry",
     "phonenumbers",
-    "email_validator",
     "pydantic_settings",
     "httpx",
 ]

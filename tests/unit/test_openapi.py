@@ -1,13 +1,17 @@
 """The OpenAPI document covers exactly the HTTP functions the worker indexes."""
 
 import json
+import re
 import subprocess
 import sys
 
 import azure.functions as func
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from function_app import app
+from shared.platform.base_model import NO_NUL, POSITIVE_MONEY
 from shared.platform.http import ENDPOINTS
 from shared.platform.openapi import build_openapi, registered_functions
 
@@ -188,3 +192,52 @@ def test_enums_patterns_bounds_and_cross_field_rules_are_in_the_schemas():
     orders = build_openapi(app)["paths"]["/api/orders"]["get"]["parameters"]
     cursor = next(p for p in orders if p["name"] == "cursor")["schema"]
     assert cursor["format"] == "cursor" and cursor["pattern"] == "^[A-Za-z0-9_-]*$" and cursor["type"] == "string"
+
+
+def _string_patterns(node, found: set[str]) -> set[str]:
+    if isinstance(node, list):
+        for item in node:
+            _string_patterns(item, found)
+    elif isinstance(node, dict):
+        if node.get("type") == "string" and "pattern" in node:
+            found.add(node["pattern"])
+        for value in node.values():
+            _string_patterns(value, found)
+    return found
+
+
+def test_every_negated_class_of_every_pattern_refuses_nul():
+    patterns = _string_patterns(build_openapi(app), set())
+    assert len(patterns) > 10
+    for pattern in patterns:
+        assert pattern.startswith("^") and pattern.endswith("$"), pattern
+        for negated in re.finditer(r"(?<!\\)\[\^", pattern):
+            assert pattern[negated.end() :].startswith(NO_NUL), pattern
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.data())
+def test_no_pattern_admits_a_text_with_nul(data):
+    """The request edge refuses NUL in every text (422 invalid_text), so must the document: a
+    text the pattern admits, with NUL put anywhere, is admitted no more."""
+    pattern = data.draw(st.sampled_from(sorted(_string_patterns(build_openapi(app), set()))))
+    text = data.draw(st.from_regex(pattern, fullmatch=True))
+    at = data.draw(st.integers(0, len(text)))
+    assert not re.search(pattern, text[:at] + "\x00" + text[at:]), (pattern, text)
+
+
+def test_the_order_limits_in_the_document_are_this_deployments_settings(minimal_settings):
+    minimal_settings.setenv("ORDER_MAX_LINES", "7")
+    minimal_settings.setenv("ORDER_MAX_QUANTITY_PER_LINE", "3")
+    from shared.platform.config import reset_settings
+
+    reset_settings()
+    schemas = build_openapi(app)["components"]["schemas"]
+    assert schemas["PlaceOrder"]["properties"]["lines"]["maxItems"] == 7
+    assert schemas["OrderLineIn"]["properties"]["quantity"]["maximum"] == 3
+
+
+def test_amounts_are_strings_with_a_pattern_never_numbers():
+    schemas = build_openapi(app)["components"]["schemas"]
+    price = schemas["OfferPut"]["properties"]["price"]["anyOf"][0]
+    assert price["type"] == "string" and price["pattern"] == POSITIVE_MONEY

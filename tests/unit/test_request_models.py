@@ -4,24 +4,39 @@ edge types behave."""
 
 from __future__ import annotations
 
+import json
 import typing
 from datetime import date
-from typing import Any
+from decimal import Decimal
+from typing import Annotated, Any
 
 import annotated_types
 import pytest
-from pydantic import BaseModel, ValidationError
+from pydantic import BaseModel, Field, ValidationError
 from pydantic.fields import FieldInfo
 
 import function_app  # noqa: F401  (registers every endpoint)
-from shared.platform.base_model import INT4_MAX, INT4_MIN, NOT_SENT, AppModel, Int4, IsoDate, PatchModel
+from shared.platform.base_model import (
+    INT4_MAX,
+    INT4_MIN,
+    NOT_BLANK,
+    NOT_SENT,
+    WHOLE,
+    AppModel,
+    Int4,
+    IsoDate,
+    Money,
+    PatchModel,
+    PositiveMoney,
+)
 from shared.platform.http import ENDPOINTS
 
 
-def request_models() -> set[type[BaseModel]]:
+def request_models(*, queries: bool = True) -> set[type[BaseModel]]:
     found: set[type[BaseModel]] = set()
     # the app's own models: other tests declare throwaway endpoints in the same table
-    todo = [m for s in ENDPOINTS.values() for m in (s.body, s.query) if m and m.__module__.startswith("shared.")]
+    kinds = [(s.body, s.query if queries else None) for s in ENDPOINTS.values()]
+    todo = [m for pair in kinds for m in pair if m and m.__module__.startswith("shared.")]
     while todo:
         model = todo.pop()
         if model in found:
@@ -39,7 +54,7 @@ def leaf_types(annotation: Any) -> list[Any]:
     return [leaf for arg in args for leaf in leaf_types(arg)] if args else [annotation]
 
 
-def bounds(info: FieldInfo) -> tuple[int | None, int | None]:
+def metadata_of(info: FieldInfo) -> list[Any]:
     metadata = list(info.metadata)
     stack = [info.annotation]
     while stack:  # Annotated[int, Field(ge=…)] nested in a union (`Version | None`)
@@ -49,6 +64,11 @@ def bounds(info: FieldInfo) -> tuple[int | None, int | None]:
             for item in extra:
                 metadata += item.metadata if isinstance(item, FieldInfo) else [item]
         stack += typing.get_args(annotation)
+    return metadata
+
+
+def bounds(info: FieldInfo) -> tuple[int | None, int | None]:
+    metadata = metadata_of(info)
     low = [m.ge for m in metadata if isinstance(m, annotated_types.Ge)] + [
         m.gt + 1 for m in metadata if isinstance(m, annotated_types.Gt)
     ]
@@ -75,9 +95,57 @@ def test_every_integer_of_every_request_model_fits_an_int4_column():
     assert not unbounded, f"bound these with Int4 (shared.platform.base_model) or Field(ge=, le=): {unbounded}"
 
 
+def test_every_integer_of_every_request_model_takes_a_whole_float_as_json_schema_does():
+    missing = [
+        f"{model.__name__}.{name}"
+        for model in request_models(queries=False)  # a query's "3.0" is read as 3 anyway
+        for name, info in model.model_fields.items()
+        if int in leaf_types(info.annotation)
+        and typing.get_origin(info.annotation) is not dict
+        and not any(item is WHOLE for item in metadata_of(info))
+    ]
+    assert not missing, f"use Int4 or Annotated[int, Field(ge=, le=), WHOLE]: {missing}"
+
+
 class Edge(AppModel):
     day: IsoDate | None = None
     order: Int4 = 0
+    price: PositiveMoney | None = None
+    floor: Money | None = None
+    name: Annotated[str, Field(max_length=5), NOT_BLANK] | None = None
+
+
+@pytest.mark.parametrize("raw,order", [('{"order": 3.0}', 3), ('{"order": -1e3}', -1000)])
+def test_a_whole_float_is_an_integer(raw, order):
+    assert Edge.model_validate_json(raw, strict=True).order == order
+
+
+@pytest.mark.parametrize("raw", ['{"order": 3.5}', '{"order": true}', '{"order": "3"}', '{"order": 1e10}'])
+def test_anything_else_is_not(raw):
+    with pytest.raises(ValidationError):
+        Edge.model_validate_json(raw, strict=True)
+
+
+@pytest.mark.parametrize("raw", ["10", "0.01", "0.5", "9999999999.99", "12.50"])
+def test_money_is_a_string_of_digits(raw):
+    assert Edge.model_validate_json(json.dumps({"price": raw, "floor": raw}), strict=True).price == Decimal(raw)
+    assert Edge.model_validate_json('{"floor": "0"}', strict=True).floor == 0
+
+
+@pytest.mark.parametrize(
+    "value", [10, 10.5, "", "0", "0.00", "-1", "01", "1.234", "1e3", " 1", "10000000000", "1.", ".5", True]
+)
+def test_money_in_any_other_form_is_refused(value):
+    with pytest.raises(ValidationError) as raised:
+        Edge.model_validate_json(json.dumps({"price": value}), strict=True)
+    assert raised.value.errors()[0]["type"] in {"decimal_type", "decimal_format"}
+
+
+def test_not_blank_text_is_trimmed_and_its_length_is_the_length_sent():
+    assert Edge.model_validate_json('{"name": " ab "}', strict=True).name == "ab"
+    for raw in ['{"name": "   "}', '{"name": "abcde "}']:
+        with pytest.raises(ValidationError):
+            Edge.model_validate_json(raw, strict=True)
 
 
 @pytest.mark.parametrize("value", ["0", "1700000000", 0, 1.5, "2024-1-5", "2024-01-05T00:00:00"])
