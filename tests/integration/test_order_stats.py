@@ -26,7 +26,9 @@ async def placed(sub: str, lines: list[dict]) -> dict:
 
 
 async def stats(function: str, path: str, headers: dict, **params) -> tuple[int, dict]:
-    status, _, body = await call(function, "GET", path, headers=headers, params=params)
+    seller = path.split("/")[2] if path.startswith("ops/sellers/") else None
+    route = {"id": seller} if seller else None
+    status, _, body = await call(function, "GET", path, headers=headers, params=params, route_params=route)
     return status, body
 
 

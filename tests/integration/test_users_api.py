@@ -54,7 +54,7 @@ async def test_concurrent_first_calls_create_one_profile_and_one_event(app_env, 
 async def test_patch_me_normalises_mobile_and_keeps_other_fields(app_env):
     headers = bearer(sub="user-b", name="Omar")
     status, _, body = await call(
-        api.patch_me, "PATCH", "me", headers=headers, body={"mobile": "055 111 2233", "preferred_language": "ar"}
+        api.patch_me, "PATCH", "me", headers=headers, body={"mobile": "0551112233", "preferred_language": "ar"}
     )
     assert status == 200
     assert body["mobile"] == "+966551112233" and body["preferred_language"] == "ar" and body["full_name"] == "Omar"
@@ -65,6 +65,7 @@ async def test_patch_me_normalises_mobile_and_keeps_other_fields(app_env):
     [
         ({"email": "not-an-email"}, "email"),
         ({"mobile": "12345"}, "mobile"),
+        ({"mobile": "055 111 2233"}, "mobile"),  # the documented pattern: digits only
         ({"preferred_language": "fr"}, "preferred_language"),
         ({"nickname": "x"}, "nickname"),
     ],
