@@ -17,11 +17,11 @@ from shared.orders.models import (
     OrderStats,
     SellerOrderPage,
     SellerOrdersQuery,
-    SellerOrderView,
     SellerStats,
     SellerStatsQuery,
     StatsQuery,
 )
+from shared.orders.models_seller import SellerOrderView
 from shared.platform.auth import ADMIN_ROLES, SELLER_ROLES
 from shared.platform.http import ApiCall, endpoint
 
