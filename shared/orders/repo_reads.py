@@ -82,10 +82,12 @@ SELECT_SELLER_ORDER_ITEMS = """
 SELECT i.id, i.line_no, i.variant_id, i.product_id, i.product_name_en, i.product_name_ar, i.sku,
        i.requires_prescription, i.unit_price, i.quantity, i.line_total, i.cancelled_at,
        CASE WHEN rx.status IN ('APPROVED', 'EXPIRED') THEN
-           jsonb_build_object('approved_by', coalesce(rx.reviewer_name, rx.reviewer_id), 'approved_at', rx.reviewed_at,
-                              'valid_until', rx.expires_on)
+           jsonb_build_object('approved_by', coalesce(rx.reviewer_name, u.full_name, rx.reviewer_id),
+                              'approved_at', rx.reviewed_at, 'valid_until', rx.expires_on)
        END AS prescription_approval
-FROM order_items i LEFT JOIN prescriptions rx ON rx.id = i.prescription_id
+FROM order_items i
+LEFT JOIN prescriptions rx ON rx.id = i.prescription_id
+LEFT JOIN users u ON u.id = rx.reviewer_id
 WHERE i.seller_order_id = %(id)s ORDER BY i.line_no
 """
 # The child's own rows and the parent-wide ones (placed, payment); never another child's.
