@@ -58,11 +58,15 @@ class ReviewRequest(AppModel):
         extra="forbid",
         json_schema_extra={
             "oneOf": [
-                {"required": ["expires_on"], "properties": {"decision": {"const": "APPROVED"}}},
+                {
+                    "required": ["expires_on"],
+                    "properties": {"decision": {"const": "APPROVED"}, "expires_on": {"type": "string"}},
+                },
                 {
                     "required": ["notes"],
                     "properties": {
                         "decision": {"const": "REJECTED"},
+                        "notes": {"type": "string"},
                         "expires_on": {"type": "null"},
                         "approved_items": {"type": "null"},
                         "approved_variant_ids": {"maxItems": 0},

@@ -20,10 +20,20 @@ if TYPE_CHECKING:
 COLUMNS = """id, user_id, blob_name, file_name, size_bytes, content_type, status, submitted_at, reviewer_id,
        reviewer_name, reviewed_at, review_notes, expires_on, approved_items, approved_variant_ids, version,
        created_at, updated_at"""
-# The audit row of the change a statement's `changed` CTE made.
-AUDIT_CHANGED = """
-INSERT INTO prescription_audit (prescription_id, actor_id, actor_role, action, client_ip, user_agent, detail)
-SELECT id, %(actor_id)s, %(actor_role)s, %(action)s, %(client_ip)s, %(user_agent)s, %(detail)s FROM changed"""
+
+
+def audited(change: str) -> str:
+    """One statement: `change` (an INSERT or UPDATE of prescriptions returning the row), its
+    audit row, and the changed row; no change, no audit row."""
+    return f"""
+WITH changed AS ({change}
+    RETURNING {COLUMNS}
+), audit AS (
+    INSERT INTO prescription_audit (prescription_id, actor_id, actor_role, action, client_ip, user_agent, detail)
+    SELECT id, %(actor_id)s, %(actor_role)s, %(action)s, %(client_ip)s, %(user_agent)s, %(detail)s FROM changed
+)
+SELECT {COLUMNS} FROM changed
+"""
 
 
 def _source(source: AuditSource, action: str, detail: dict[str, Any] | None = None) -> dict[str, Any]:
@@ -37,14 +47,9 @@ def _source(source: AuditSource, action: str, detail: dict[str, Any] | None = No
     }
 
 
-INSERT_PRESCRIPTION = f"""
-WITH changed AS (
+INSERT_PRESCRIPTION = audited("""
     INSERT INTO prescriptions (id, user_id, blob_name, file_name)
-    VALUES (%(id)s, %(user_id)s, %(blob_name)s, %(file_name)s)
-    RETURNING {COLUMNS}
-), audit AS ({AUDIT_CHANGED})
-SELECT {COLUMNS} FROM changed
-"""
+    VALUES (%(id)s, %(user_id)s, %(blob_name)s, %(file_name)s)""")
 
 
 async def insert_prescription(
@@ -63,15 +68,10 @@ async def prescription(conn: AsyncConnection, prescription_id: UUID) -> Prescrip
     return await db.fetch_one(conn, SELECT_PRESCRIPTION, {"id": prescription_id}, PrescriptionRow)
 
 
-MARK_SUBMITTED = f"""
-WITH changed AS (
+MARK_SUBMITTED = audited("""
     UPDATE prescriptions SET status = 'PENDING', size_bytes = %(size)s, content_type = %(content_type)s,
                              submitted_at = now(), version = version + 1, updated_at = now()
-    WHERE id = %(id)s AND status = 'UPLOADING'
-    RETURNING {COLUMNS}
-), audit AS ({AUDIT_CHANGED})
-SELECT {COLUMNS} FROM changed
-"""
+    WHERE id = %(id)s AND status = 'UPLOADING'""")
 
 
 async def mark_submitted(
@@ -84,17 +84,12 @@ async def mark_submitted(
 
 # Conditional on the version the pharmacist read and on PENDING: of two reviews at once, the
 # second waits for the first's row lock, then matches nothing.
-REVIEW = f"""
-WITH changed AS (
+REVIEW = audited("""
     UPDATE prescriptions SET status = %(decision)s, reviewer_id = %(actor_id)s, reviewer_name = %(reviewer_name)s,
                              reviewed_at = now(), review_notes = %(notes)s, expires_on = %(expires_on)s,
                              approved_items = %(approved_items)s, approved_variant_ids = %(variant_ids)s,
                              version = version + 1, updated_at = now()
-    WHERE id = %(id)s AND version = %(version)s AND status = 'PENDING'
-    RETURNING {COLUMNS}
-), audit AS ({AUDIT_CHANGED})
-SELECT {COLUMNS} FROM changed
-"""
+    WHERE id = %(id)s AND version = %(version)s AND status = 'PENDING'""")
 
 
 async def record_review(
