@@ -14,6 +14,7 @@ from functions import (
     order_jobs,
     order_reads,
     orders,
+    prescriptions,
     sellers,
     users,
 )
@@ -27,6 +28,7 @@ app.register_functions(sellers.bp)
 app.register_functions(orders.bp)
 app.register_functions(order_reads.bp)
 app.register_functions(order_jobs.bp)
+app.register_functions(prescriptions.bp)
 app.register_functions(cache_warmer.bp)
 app.register_functions(events.bp)
 app.register_functions(notifications.bp)

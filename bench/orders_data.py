@@ -22,7 +22,7 @@ ORDERABLE_OFFERS = """
 SELECT o.id, o.variant_id, o.seller_id, o.on_hand - o.reserved AS available
 FROM offers o
 JOIN variants v ON v.id = o.variant_id AND v.is_active
-JOIN products p ON p.id = v.product_id AND p.is_active
+JOIN products p ON p.id = v.product_id AND p.is_active AND NOT p.requires_prescription
 JOIN sellers s ON s.id = o.seller_id AND s.status = 'ACTIVE'
 WHERE o.is_active
 ORDER BY o.id

@@ -17,10 +17,10 @@ from shared.orders.models import (
     OrderStats,
     SellerOrderPage,
     SellerOrdersQuery,
-    SellerOrderView,
     SellerStats,
     StatsQuery,
 )
+from shared.orders.models_seller import SellerOrderView
 from shared.platform.auth import ADMIN_ROLES, SELLER_ONLY, SELLER_ROLES
 from shared.platform.http import ApiCall, endpoint
 

@@ -1,5 +1,5 @@
-"""Demo data for `make run`: two shoppers with addresses. Idempotent (fixed ids, ON CONFLICT in
-shared.users.repo)."""
+"""Demo data for `make run`: two shoppers with addresses, and a pharmacist's profile (the name a
+seller sees on the lines they approve). Idempotent (fixed ids, ON CONFLICT in shared.users.repo)."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ from shared.users import repo
 DEMO_USERS = [
     ("demo-customer-1", "sara@example.test", "Sara Al-Harbi", "+966501234567", "ar"),
     ("demo-customer-2", "omar@example.test", "Omar Haddad", "+966551112233", "en"),
+    ("demo-pharmacist-1", "huda@example.test", "Dr. Huda Al-Qahtani", "+966509876543", "ar"),
 ]
 DEMO_ADDRESSES = [
     (
@@ -71,6 +72,7 @@ def load(database_url: str) -> None:
         repo.insert_demo_users(conn, DEMO_USERS)
         repo.insert_demo_addresses(conn, DEMO_ADDRESSES)
     print(
-        f"[souq] demo data: users {', '.join(u[0] for u in DEMO_USERS)} (make token ROLE=customer SUB=demo-customer-1)",
+        f"[souq] demo data: users {', '.join(u[0] for u in DEMO_USERS)} (make token ROLE=customer SUB=demo-customer-1;"
+        " make token ROLE=pharmacist SUB=demo-pharmacist-1)",
         flush=True,
     )

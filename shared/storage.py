@@ -1,10 +1,11 @@
-"""Azure Storage clients (queues now, blobs later), resolved the way the Functions host does.
+"""Azure Storage clients (queues and blobs), resolved the way the Functions host does.
 
 A binding's `connection` names a setting prefix: either `<name>` holds a connection string
 (local development, Azurite) or `<name>__queueServiceUri` / `__blobServiceUri` plus
 `<name>__credential=managedidentity` (and `__clientId` for a user-assigned identity) select
-Entra auth in Azure. Clients are cached per (connection, queue), created inside the running
-loop; `close_storage_clients()` closes them (tests, shutdown).
+Entra auth in Azure. Clients are cached per (connection, queue) and per connection for blobs,
+created inside the running loop; `close_storage_clients()` closes them (tests, shutdown).
+Signed upload and read URLs for blobs are in `shared.uploads`.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ import os
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:  # heavy SDK imported lazily to keep cold start small
+    from azure.storage.blob.aio import BlobServiceClient
     from azure.storage.queue.aio import QueueClient
 
 # Azurite's published development account; not a secret (documented by Microsoft).
@@ -36,6 +38,7 @@ CLIENT_OPTIONS: dict[str, Any] = {
 }
 
 _queue_clients: dict[tuple[str, str], QueueClient] = {}
+_blob_clients: dict[str, BlobServiceClient] = {}
 
 
 class StorageNotConfigured(RuntimeError):
@@ -78,13 +81,34 @@ def _new_queue_client(queue_name: str, connection: str) -> QueueClient:
     return QueueClient(service_uri, queue_name, credential=_credential_for(connection), **CLIENT_OPTIONS)
 
 
+def blob_service_client(connection: str = "AzureWebJobsStorage") -> BlobServiceClient:
+    """A cached aio BlobServiceClient on the named connection (a connection string, or
+    `<connection>__blobServiceUri` with Entra auth)."""
+    if connection not in _blob_clients:
+        _blob_clients[connection] = _new_blob_service_client(connection)
+    return _blob_clients[connection]
+
+
+def _new_blob_service_client(connection: str) -> BlobServiceClient:
+    from azure.storage.blob.aio import BlobServiceClient
+
+    conn_str = connection_string_for(connection)
+    if conn_str:
+        return BlobServiceClient.from_connection_string(conn_str, **CLIENT_OPTIONS)
+    service_uri = os.environ.get(f"{connection}__blobServiceUri")
+    if not service_uri:
+        raise StorageNotConfigured(f"set {connection} (connection string) or {connection}__blobServiceUri")
+    return BlobServiceClient(service_uri, credential=_credential_for(connection), **CLIENT_OPTIONS)
+
+
 def encode_queue_message(text: str) -> str:
     """Base64, as the Functions host expects with `messageEncoding: base64` (its default)."""
     return base64.b64encode(text.encode("utf-8")).decode("ascii")
 
 
 async def close_storage_clients() -> None:
-    clients = list(_queue_clients.values())
+    clients: list[QueueClient | BlobServiceClient] = [*_queue_clients.values(), *_blob_clients.values()]
     _queue_clients.clear()
+    _blob_clients.clear()
     for client in clients:
         await client.close()

@@ -48,6 +48,22 @@ class OrderExpired(OrderEventPayload):
     children: list[ChildRef] = Field(default_factory=list)
 
 
+class CancelledLine(AppModel):
+    order_item_id: UUID
+    line_no: int
+    quantity: int
+
+
+class PrescriptionLinesCancelled(OrderEventPayload):
+    """prescription.rejected / prescription.hold_expired: lines of a paid child order cancelled
+    (their share refunded), or the whole child when `child_cancelled`."""
+
+    seller_order_id: UUID
+    seller_id: UUID
+    child_cancelled: bool = False
+    lines: list[CancelledLine] = Field(default_factory=list)
+
+
 class OrderNumbers(AppModel):
     """Row: an order's number and each of its sellers' child order numbers."""
 

@@ -17,12 +17,15 @@ from shared.notifications.models import (
     OrderNumbers,
     OrderPlaced,
     OrderStatusChanged,
+    PrescriptionLinesCancelled,
     Recipient,
 )
 from shared.platform.errors import Forbidden
 
 ORDER_AGGREGATE = "order"  # the only aggregate type the order events queue carries
 EXPIRY_REASON = "expired"  # shared.orders.rules.EXPIRY_REASON (a unit test keeps them equal)
+# shared.orders.rules' reasons of cancellations another event tells about (a unit test keeps them equal)
+RX_CANCEL_REASONS = frozenset({"prescription rejected", "prescription not reviewed in time"})
 
 # What handling one event came to (the trigger logs it).
 PROCESSED, DUPLICATE, IGNORED = "processed", "duplicate", "ignored"
@@ -33,6 +36,7 @@ PROCESSED, DUPLICATE, IGNORED = "processed", "duplicate", "ignored"
 # (field, status) -> (English, Arabic); the field matters: FAILED is a payment or a delivery.
 STATUS_LABELS: dict[tuple[str, str], tuple[str, str]] = {
     ("status", "PENDING"): ("pending", "قيد الانتظار"),
+    ("status", "AWAITING_PRESCRIPTION"): ("awaiting prescription review", "بانتظار مراجعة الوصفة الطبية"),
     ("status", "CONFIRMED"): ("confirmed", "تم التأكيد"),
     ("status", "PROCESSING"): ("being prepared", "قيد التجهيز"),
     ("status", "READY_FOR_PICKUP"): ("ready for pickup", "جاهز للاستلام"),
@@ -79,6 +83,25 @@ def cancelled_titles(number: str) -> tuple[str, str]:
 
 def expired_titles(number: str) -> tuple[str, str]:
     return f"Order {number} expired unpaid", f"انتهت مهلة الدفع للطلب {number}"
+
+
+def rx_rejected_titles(number: str, items: int, *, child_cancelled: bool) -> tuple[str, str]:
+    if child_cancelled:
+        return (
+            f"Order {number} cancelled: the prescription was rejected; your payment will be refunded",
+            f"تم إلغاء الطلب {number}: رُفضت الوصفة الطبية، وسيُسترد المبلغ المدفوع",
+        )
+    return (
+        f"Order {number}: a prescription was rejected; {items} item(s) cancelled and refunded, the rest confirmed",
+        f"الطلب {number}: رُفضت وصفة طبية؛ أُلغي {items} من المنتجات وسيُسترد ثمنها، وتم تأكيد الباقي",
+    )
+
+
+def rx_hold_expired_titles(number: str) -> tuple[str, str]:
+    return (
+        f"Order {number} cancelled: the prescription was not reviewed in time; your payment will be refunded",
+        f"تم إلغاء الطلب {number}: لم تُراجع الوصفة الطبية في الوقت المحدد، وسيُسترد المبلغ المدفوع",
+    )
 
 
 # -- recipients
@@ -144,8 +167,8 @@ def status_changed_notes(kind: str, p: OrderStatusChanged, numbers: OrderNumbers
 
 
 def cancelled_notes(kind: str, p: OrderCancelled, numbers: OrderNumbers) -> list[NewNotification]:
-    if p.reason == EXPIRY_REASON:
-        return []  # expiry cancels each child, then one order.expired tells everyone once
+    if p.reason == EXPIRY_REASON or p.reason in RX_CANCEL_REASONS:
+        return []  # order.expired / prescription.* written with it tell the same people once
     # One child cancelled names its seller; a whole-order cancel tells every seller of it.
     sellers = [str(p.seller_id)] if p.seller_id else sorted(numbers.seller_numbers)
     number = numbers.seller_numbers.get(str(p.seller_id), numbers.number)
@@ -160,6 +183,22 @@ def expired_notes(kind: str, p: OrderExpired, numbers: OrderNumbers) -> list[New
     data = {"order_id": str(p.order_id), "number": numbers.number}
     recipients = [shopper(p.user_id), *map(seller, sellers)]
     return [note(r, kind, expired_titles(numbers.number), data) for r in recipients]
+
+
+def rx_lines_notes(kind: str, p: PrescriptionLinesCancelled, numbers: OrderNumbers) -> list[NewNotification]:
+    """The shopper and the child's seller: which lines went, and that the money comes back."""
+    number = numbers.seller_numbers.get(str(p.seller_id), numbers.number)
+    if kind == "prescription.hold_expired":
+        titles = rx_hold_expired_titles(number)
+    else:
+        titles = rx_rejected_titles(number, len(p.lines), child_cancelled=p.child_cancelled)
+    data = {
+        "order_id": str(p.order_id),
+        "seller_order_id": str(p.seller_order_id),
+        "number": number,
+        "lines": [line.line_no for line in p.lines],
+    }
+    return [note(r, kind, titles, data) for r in (shopper(p.user_id), seller(p.seller_id))]
 
 
 P = TypeVar("P", bound=OrderEventPayload)
@@ -179,4 +218,6 @@ ORDER_EVENTS: dict[str, OrderEventNotice[Any]] = {
     "order.status_changed": OrderEventNotice(OrderStatusChanged, status_changed_notes),
     "order.cancelled": OrderEventNotice(OrderCancelled, cancelled_notes),
     "order.expired": OrderEventNotice(OrderExpired, expired_notes),
+    "prescription.rejected": OrderEventNotice(PrescriptionLinesCancelled, rx_lines_notes),
+    "prescription.hold_expired": OrderEventNotice(PrescriptionLinesCancelled, rx_lines_notes),
 }

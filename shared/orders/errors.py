@@ -14,6 +14,7 @@ class OrderError(StrEnum):
     INVALID_LINES = "invalid_lines"
     UNKNOWN_ADDRESS = "unknown_address"
     INSUFFICIENT_STOCK = "insufficient_stock"
+    INVALID_PRESCRIPTIONS = "invalid_prescriptions"
     # changing
     ORDER_NOT_FOUND = "order_not_found"
     UNKNOWN_STATUS = "unknown_status"
@@ -33,3 +34,6 @@ class OrderError(StrEnum):
     ADDRESS_NOT_FOUND = "not_found"
     KEY_REUSED = "reused"
     RANGE_TOO_LONG = "too_long"
+    PRESCRIPTION_REQUIRED = "prescription_required"
+    UNKNOWN_PRESCRIPTION = "unknown_prescription"
+    PRESCRIPTION_NOT_USABLE = "prescription_not_usable"

@@ -1,8 +1,8 @@
 """Orders: what the API takes and returns (placing, the whole order, transitions, lists, the
 seller's view, the dashboards) and the typed rows the repos read.
 
-Lists carry summaries; a whole order is `Order` (shopper, admin) or `SellerOrderView` (a seller
-sees its own child order and nothing of the other sellers')."""
+Lists carry summaries; a whole order is `Order` (shopper, admin) or `SellerOrderView`
+(models_seller: a seller sees its own child order and nothing of the other sellers')."""
 
 from __future__ import annotations
 
@@ -14,12 +14,12 @@ from uuid import UUID
 
 from pydantic import ConfigDict, Field, model_validator
 
-from shared.platform.base_model import INT4_MAX, WHOLE, AppModel, IsoDate, configured
+from shared.platform.base_model import WHOLE, AppModel, IsoDate, Version, configured
 
 DeliveryMethod = Literal["delivery", "pickup"]
-ChildStatus = Literal[
-    "PENDING", "CONFIRMED", "PROCESSING", "READY_FOR_PICKUP", "OUT_FOR_DELIVERY", "DELIVERED", "CANCELLED", "REFUNDED"
-]
+# AWAITING_PRESCRIPTION: paid, with a line whose prescription a pharmacist has not approved yet.
+EarlyChildStatus = Literal["PENDING", "AWAITING_PRESCRIPTION", "CONFIRMED", "PROCESSING"]
+ChildStatus = Literal[EarlyChildStatus, "READY_FOR_PICKUP", "OUT_FOR_DELIVERY", "DELIVERED", "CANCELLED", "REFUNDED"]
 DeliveryStatus = Literal[
     "PENDING", "ASSIGNED", "PICKED_UP", "IN_TRANSIT", "OUT_FOR_DELIVERY", "DELIVERED", "FAILED", "RETURNED"
 ]
@@ -31,7 +31,6 @@ PaymentStatus = Literal["PENDING", "PROCESSING", "PAID", "FAILED", "REFUNDED", "
 # validation stops there, before any line is looked at; the configured limits are checked after.
 MAX_LINES_CEILING = 200
 MAX_QUANTITY_CEILING = 10_000
-Version = Annotated[int, Field(ge=1, le=INT4_MAX), WHOLE]
 
 
 class OrderLineIn(AppModel):
@@ -44,6 +43,9 @@ class OrderLineIn(AppModel):
         WHOLE,
     ]
     seller_id: UUID | None = Field(default=None, description="omit: the cheapest active offer with enough stock")
+    prescription_id: UUID | None = Field(
+        default=None, description="required for prescription-only products: one of my APPROVED or PENDING prescriptions"
+    )
 
 
 class PlaceOrder(AppModel):
@@ -68,7 +70,6 @@ class PlaceOrder(AppModel):
     delivery_method: DeliveryMethod
     address_id: UUID | None = Field(default=None, description="one of my addresses; required for delivery")
     customer_notes: str | None = Field(default=None, max_length=1000)
-    prescription_ids: list[UUID] = Field(default_factory=list, max_length=10)
 
     @model_validator(mode="after")
     def _address_matches_method(self) -> PlaceOrder:
@@ -95,6 +96,9 @@ class ResolvedLine(AppModel):
     unit_price: Decimal | None
     available: int | None
     variant_active: bool
+    prescription_id: UUID | None = None
+    prescription_status: str | None = None  # of the shopper's own prescription the line names, read under lock
+    prescription_expires_on: date | None = None
 
 
 class OrderItem(AppModel):
@@ -109,6 +113,8 @@ class OrderItem(AppModel):
     unit_price: Decimal
     quantity: int
     line_total: Decimal
+    prescription_id: UUID | None = None
+    cancelled_at: datetime | None = Field(default=None, description="set when this line alone was cancelled")
 
 
 class SellerOrder(AppModel):
@@ -260,36 +266,6 @@ class SellerOrderPage(AppModel):
     next_cursor: str | None
 
 
-class DeliveryAddress(AppModel):
-    """Where the seller delivers: the address snapshot without the shopper's address id."""
-
-    label: str | None = None
-    first_name: str
-    last_name: str
-    mobile: str
-    street: str
-    building: str | None = None
-    floor: str | None = None
-    apartment: str | None = None
-    district: str | None = None
-    city: str
-    region: str | None = None
-    postal_code: str | None = None
-    country: str
-
-
-class SellerOrderView(SellerOrder):
-    """One seller's child order: its items, totals and history, the parent's number, payment and
-    delivery method, and the delivery address. No shopper id, email, notes or other sellers' lines."""
-
-    order_number: str
-    payment_status: PaymentStatus
-    delivery_method: DeliveryMethod
-    delivery_address: DeliveryAddress | None
-    currency: str
-    history: list[HistoryEntry] = Field(default_factory=list)
-
-
 class TopProduct(AppModel):
     product_id: UUID
     name_en: str
@@ -390,6 +366,21 @@ class LockedChild(AppModel):
 
 class ItemRow(OrderItem):
     seller_order_id: UUID
+
+
+class RxLine(AppModel):
+    """Row: an order line with the state of the prescription it names (if any)."""
+
+    id: UUID
+    seller_order_id: UUID
+    line_no: int
+    quantity: int
+    line_total: Decimal
+    requires_prescription: bool
+    prescription_id: UUID | None
+    cancelled: bool
+    prescription_status: str | None
+    prescription_expires_on: date | None
 
 
 class StatsRow(AppModel):

@@ -9,7 +9,7 @@ deadlock or serialization failure (which the locking order should prevent).
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from typing import TYPE_CHECKING, Any
 from uuid import UUID
 
@@ -31,10 +31,9 @@ async def place(conn: AsyncConnection, principal: Principal, body: PlaceOrder, k
     if not await repo_placement.claim_idempotency_key(conn, principal.user_id, key, rules.request_hash(body)):
         return await _replay(conn, principal.user_id, key, rules.request_hash(body))
     await ensure_user(conn, principal)  # orders.user_id references it; the profile itself is not needed
-    lines = await repo_placement.resolve_lines(
-        conn, [(i + 1, line.variant_id, line.quantity, line.seller_id) for i, line in enumerate(body.lines)]
-    )
-    _check_lines(body, lines)
+    asked = [line.model_dump(mode="json") | {"line_no": i + 1} for i, line in enumerate(body.lines)]
+    lines = await repo_placement.resolve_lines(conn, principal.user_id, asked)
+    _check_lines(body, lines, now.date())
     address = await _delivery_address(conn, principal.user_id, body)
     order_id = await repo_placement.insert_order(conn, _order_params(principal, key, body, lines, address, now))
     wanted = _units_per_offer(lines)
@@ -56,7 +55,8 @@ async def _replay(conn: AsyncConnection, user_id: str, key: str, expected_hash: 
     return Placed(order_id=UUID(order_id), replayed=True)
 
 
-def _check_lines(body: PlaceOrder, lines: list[ResolvedLine]) -> None:
+def _check_lines(body: PlaceOrder, lines: list[ResolvedLine], today: date) -> None:
+    _check_prescriptions(lines, today)
     errors = [
         FieldError(f"lines/{line.line_no - 1}/variant_id", "no such active product variant", OrderError.UNKNOWN_VARIANT)
         for line in lines
@@ -76,6 +76,16 @@ def _check_lines(body: PlaceOrder, lines: list[ResolvedLine]) -> None:
     short = [line for line in lines if line.offer_id is None or (line.available or 0) < line.quantity]
     if short:
         raise _shortage(short, {line.offer_id: line.available or 0 for line in short if line.offer_id})
+
+
+def _check_prescriptions(lines: list[ResolvedLine], today: date) -> None:
+    """422 naming every line whose prescription is missing, not the shopper's, or not usable.
+    The prescriptions read stay locked until COMMIT, so no review can slip in between."""
+    errors = rules.prescription_errors(lines, today)
+    if errors:
+        raise ValidationFailed(
+            "some lines need a valid prescription of yours", code=OrderError.INVALID_PRESCRIPTIONS, errors=errors
+        )
 
 
 async def _delivery_address(conn: AsyncConnection, user_id: str, body: PlaceOrder) -> dict[str, Any] | None:
@@ -114,7 +124,7 @@ def _order_params(
         "delivery_method": body.delivery_method,
         "delivery_address": Jsonb(address) if address else None,
         "customer_notes": body.customer_notes,
-        "prescription_ids": body.prescription_ids,
+        "prescription_ids": sorted({line.prescription_id for line in lines if line.prescription_id}),
         "currency": settings.order_currency,
         "expires_at": rules.payment_deadline(now, window_minutes=settings.order_payment_window_minutes),
     }

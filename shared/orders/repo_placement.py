@@ -52,11 +52,20 @@ async def idempotent_result(conn: AsyncConnection, user_id: str, key: str) -> tu
 
 # Every line matched to one offer: the asked seller's, else the cheapest with enough stock
 # (then the cheapest at all, so the 409 can say what is available); ties broken by offer id.
+# The prescription a line names is read only if it is the shopper's own, and locked (FOR SHARE)
+# until COMMIT: a review or the expiry timer changing it waits for this order, then sees its lines.
 RESOLVE_LINES = """
 SELECT w.line_no, w.variant_id, w.quantity, best.offer_id, best.seller_id, p.id AS product_id,
        p.name_en AS product_name_en, p.name_ar AS product_name_ar, v.sku, p.requires_prescription,
-       best.unit_price, best.available, coalesce(v.is_active AND p.is_active, false) AS variant_active
-FROM jsonb_to_recordset(%(lines)s) AS w(line_no int, variant_id uuid, quantity int, seller_id uuid)
+       best.unit_price, best.available, coalesce(v.is_active AND p.is_active, false) AS variant_active,
+       w.prescription_id, rx.status AS prescription_status, rx.expires_on AS prescription_expires_on
+FROM jsonb_to_recordset(%(lines)s) AS w(line_no int, variant_id uuid, quantity int, seller_id uuid,
+                                        prescription_id uuid)
+LEFT JOIN LATERAL (
+    SELECT status, expires_on FROM prescriptions
+    WHERE id = w.prescription_id AND user_id = %(user_id)s
+    FOR SHARE
+) rx ON true
 LEFT JOIN variants v ON v.id = w.variant_id
 LEFT JOIN products p ON p.id = v.product_id
 LEFT JOIN LATERAL (
@@ -71,12 +80,9 @@ ORDER BY w.line_no
 """
 
 
-async def resolve_lines(conn: AsyncConnection, lines: list[tuple[int, UUID, int, UUID | None]]) -> list[ResolvedLine]:
-    rows = [
-        {"line_no": line_no, "variant_id": variant_id, "quantity": quantity, "seller_id": seller_id}
-        for line_no, variant_id, quantity, seller_id in lines
-    ]
-    params = {"lines": db.json_param(rows)}
+async def resolve_lines(conn: AsyncConnection, user_id: str, lines: list[dict[str, Any]]) -> list[ResolvedLine]:
+    """`lines`: line_no, variant_id, quantity, seller_id, prescription_id each."""
+    params = {"lines": db.json_param(lines), "user_id": user_id}
     return await db.fetch_all(conn, RESOLVE_LINES, params, ResolvedLine)
 
 
@@ -119,6 +125,7 @@ def order_params(user_id: str, idempotency_key: str, quote: Quote, extra: dict[s
                     "name_ar": x.product_name_ar,
                     "sku": x.sku,
                     "rx": x.requires_prescription,
+                    "prescription_id": x.prescription_id,
                     "unit_price": x.unit_price,
                     "quantity": x.quantity,
                     "line_total": line_total(x),
@@ -147,13 +154,15 @@ WITH parent AS (
     RETURNING id, seller_id
 ), items AS (
     INSERT INTO order_items (order_id, seller_order_id, line_no, offer_id, variant_id, product_id, product_name_en,
-                             product_name_ar, sku, requires_prescription, unit_price, quantity, line_total)
+                             product_name_ar, sku, requires_prescription, prescription_id, unit_price, quantity,
+                             line_total)
     SELECT parent.id, children.id, i.line_no, i.offer_id, i.variant_id, i.product_id, i.name_en, i.name_ar, i.sku,
-           i.rx, i.unit_price, i.quantity, i.line_total
+           i.rx, i.prescription_id, i.unit_price, i.quantity, i.line_total
     FROM parent,
          jsonb_to_recordset(%(items)s) AS i(line_no int, seller_id uuid, offer_id uuid, variant_id uuid,
                                             product_id uuid, name_en text, name_ar text, sku text, rx boolean,
-                                            unit_price numeric, quantity int, line_total numeric)
+                                            prescription_id uuid, unit_price numeric, quantity int,
+                                            line_total numeric)
     JOIN children ON children.seller_id = i.seller_id
     RETURNING id, offer_id, quantity
 ), reserved AS (

@@ -23,8 +23,8 @@ from shared.orders.models import (
     OrderSummary,
     SellerOrder,
     SellerOrderSummary,
-    SellerOrderView,
 )
+from shared.orders.models_seller import SellerOrderItem, SellerOrderView
 from shared.platform.pagination import CreatedKey
 
 if TYPE_CHECKING:
@@ -42,7 +42,7 @@ SELECT id, order_id, seller_id, number, status, delivery_status, subtotal, tax, 
 FROM seller_orders WHERE order_id = %(id)s ORDER BY number"""
 SELECT_ITEMS = """
 SELECT seller_order_id, id, line_no, variant_id, product_id, product_name_en, product_name_ar, sku,
-       requires_prescription, unit_price, quantity, line_total
+       requires_prescription, unit_price, quantity, line_total, prescription_id, cancelled_at
 FROM order_items WHERE order_id = %(id)s ORDER BY line_no"""
 SELECT_HISTORY = """
 SELECT seller_order_id, field, from_status, to_status, actor_role, reason, created_at
@@ -77,10 +77,18 @@ SELECT so.id, so.order_id, so.seller_id, so.number, o.number AS order_number, so
 FROM seller_orders so JOIN orders o ON o.id = so.order_id
 WHERE so.id = %(id)s AND (%(seller_id)s::uuid IS NULL OR so.seller_id = %(seller_id)s::uuid)
 """
+# Of a line's prescription the seller gets only that it was approved, by whom and until when.
 SELECT_SELLER_ORDER_ITEMS = """
-SELECT id, line_no, variant_id, product_id, product_name_en, product_name_ar, sku, requires_prescription,
-       unit_price, quantity, line_total
-FROM order_items WHERE seller_order_id = %(id)s ORDER BY line_no
+SELECT i.id, i.line_no, i.variant_id, i.product_id, i.product_name_en, i.product_name_ar, i.sku,
+       i.requires_prescription, i.unit_price, i.quantity, i.line_total, i.cancelled_at,
+       CASE WHEN rx.status IN ('APPROVED', 'EXPIRED') THEN
+           jsonb_build_object('approved_by', coalesce(rx.reviewer_name, u.full_name, rx.reviewer_id),
+                              'approved_at', rx.reviewed_at, 'valid_until', rx.expires_on)
+       END AS prescription_approval
+FROM order_items i
+LEFT JOIN prescriptions rx ON rx.id = i.prescription_id
+LEFT JOIN users u ON u.id = rx.reviewer_id
+WHERE i.seller_order_id = %(id)s ORDER BY i.line_no
 """
 # The child's own rows and the parent-wide ones (placed, payment); never another child's.
 SELECT_SELLER_ORDER_HISTORY = """
@@ -97,7 +105,7 @@ async def load_seller_order(conn: AsyncConnection, child_id: UUID, seller_id: UU
     view = await db.fetch_one(conn, SELECT_SELLER_ORDER, params, SellerOrderView)
     if view is None:
         return None
-    items = await db.fetch_all(conn, SELECT_SELLER_ORDER_ITEMS, params, OrderItem)
+    items = await db.fetch_all(conn, SELECT_SELLER_ORDER_ITEMS, params, SellerOrderItem)
     history = await db.fetch_all(conn, SELECT_SELLER_ORDER_HISTORY, params | {"order_id": view.order_id}, HistoryEntry)
     return view.model_copy(update={"items": items, "history": history})
 

@@ -5,8 +5,8 @@ one statement inside the caller's transaction; each constant sits right before i
 always locked in primary-key order, so these never deadlock with each other.
 
 - reserve_offers (placing, last statement before COMMIT): `reserved += qty` where it fits.
-- give_back (cancel, expiry): ACTIVE → RELEASED or EXPIRED with `reserved -= qty`, and
-  CONSUMED → RELEASED with `on_hand += qty` (a paid order cancelled).
+- give_back (cancel, expiry, a line whose prescription was rejected): ACTIVE → RELEASED or
+  EXPIRED with `reserved -= qty`, and CONSUMED → RELEASED with `on_hand += qty` (paid, cancelled).
 - consume_reservations (payment succeeded): ACTIVE → CONSUMED, `on_hand -= qty, reserved -= qty`.
 - expire_orphan_reservations (the expiry timer): ACTIVE past its deadline → EXPIRED.
 """
@@ -63,6 +63,7 @@ WITH target AS (
     FROM reservations r JOIN order_items i ON i.id = r.order_item_id
     WHERE i.order_id = %(order_id)s AND r.status IN ('ACTIVE', 'CONSUMED')
       AND (%(seller_order_ids)s::uuid[] IS NULL OR i.seller_order_id = ANY(%(seller_order_ids)s::uuid[]))
+      AND (%(item_ids)s::uuid[] IS NULL OR i.id = ANY(%(item_ids)s::uuid[]))
     FOR UPDATE OF r
 ), moved AS (
     UPDATE reservations r SET status = CASE WHEN t.was = 'ACTIVE' THEN %(outcome)s ELSE 'RELEASED' END,
@@ -89,10 +90,12 @@ async def give_back(
     order_id: UUID,
     *,
     seller_order_ids: list[UUID] | None = None,
+    item_ids: list[UUID] | None = None,
     outcome: Literal["RELEASED", "EXPIRED"] = "RELEASED",
 ) -> int:
-    """Cancellation of the order (or some children): units back to stock; returns how many."""
-    params = {"order_id": order_id, "seller_order_ids": seller_order_ids, "outcome": outcome}
+    """Cancellation of the order (or some children, or some lines): units back to stock;
+    returns how many."""
+    params = {"order_id": order_id, "seller_order_ids": seller_order_ids, "item_ids": item_ids, "outcome": outcome}
     async with conn.cursor() as cur:
         await cur.execute(GIVE_BACK, params)
         return sum(row[0] for row in await cur.fetchall())

@@ -20,6 +20,7 @@ from shared.orders.errors import OrderError
 from shared.orders.models import DateRange, LockedChild, PlaceOrder, ResolvedLine
 from shared.platform.auth import ADMIN_ROLES, Principal
 from shared.platform.errors import Conflict, FieldError, MalformedRequest, NotFound, ValidationFailed
+from shared.prescriptions.rules import dispensable
 
 # --- pricing -------------------------------------------------------------------------------
 # Catalog prices exclude VAT. VAT is charged on each child order's subtotal plus its delivery
@@ -130,6 +131,24 @@ def check_limits(body: PlaceOrder, *, max_lines: int, max_quantity_per_line: int
         raise ValidationFailed("the order is over the limits", code=OrderError.ORDER_LIMITS, errors=errors)
 
 
+def prescription_errors(lines: list[ResolvedLine], today: date) -> list[FieldError]:
+    """Each prescription-only line names one of the shopper's own prescriptions that is PENDING,
+    or APPROVED and not past its last day; any line that names one must name such a one. Unknown
+    and someone else's read the same (the lookup only sees the shopper's own)."""
+    errors = []
+    for line in lines:
+        path = f"lines/{line.line_no - 1}/prescription_id"
+        if line.prescription_id is None:
+            if line.requires_prescription:
+                errors.append(FieldError(path, "this product needs a prescription", OrderError.PRESCRIPTION_REQUIRED))
+        elif line.prescription_status is None:
+            errors.append(FieldError(path, "no such prescription of yours", OrderError.UNKNOWN_PRESCRIPTION))
+        elif not dispensable(line.prescription_status, line.prescription_expires_on, today):
+            message = f"the prescription is {line.prescription_status.lower()}"
+            errors.append(FieldError(path, message, OrderError.PRESCRIPTION_NOT_USABLE))
+    return errors
+
+
 def payment_deadline(placed_at: datetime, *, window_minutes: int) -> datetime:
     """An unpaid order expires (and gives its stock back) after the payment window."""
     return placed_at + timedelta(minutes=window_minutes)
@@ -169,18 +188,26 @@ def every_status(counts: dict[str, int], statuses: tuple[str, ...]) -> dict[str,
 
 # --- transitions ---------------------------------------------------------------------------
 
-Actor = Literal["customer", "seller", "admin"]
+Actor = Literal["customer", "seller", "admin", "pharmacist"]
 SELLER_OR_ADMIN: frozenset[Actor] = frozenset({"seller", "admin"})
 ADMIN: frozenset[Actor] = frozenset({"admin"})
 ANYONE: frozenset[Actor] = frozenset({"customer", "seller", "admin"})
+PHARMACIST: frozenset[Actor] = frozenset({"pharmacist"})
 CANCELLED = "CANCELLED"
+CONFIRMED = "CONFIRMED"
+AWAITING_PRESCRIPTION = "AWAITING_PRESCRIPTION"
 CUSTOMER_CANCEL_REASON = "cancelled by the customer"
 EXPIRY_REASON = "expired"
+RX_REJECTED_REASON = "prescription rejected"
+HOLD_EXPIRED_REASON = "prescription not reviewed in time"
 
 # field → from → {to: who may}. The customer may cancel only before PROCESSING.
 TRANSITIONS: dict[str, dict[str, dict[str, frozenset[Actor]]]] = {
     "status": {
-        "PENDING": {"CONFIRMED": SELLER_OR_ADMIN, "CANCELLED": ANYONE},
+        # PENDING → AWAITING_PRESCRIPTION is the payment's move (a system party, an admin here).
+        "PENDING": {"CONFIRMED": SELLER_OR_ADMIN, "AWAITING_PRESCRIPTION": ADMIN, "CANCELLED": ANYONE},
+        # Only a pharmacist's review releases the hold; nobody else confirms around it.
+        "AWAITING_PRESCRIPTION": {"CONFIRMED": PHARMACIST, "CANCELLED": ANYONE | PHARMACIST},
         "CONFIRMED": {"PROCESSING": SELLER_OR_ADMIN, "CANCELLED": ANYONE},
         "PROCESSING": {
             "READY_FOR_PICKUP": SELLER_OR_ADMIN,
@@ -206,6 +233,20 @@ TRANSITIONS: dict[str, dict[str, dict[str, frozenset[Actor]]]] = {
 }
 # A pickup order is never out for delivery; a delivery order is never ready for pickup.
 NOT_FOR_METHOD = {"pickup": {"OUT_FOR_DELIVERY"}, "delivery": {"READY_FOR_PICKUP"}}
+
+
+def child_status_after_payment(has_pending_prescription_line: bool) -> str:
+    """A paid child order is CONFIRMED, or waits for a pharmacist while one of its live
+    prescription-only lines has a prescription not approved yet."""
+    return AWAITING_PRESCRIPTION if has_pending_prescription_line else CONFIRMED
+
+
+def child_status_after_review(live_rx_lines_approved: list[bool], *, live_lines: int) -> str:
+    """A waiting child after a review settled some of its lines: CANCELLED when no line is left,
+    CONFIRMED when every live prescription-only line is approved, else still waiting."""
+    if live_lines == 0:
+        return CANCELLED
+    return CONFIRMED if all(live_rx_lines_approved) else AWAITING_PRESCRIPTION
 
 
 def check_known_target(field_name: str, to: str) -> None:

@@ -17,7 +17,18 @@ from uuid import UUID
 
 from shared.data import db
 from shared.events import relay
-from shared.orders import expiry, lifecycle, placement, repo_lifecycle, repo_reads, repo_stats, repo_stock, rules
+from shared.orders import (
+    expiry,
+    lifecycle,
+    placement,
+    repo_lifecycle,
+    repo_reads,
+    repo_rx,
+    repo_stats,
+    repo_stock,
+    rules,
+    rx_holds,
+)
 from shared.orders.errors import OrderError
 from shared.orders.models import (
     CancelRequest,
@@ -34,13 +45,13 @@ from shared.orders.models import (
     PlaceOrder,
     SellerOrderPage,
     SellerOrdersQuery,
-    SellerOrderView,
     SellerStats,
     StatsQuery,
     StatsRow,
     TransitionRequest,
     TransitionResult,
 )
+from shared.orders.models_seller import SellerOrderView
 from shared.orders.rules import Party
 from shared.platform.auth import Principal
 from shared.platform.config import get_settings
@@ -176,6 +187,46 @@ async def expire_unpaid_orders(
     if run.orders:
         relay.relay_soon()
     return run
+
+
+# --- prescription-only lines ---------------------------------------------------------------
+
+
+async def children_after_payment(conn: AsyncConnection, order_id: UUID, today: date) -> dict[UUID, str]:
+    """For the payment consumer, inside its transaction: each child's status once paid,
+    CONFIRMED or AWAITING_PRESCRIPTION (`rules.child_status_after_payment`)."""
+    return await rx_holds.children_after_payment(conn, order_id, today)
+
+
+async def settle_prescription_review(
+    conn: AsyncConnection, prescription_id: UUID, *, rejected: bool, reviewer_id: str, today: date
+) -> int:
+    """Inside the review's transaction, after the prescription's new status is written: the
+    waiting children with lines on it are confirmed, or lose those lines (see rx_holds)."""
+    party = Party("pharmacist", reviewer_id)
+    return await rx_holds.settle_review(conn, prescription_id, rejected=rejected, party=party, today=today)
+
+
+async def release_prescription_holds(clock: Callable[[], datetime] = utcnow) -> int:
+    """The timer's work: children waiting for a prescription longer than PRESCRIPTION_HOLD_HOURS
+    are cancelled and restocked (one short transaction per order); returns how many."""
+    from datetime import timedelta
+
+    released = 0
+    while True:
+        before = clock() - timedelta(hours=get_settings().prescription_hold_hours)
+        async with db.connection() as conn:
+            candidates = await repo_rx.orders_with_expired_holds(conn, before, rx_holds.BATCH_SIZE)
+        done = 0
+        for order_id in candidates:
+            async with db.transaction() as conn:
+                done += await rx_holds.release_hold(conn, order_id, before)
+        released += done
+        if len(candidates) < rx_holds.BATCH_SIZE or done == 0:
+            break
+    if released:
+        relay.relay_soon()
+    return released
 
 
 # --- lists and the seller's view -----------------------------------------------------------

@@ -140,6 +140,8 @@ def _amount(pattern: str) -> Any:
 WHOLE = BeforeValidator(whole_number)
 Int4 = Annotated[int, Field(ge=INT4_MIN, le=INT4_MAX), WHOLE]
 Int2 = Annotated[int, Field(ge=INT2_MIN, le=INT2_MAX), WHOLE]
+# The version an optimistic update was read at (a row's `version` column, from 1).
+Version = Annotated[int, Field(ge=1, le=INT4_MAX), WHOLE]
 IsoDate = Annotated[date, BeforeValidator(_iso_date_only)]
 Money = Annotated[
     Decimal,

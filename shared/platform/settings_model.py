@@ -66,6 +66,15 @@ class Settings(BaseSettings):
     order_currency: str = Field(default="SAR", pattern=r"^[A-Z]{3}$")
     outbox_relay_batch_size: int = Field(default=100, ge=1, le=1000)
 
+    # Prescriptions (shared.prescriptions): a private container, files up to 10 MB, signed URLs of
+    # at most 5 minutes, and how long a paid child order may wait for a pending prescription.
+    prescriptions_container: str = Field(default="prescriptions", pattern=r"^[a-z0-9][a-z0-9-]{1,61}[a-z0-9]$")
+    prescription_max_bytes: int = Field(default=10_485_760, ge=1024, le=10_485_760)
+    prescription_url_seconds: int = Field(default=300, ge=30, le=300)
+    prescription_hold_hours: int = Field(default=48, ge=1, le=720)
+    # The Blob endpoint clients reach, when it is not the app's own (a proxy, a container network).
+    uploads_public_blob_endpoint: str | None = None
+
     # Files go to Blob through upload URLs, never through the API: a bigger body is refused (413) unread.
     max_request_body_bytes: int = Field(default=262_144, ge=1024, le=104_857_600)
 
@@ -76,6 +85,7 @@ class Settings(BaseSettings):
     @field_validator(
         "database_read_url",
         "database_entra_user",
+        "uploads_public_blob_endpoint",
         "azure_client_id",
         "applicationinsights_connection_string",
         mode="before",

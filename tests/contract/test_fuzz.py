@@ -71,7 +71,13 @@ def credentials() -> dict[str, dict[str, str]]:
 # Refusals that no schema can express: a variant or category that does not exist (stored
 # state), a `from` more than 366 days before today (the clock), or `from` after `to` (OpenAPI
 # has no rule across query parameters). A 422 with these codes is not a schema-valid rejection.
-STATE_CODES = {"unknown_reference", "invalid_lines", "date_range_too_long", "invalid_date_range"}
+STATE_CODES = {
+    "unknown_reference",
+    "invalid_lines",
+    "date_range_too_long",
+    "invalid_date_range",
+    "invalid_prescriptions",  # an order line naming a prescription that is not the caller's
+}
 # Field codes of rules between two fields, which JSON Schema cannot compare: min_price above
 # max_price, sort=relevance without q (query parameters), sale_price not below price (a body).
 CROSS_FIELD_CODES = {"invalid_price_range", "relevance_needs_query", "sale_price_not_lower"}

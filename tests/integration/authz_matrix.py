@@ -98,6 +98,13 @@ _ROWS: list[tuple[str, str, str, bool, int, int, int, int, int, int, int, int]] 
     ("relay_outbox_now",                "POST",   "ops/outbox/relay",                                   KEY,    401, 403, 403, 403, 403, 403, 200, 200),
     ("get_consistency",                 "GET",    "ops/consistency",                                    KEY,    401, 403, 403, 403, 403, 403, 200, 200),
     ("get_health",                      "GET",    "ops/health",                                         KEY,    401, 403, 403, 403, 403, 403, 200, 200),
+    # prescriptions: a shopper's own (anyone else's: 404); the queue and files for pharmacists and admins, reviews for pharmacists only
+    ("create_prescription",             "POST",   "prescriptions",                                      NO_KEY, 401, 201, 201, 201, 201, 201, 201, 201),
+    ("list_my_prescriptions",           "GET",    "prescriptions",                                      NO_KEY, 401, 200, 200, 200, 200, 200, 200, 200),
+    ("submit_prescription",             "POST",   "prescriptions/{id:guid}/submit",                     NO_KEY, 401, 200, 404, 404, 404, 404, 404, 404),
+    ("list_prescription_queue",         "GET",    "pharmacist/prescriptions",                           NO_KEY, 401, 403, 403, 403, 403, 200, 200, 200),
+    ("get_prescription_file",           "GET",    "pharmacist/prescriptions/{id:guid}/file",            NO_KEY, 401, 403, 403, 403, 403, 200, 200, 200),
+    ("review_prescription",             "POST",   "pharmacist/prescriptions/{id:guid}/review",          NO_KEY, 401, 403, 403, 403, 403, 200, 403, 403),
 ]
 # fmt: on
 

@@ -20,6 +20,7 @@ from tests.order_support import ADDRESS, line, place, seller_headers
 from tests.support import bearer, call
 
 FUNCTION_KEY = "authz-matrix-function-key"
+PDF = b"%PDF-1.4\n%%EOF\n"
 SHOPPER_A, SHOPPER_B = "matrix-shopper-a", "matrix-shopper-b"
 
 
@@ -40,6 +41,7 @@ class World:
     callers: dict[str, dict[str, str]]  # column → Authorization header (none for anonymous)
     address_a: str  # customer A's
     order: dict  # customer A's, with a child at each seller
+    prescription: dict = field(default_factory=dict)  # customer A's, PENDING
 
     @property
     def nahdi(self) -> str:  # seller A
@@ -73,6 +75,25 @@ class World:
         lines = [line(self.catalog, "vitamin", 1, "nahdi"), line(self.catalog, "panadol", 1, "dawaa")]
         status, _, body = await place(self.callers["customer"], lines)
         assert status == 201, body
+        return body
+
+    async def fresh_prescription(self, *, submit: bool) -> dict:
+        """Customer A's prescription with its file uploaded to Azurite (and submitted: PENDING)."""
+        headers = self.callers["customer"]
+        status, _, ticket = await call(
+            "create_prescription", "POST", "prescriptions", body={"file_name": "rx.pdf"}, headers=headers
+        )
+        assert status == 201, ticket
+        async with httpx.AsyncClient(timeout=10) as blob:
+            put = await blob.put(ticket["upload"]["url"], content=PDF, headers=ticket["upload"]["headers"])
+        assert put.status_code == 201, put.text
+        if not submit:
+            return ticket
+        path = f"prescriptions/{ticket['id']}/submit"
+        status, _, body = await call(
+            "submit_prescription", "POST", path, headers=headers, route_params={"id": ticket["id"]}
+        )
+        assert status == 200, body
         return body
 
     async def fresh(self, kind: str) -> dict:
@@ -132,6 +153,7 @@ async def build_world(client: httpx.AsyncClient, host: DevHost, catalog: Catalog
     lines = [line(catalog, "vitamin", 1, "nahdi"), line(catalog, "panadol", 1, "dawaa")]
     status, _, world.order = await place(callers["customer"], lines, method="delivery", address_id=world.address_a)
     assert status == 201, world.order
+    world.prescription = await world.fresh_prescription(submit=True)
     return world
 
 
@@ -186,6 +208,17 @@ async def _delete_address(w: World) -> Req:
 def _place(w: World) -> Req:
     body = {"lines": [line(w.catalog, "vitamin", 1, "nahdi")], "delivery_method": "pickup"}
     return Req("POST", "orders", body, headers={"Idempotency-Key": str(uuid.uuid4())})
+
+
+async def _submit_prescription(w: World) -> Req:
+    ticket = await w.fresh_prescription(submit=False)
+    return Req("POST", f"prescriptions/{ticket['id']}/submit")
+
+
+async def _review_prescription(w: World) -> Req:
+    prescription = await w.fresh_prescription(submit=True)
+    body = {"decision": "REJECTED", "version": prescription["version"], "notes": "matrix"}
+    return Req("POST", f"pharmacist/prescriptions/{prescription['id']}/review", body)
 
 
 def _product_path(w: World, suffix: str = "") -> str:
@@ -248,6 +281,12 @@ BUILDERS: dict[str, Builder] = {
     "relay_outbox_now": lambda w: Req("POST", "ops/outbox/relay"),
     "get_consistency": get("ops/consistency"),
     "get_health": get("ops/health"),
+    "create_prescription": lambda w: Req("POST", "prescriptions", {"file_name": "scan.jpg"}),
+    "list_my_prescriptions": get("prescriptions"),
+    "submit_prescription": _submit_prescription,
+    "list_prescription_queue": get("pharmacist/prescriptions"),
+    "get_prescription_file": lambda w: Req("GET", f"pharmacist/prescriptions/{w.prescription['id']}/file"),
+    "review_prescription": _review_prescription,
 }
 
 

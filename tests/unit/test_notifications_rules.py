@@ -80,7 +80,14 @@ def test_expiry_tells_the_sellers_of_the_event_else_the_orders_sellers():
 
 
 def test_the_order_events_someone_is_told_about():
-    assert set(rules.ORDER_EVENTS) == {"order.placed", "order.status_changed", "order.cancelled", "order.expired"}
+    assert set(rules.ORDER_EVENTS) == {
+        "order.placed",
+        "order.status_changed",
+        "order.cancelled",
+        "order.expired",
+        "prescription.rejected",
+        "prescription.hold_expired",
+    }
 
 
 def test_status_labels_depend_on_the_field_and_unknown_ones_still_read():
@@ -119,3 +126,38 @@ def test_recipients_and_the_seller_a_token_is_bound_to():
 def test_an_event_that_created_nothing_was_a_redelivery():
     assert rules.outcome(created=2) == rules.PROCESSED == "processed"
     assert rules.outcome(created=0) == rules.DUPLICATE == "duplicate"
+
+
+def _rx_payload(*, lines: int, child_cancelled: bool) -> dict:
+    return {
+        "order_id": ORDER,
+        "user_id": "u1",
+        "seller_order_id": str(uuid.uuid4()),
+        "seller_id": DAWAA,
+        "child_cancelled": child_cancelled,
+        "lines": [{"order_item_id": str(uuid.uuid4()), "line_no": n + 1, "quantity": 2} for n in range(lines)],
+    }
+
+
+def test_a_rejected_prescription_tells_the_shopper_and_the_seller_in_both_languages_what_went():
+    notes = build("prescription.rejected", _rx_payload(lines=1, child_cancelled=False))
+    assert [n[:2] for n in notes] == [("user", "u1"), ("seller", DAWAA)]
+    en, ar = notes[0][2:]
+    assert "SQ-2026-000123-2" in en and "1 item(s) cancelled and refunded" in en and "the rest confirmed" in en
+    assert "SQ-2026-000123-2" in ar and "رُفضت وصفة طبية" in ar
+    en, ar = build("prescription.rejected", _rx_payload(lines=2, child_cancelled=True))[0][2:]
+    assert en.startswith("Order SQ-2026-000123-2 cancelled: the prescription was rejected") and "refunded" in en
+    assert ar.startswith("تم إلغاء الطلب SQ-2026-000123-2")
+    en, ar = build("prescription.hold_expired", _rx_payload(lines=1, child_cancelled=True))[0][2:]
+    assert "not reviewed in time" in en and "لم تُراجع الوصفة الطبية" in ar
+
+
+def test_the_cancellations_a_prescription_event_tells_about_are_not_told_twice():
+    from shared.orders.rules import HOLD_EXPIRED_REASON, RX_REJECTED_REASON
+
+    assert {HOLD_EXPIRED_REASON, RX_REJECTED_REASON} == rules.RX_CANCEL_REASONS
+    for reason in rules.RX_CANCEL_REASONS:
+        assert (
+            build("order.cancelled", {"order_id": ORDER, "user_id": "u1", "seller_id": NAHDI, "reason": reason}) == []
+        )
+    assert rules.status_label("status", "AWAITING_PRESCRIPTION")[0] == "awaiting prescription review"

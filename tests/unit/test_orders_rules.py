@@ -329,3 +329,62 @@ def test_a_sellers_dashboard_is_its_own():
 def test_texts_the_history_rows_carry():
     assert rules.EXPIRY_REASON == "expired"
     assert rules.CUSTOMER_CANCEL_REASON == "cancelled by the customer"
+
+
+# --- prescription-only lines ---------------------------------------------------------------
+
+
+def test_a_paid_child_waits_while_a_prescription_is_pending_and_only_a_pharmacist_releases_it():
+    assert rules.child_status_after_payment(True) == "AWAITING_PRESCRIPTION"
+    assert rules.child_status_after_payment(False) == "CONFIRMED"
+    assert rules.allowed_targets("status", "AWAITING_PRESCRIPTION", "pharmacist", "pickup") == [
+        "CANCELLED",
+        "CONFIRMED",
+    ]
+    assert rules.allowed_targets("status", "AWAITING_PRESCRIPTION", "seller", "pickup") == ["CANCELLED"]
+    assert rules.allowed_targets("status", "AWAITING_PRESCRIPTION", "admin", "pickup") == ["CANCELLED"]
+    assert "AWAITING_PRESCRIPTION" not in rules.allowed_targets("status", "PENDING", "seller", "pickup")
+    assert rules.derive_parent_status(["AWAITING_PRESCRIPTION", "CONFIRMED"]) == "IN_PROGRESS"
+
+
+def test_after_a_review_a_waiting_child_is_confirmed_kept_waiting_or_cancelled():
+    assert rules.child_status_after_review([True, True], live_lines=3) == "CONFIRMED"
+    assert rules.child_status_after_review([], live_lines=1) == "CONFIRMED"  # only non-Rx lines left
+    assert rules.child_status_after_review([True, False], live_lines=2) == "AWAITING_PRESCRIPTION"
+    assert rules.child_status_after_review([], live_lines=0) == "CANCELLED"
+
+
+def rx_line(line_no: int, *, rx: bool, prescription: UUID | None, status: str | None, expires: date | None = None):
+    line = resolved(line_no, NAHDI, "10.00")
+    return line.model_copy(
+        update={
+            "requires_prescription": rx,
+            "prescription_id": prescription,
+            "prescription_status": status,
+            "prescription_expires_on": expires,
+        }
+    )
+
+
+def test_each_rx_line_names_a_usable_prescription_of_the_shopper():
+    today, mine = date(2026, 3, 10), uuid4()
+    ok = [
+        rx_line(1, rx=True, prescription=mine, status="PENDING"),
+        rx_line(2, rx=True, prescription=mine, status="APPROVED", expires=today),
+        rx_line(3, rx=False, prescription=None, status=None),
+    ]
+    assert rules.prescription_errors(ok, today) == []
+    bad = [
+        rx_line(1, rx=True, prescription=None, status=None),
+        rx_line(2, rx=True, prescription=uuid4(), status=None),  # unknown, or someone else's: not seen
+        rx_line(3, rx=True, prescription=mine, status="APPROVED", expires=date(2026, 3, 9)),
+        rx_line(4, rx=True, prescription=mine, status="REJECTED"),
+        rx_line(5, rx=False, prescription=uuid4(), status=None),
+    ]
+    assert [(e.path, e.code) for e in rules.prescription_errors(bad, today)] == [
+        ("lines/0/prescription_id", OrderError.PRESCRIPTION_REQUIRED),
+        ("lines/1/prescription_id", OrderError.UNKNOWN_PRESCRIPTION),
+        ("lines/2/prescription_id", OrderError.PRESCRIPTION_NOT_USABLE),
+        ("lines/3/prescription_id", OrderError.PRESCRIPTION_NOT_USABLE),
+        ("lines/4/prescription_id", OrderError.UNKNOWN_PRESCRIPTION),
+    ]
