@@ -17,7 +17,18 @@ from uuid import UUID
 
 from shared.data import db
 from shared.events import relay
-from shared.orders import expiry, lifecycle, placement, repo_lifecycle, repo_reads, repo_stats, repo_stock, rules
+from shared.orders import (
+    expiry,
+    lifecycle,
+    payment_effects,
+    placement,
+    repo_lifecycle,
+    repo_payment,
+    repo_reads,
+    repo_stats,
+    repo_stock,
+    rules,
+)
 from shared.orders.errors import OrderError
 from shared.orders.models import (
     CancelRequest,
@@ -42,6 +53,7 @@ from shared.orders.models import (
     TransitionRequest,
     TransitionResult,
 )
+from shared.orders.models_payment import ChildClaim, PaidOutcome, PayableOrder, RefundableItem, RefundUnits
 from shared.orders.rules import Party
 from shared.platform.auth import Principal
 from shared.platform.config import get_settings
@@ -150,6 +162,47 @@ async def release_reservations(conn: AsyncConnection, order_id: UUID) -> int:
     """Every unit the order holds goes back (ACTIVE released, CONSUMED restocked); returns how
     many. Must run inside the caller's transaction, with the change that releases them."""
     return await repo_stock.give_back(conn, order_id)
+
+
+# --- what payments do to an order (each inside the payments domain's transaction) ----------
+
+
+async def payable_order(conn: AsyncConnection, order_id: UUID) -> PayableOrder | None:
+    return await repo_payment.payable_order(conn, order_id)
+
+
+async def confirm_paid_order(conn: AsyncConnection, order_id: UUID, now: datetime) -> PaidOutcome:
+    """Payment succeeded: PAID, reservations consumed, children confirmed (an expired order
+    revived if all its stock is still there); see `payment_effects`."""
+    return await payment_effects.confirm_paid_order(conn, order_id, now)
+
+
+async def refundable_items(conn: AsyncConnection, order_or_child_id: UUID) -> list[RefundableItem]:
+    """Every item of the order that the id names (the order or one of its child orders)."""
+    return await repo_payment.refundable_items(conn, order_or_child_id)
+
+
+async def claim_refund(conn: AsyncConnection, lines: list[RefundUnits], claims: list[ChildClaim]) -> bool:
+    """Claims units and money for a refund with conditional writes; False (and nothing is
+    kept once the caller rolls back) when any line or child order would go beyond what was
+    bought. The CHECKs of order_items and seller_orders refuse it too."""
+    return await repo_payment.claim_refund(conn, lines, claims, 1)
+
+
+async def release_refund_claims(conn: AsyncConnection, lines: list[RefundUnits], claims: list[ChildClaim]) -> None:
+    """A refused refund's units and money, claimable again."""
+    assert await repo_payment.claim_refund(conn, lines, claims, -1)
+
+
+async def restock_refunded(conn: AsyncConnection, lines: list[RefundUnits]) -> int:
+    """Refunded units back on the shelf (only units that left it, each once); returns how many."""
+    return await repo_payment.restock_refunded(conn, lines)
+
+
+async def set_payment_status(
+    conn: AsyncConnection, order_id: UUID, from_values: list[str], to: str, *, reason: str
+) -> bool:
+    return await payment_effects.set_payment_status(conn, order_id, from_values, to, reason=reason)
 
 
 async def expire_unpaid_orders(

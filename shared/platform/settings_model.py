@@ -66,6 +66,10 @@ class Settings(BaseSettings):
     order_currency: str = Field(default="SAR", pattern=r"^[A-Z]{3}$")
     outbox_relay_batch_size: int = Field(default=100, ge=1, le=1000)
 
+    payment_gateway: str = Field(default="sandbox", pattern=r"^[a-z][a-z0-9_-]{0,31}$")
+    payment_events_queue: str = "payment-events"
+    payment_callback_url: str = "http://localhost:7071/"
+
     # Files go to Blob through upload URLs, never through the API: a bigger body is refused (413) unread.
     max_request_body_bytes: int = Field(default=262_144, ge=1024, le=104_857_600)
 
