@@ -60,13 +60,17 @@ class SandboxServer:
 
     def gateway(self, *, secret_key: str = SANDBOX_SECRET_KEY, name: str = "sandbox", **options: Any) -> MoyasarGateway:
         """The Moyasar adapter against this server; retries without waiting unless told."""
-        defaults: dict[str, Any] = {"timeout_seconds": 5.0, "retry_initial_seconds": 0.0, "retry_max_seconds": 0.0}
+        defaults: dict[str, Any] = {
+            "webhook_secret": self.webhook_secret,
+            "timeout_seconds": 5.0,
+            "retry_initial_seconds": 0.0,
+            "retry_max_seconds": 0.0,
+        }
         return MoyasarGateway(
             name=name,
             base_url=self.base_url,
             secret_key=secret_key,
             publishable_key=SANDBOX_PUBLISHABLE_KEY,
-            webhook_secret=self.webhook_secret,
             **(defaults | options),
         )
 

@@ -122,7 +122,9 @@ class MoyasarGateway:
         retrying = AsyncRetrying(
             retry=retry_if_exception_type(GatewayUnavailable),
             stop=stop_after_attempt(self.get_attempts),
-            wait=wait_exponential_jitter(initial=self.retry_initial_seconds, max=self.retry_max_seconds),
+            wait=wait_exponential_jitter(
+                multiplier=self.retry_initial_seconds, max=self.retry_max_seconds, jitter=self.retry_initial_seconds
+            ),
             reraise=True,
         )
         async for attempt in retrying:
