@@ -66,9 +66,17 @@ class Settings(BaseSettings):
     order_currency: str = Field(default="SAR", pattern=r"^[A-Z]{3}$")
     outbox_relay_batch_size: int = Field(default=100, ge=1, le=1000)
 
-    payment_gateway: str = Field(default="sandbox", pattern=r"^[a-z][a-z0-9_-]{0,31}$")
+    # Payments (shared.payments.gateways): which gateway new checkouts use, and each one's wire.
+    payment_gateway: Literal["moyasar", "sandbox"] = "moyasar"
+    moyasar_base_url: str = "https://api.moyasar.com/v1"
+    moyasar_secret_key: str = ""
+    moyasar_publishable_key: str = ""
+    moyasar_webhook_secret: str = ""
+    sandbox_gateway_base_url: str = "http://127.0.0.1:7071/.sandbox/moyasar/v1"
+    sandbox_webhook_secret: str = ""
+    payment_http_timeout_seconds: float = Field(default=10.0, gt=0, le=60)
     payment_events_queue: str = "payment-events"
-    payment_callback_url: str = "http://localhost:7071/"
+    payment_callback_url: str = "http://localhost:7071/.sandbox/moyasar/return"
 
     # Files go to Blob through upload URLs, never through the API: a bigger body is refused (413) unread.
     max_request_body_bytes: int = Field(default=262_144, ge=1024, le=104_857_600)
@@ -102,4 +110,6 @@ class Settings(BaseSettings):
             raise ValueError("DATABASE_POOL_MIN must not exceed DATABASE_POOL_MAX")
         if self.souq_env == "production" and urlparse(self.auth_jwks_url).scheme != "https":
             raise ValueError("AUTH_JWKS_URL must be https in production")
+        if self.souq_env in ("staging", "production") and self.payment_gateway == "sandbox":
+            raise ValueError("PAYMENT_GATEWAY=sandbox is for local, test and dev only")
         return self

@@ -47,9 +47,8 @@ class GatewayPayment:
 class WebhookEvent:
     gateway: str
     event_id: str  # the gateway's event id, or a derived key (type + payment id + updated_at)
-    event_type: (
-        str  # payment_paid, payment_failed, payment_refunded, payment_voided, payment_authorized, payment_captured
-    )
+    # payment_paid, payment_failed, payment_refunded, payment_voided, payment_authorized, payment_captured
+    event_type: str
     gateway_payment_id: str
     raw: dict[str, Any]  # the payload WITHOUT the secret_token
 
