@@ -194,3 +194,59 @@ def sandbox(sandbox_server: SandboxServer) -> Iterator[SandboxServer]:
     sandbox_server.reset()
     yield sandbox_server
     sandbox_server.clear_faults()
+
+
+# ---- paying orders through the app in-process, against the sandbox and a test's own queue
+
+
+async def start_payment(headers: dict[str, str], order_id: str) -> tuple[int, dict]:
+    from tests.support import call
+
+    status, _, body = await call(
+        "start_payment", "POST", f"orders/{order_id}/payments", headers=headers, route_params={"id": order_id}
+    )
+    return status, body
+
+
+async def post_webhook(body: bytes, gateway: str = "sandbox") -> tuple[int, dict]:
+    from tests.support import call
+
+    status, _, response = await call(
+        "payment_webhook",
+        "POST",
+        f"webhooks/payments/{gateway}",
+        raw=body,
+        headers={"content-type": "application/json"},
+        route_params={"gateway": gateway},
+    )
+    return status, response
+
+
+async def payment_messages(queue_name: str) -> list[bytes]:
+    """Every message on the payment events queue, removed (decoded as the host would)."""
+    import base64
+
+    from azure.core.exceptions import ResourceNotFoundError
+
+    from shared.storage import queue_client
+
+    client, bodies = queue_client(queue_name), []
+    try:
+        async for message in client.receive_messages(messages_per_page=32, visibility_timeout=60):
+            bodies.append(base64.b64decode(message.content))
+            await client.delete_message(message)
+    except ResourceNotFoundError:
+        return []
+    return bodies
+
+
+async def process_queue(queue_name: str, *, concurrently: bool = False) -> list[str]:
+    """What `on_payment_event` does with every queued message; returns the outcomes."""
+    import asyncio
+
+    from shared.payments import service
+
+    messages = await payment_messages(queue_name)
+    if concurrently:
+        return list(await asyncio.gather(*(service.process_payment_event(body) for body in messages)))
+    return [await service.process_payment_event(body) for body in messages]
