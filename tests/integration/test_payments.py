@@ -15,13 +15,7 @@ from shared.orders import service as orders
 from shared.platform.config import reset_settings
 from tests.catalog_support import sql
 from tests.order_support import line, place, stock, stocked_catalog
-from tests.payments_support import (  # noqa: F401 - fixtures
-    post_webhook,
-    process_queue,
-    sandbox,
-    sandbox_server,
-    start_payment,
-)
+from tests.payments_support import post_webhook, process_queue, start_payment
 from tests.support import bearer, unique
 
 SHOPPER = "payer-1"
@@ -195,7 +189,7 @@ async def test_the_sweep_queues_an_event_stored_but_never_queued(paying, sandbox
 
 async def test_a_late_payment_takes_the_stock_again_when_it_is_still_there(paying, sandbox, database_url):
     catalog, queue = paying
-    headers, order, payment = await placed_and_started(catalog)
+    _, _, payment = await placed_and_started(catalog)
     await orders.expire_unpaid_orders(clock=lambda: datetime.now(UTC) + timedelta(hours=1))
     assert sql(database_url, "SELECT status FROM orders") == [("CANCELLED",)]
     assert stock(database_url, catalog, "nahdi", "panadol") == (10, 0)
@@ -209,7 +203,7 @@ async def test_a_late_payment_takes_the_stock_again_when_it_is_still_there(payin
 
 async def test_a_late_payment_is_refunded_when_its_stock_is_gone(paying, sandbox, database_url):
     catalog, queue = paying
-    headers, order, payment = await placed_and_started(catalog)
+    _, order, payment = await placed_and_started(catalog)
     await orders.expire_unpaid_orders(clock=lambda: datetime.now(UTC) + timedelta(hours=1))
     status, _, other = await place(bearer(sub="payer-2"), [line(catalog, "brufen", 5)])  # takes every Brufen
     assert status == 201, other
