@@ -97,6 +97,12 @@ _ROWS: list[tuple[str, str, str, bool, int, int, int, int, int, int, int, int]] 
     ("relay_outbox_now",                "POST",   "ops/outbox/relay",                                   KEY,    401, 403, 403, 403, 403, 403, 200, 200),
     ("get_consistency",                 "GET",    "ops/consistency",                                    KEY,    401, 403, 403, 403, 403, 403, 200, 200),
     ("get_health",                      "GET",    "ops/health",                                         KEY,    401, 403, 403, 403, 403, 403, 200, 200),
+    # payments: the shopper pays its own order; gateways post webhooks (their secret_token, not a
+    # bearer token, authenticates them); admins refund any order, a seller its own child order
+    ("start_payment",                   "POST",   "orders/{id:guid}/payments",                          NO_KEY, 401, 201, 404, 404, 404, 404, 404, 404),
+    ("payment_webhook",                 "POST",   "webhooks/payments/{gateway}",                        NO_KEY, 200, 200, 200, 200, 200, 200, 200, 200),
+    ("refund_order",                    "POST",   "orders/{id:guid}/refunds",                           NO_KEY, 401, 403, 403, 201, 404, 403, 201, 201),
+    ("list_payments_for_review",        "GET",    "ops/payments/review",                                KEY,    401, 403, 403, 403, 403, 403, 200, 200),
 ]
 # fmt: on
 
