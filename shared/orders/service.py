@@ -57,7 +57,7 @@ from shared.orders.models_payment import ChildClaim, PaidOutcome, PayableOrder, 
 from shared.orders.rules import Party
 from shared.platform.auth import Principal
 from shared.platform.config import get_settings
-from shared.platform.errors import Conflict, NotFound, PlatformError
+from shared.platform.errors import NotFound
 from shared.platform.pagination import NEWEST_FIRST, CreatedRow, after_created, created_key_of, cut_page, fetch_size
 
 if TYPE_CHECKING:
@@ -91,23 +91,11 @@ async def place_order(
     rules.check_limits(
         body, max_lines=settings.order_max_lines, max_quantity_per_line=settings.order_max_quantity_per_line
     )
-    from tenacity import AsyncRetrying, retry_if_exception, stop_after_attempt, wait_random
-
-    retrying = AsyncRetrying(
-        stop=stop_after_attempt(RETRIES_ON_CONFLICT),
-        wait=wait_random(0, 0.05),
-        reraise=True,
-        retry=retry_if_exception(_lost_a_race),
-    )
-    async for attempt in retrying:
+    async for attempt in db.conflict_retrying(RETRIES_ON_CONFLICT):
         with attempt:
             async with db.transaction() as conn:
                 return await placement.place(conn, principal, body, idempotency_key, clock())
     raise AssertionError("unreachable: tenacity re-raises the last error")
-
-
-def _lost_a_race(error: BaseException) -> bool:
-    return isinstance(error, Conflict) and error.code is PlatformError.TRANSACTION_CONFLICT
 
 
 # --- one whole order -----------------------------------------------------------------------

@@ -14,9 +14,8 @@ from uuid import UUID
 
 from shared.data import db
 from shared.orders import service as orders
-from shared.payments import gateways, repo_payments, rules
+from shared.payments import adapters, repo_payments, rules
 from shared.payments.errors import PaymentError
-from shared.payments.gateways.base import GatewayError, GatewayRejected
 from shared.payments.models import PaymentOut, PaymentRow
 from shared.platform import logs
 from shared.platform.auth import Principal
@@ -30,7 +29,7 @@ GATEWAY_DEPENDENCY = "payment gateway"
 async def start_payment(principal: Principal, order_id: UUID, now: datetime) -> tuple[PaymentOut, bool]:
     """The order's live payment (created now, or the one a previous attempt created), and
     whether this call created it."""
-    gateway = gateways.gateway_for(get_settings().payment_gateway)
+    gateway = adapters.gateway_for(get_settings().payment_gateway)
     async with db.transaction() as conn:
         order = await orders.payable_order(conn, order_id)
         if order is None or order.user_id != principal.user_id:
@@ -58,6 +57,8 @@ async def _live_payment(conn, order, gateway: str, now: datetime) -> tuple[Payme
 
 
 async def _create_at_gateway(gateway, payment: PaymentRow, number: str) -> PaymentRow:
+    from shared.payments.gateways.base import GatewayError, GatewayRejected  # lazily: httpx
+
     settings = get_settings()
     try:
         checkout = await gateway.create_checkout(

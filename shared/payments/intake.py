@@ -4,9 +4,11 @@
 Nothing is lost between the steps:
 - unauthenticated (missing or forged secret_token, malformed body) → 401, nothing stored;
 - PostgreSQL down → 503 before anything is stored: the gateway retries;
-- stored, then the queue is down → 503: the gateway retries, and its redelivery (a duplicate
-  of an event never queued) queues it then; the sweep (`sweep_events`, a timer) queues any
-  event stored but not queued, or queued long ago and still unprocessed;
+- stored (marked queued in the same statement, to save a round trip), then the queue is down →
+  the mark is taken back and 503: the gateway retries, and its redelivery (a duplicate of an
+  event never queued) queues it then; the sweep (`sweep_events`, a timer) queues any event
+  stored but not queued, or marked queued long ago and still unprocessed (a lost message, or a
+  process that died between the commit and the send);
 - a duplicate of an event already queued or processed → 200 and nothing else.
 """
 
@@ -17,9 +19,8 @@ from datetime import datetime, timedelta
 
 from shared import storage
 from shared.data import db
-from shared.payments import gateways, repo_events, rules
+from shared.payments import adapters, repo_events, rules
 from shared.payments.errors import PaymentError
-from shared.payments.gateways.base import WebhookUnauthenticated
 from shared.payments.models import EventMessage, WebhookAck
 from shared.platform import logs
 from shared.platform.config import get_settings
@@ -32,8 +33,10 @@ SWEEP_GRACE_SECONDS = 30
 
 
 async def receive_webhook(gateway_name: str, body: bytes, now: datetime) -> WebhookAck:
+    from shared.payments.gateways.base import WebhookUnauthenticated  # lazily: httpx
+
     try:
-        gateway = gateways.gateway_for(gateway_name)
+        gateway = adapters.gateway_for(gateway_name)
     except KeyError:
         raise NotFound(f"no payment gateway {gateway_name!r}", code=PaymentError.UNKNOWN_GATEWAY) from None
     limit = get_settings().max_request_body_bytes
@@ -44,12 +47,17 @@ async def receive_webhook(gateway_name: str, body: bytes, now: datetime) -> Webh
     except WebhookUnauthenticated:
         raise Unauthorized("the webhook is not authenticated", code=PaymentError.WEBHOOK_UNAUTHENTICATED) from None
     async with db.transaction() as conn:
-        stored = await repo_events.store_event(conn, event)
-    if stored.processed_at is not None or (not stored.new and stored.enqueued_at is not None):
-        return WebhookAck(duplicate=True)
-    await enqueue(EventMessage(event_id=stored.id, gateway=gateway.name))
-    async with db.transaction() as conn:
-        await repo_events.mark_enqueued(conn, stored.id, now)
+        stored = await repo_events.store_event(conn, event, now)
+        if not stored.new and (
+            stored.processed_at is not None or not await repo_events.claim_for_queue(conn, stored.id, now)
+        ):
+            return WebhookAck(duplicate=True)  # processed, or queued already (the sweep covers a lost message)
+    try:
+        await enqueue(EventMessage(event_id=stored.id, gateway=gateway.name))
+    except DependencyUnavailable:
+        async with db.transaction() as conn:  # not queued after all: the gateway's retry (or the sweep) queues it
+            await repo_events.unmark_enqueued(conn, [stored.id])
+        raise
     return WebhookAck(duplicate=not stored.new)
 
 

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import datetime
+from typing import TYPE_CHECKING
 from uuid import UUID
 
 from pydantic import ValidationError
@@ -27,16 +28,21 @@ from shared.events import relay
 from shared.events.models import MalformedEvent
 from shared.events.repo import record_event
 from shared.orders import service as orders
-from shared.payments import gateways, refunds, repo_events, repo_payments, rules
-from shared.payments.gateways.base import GatewayPayment, GatewayRejected
+from shared.payments import adapters, refunds, repo_events, repo_payments, rules
 from shared.payments.models import EventMessage, EventRow, PaymentRow
 from shared.platform import logs
 
+if TYPE_CHECKING:
+    from shared.payments.gateways.base import GatewayPayment
+
 log = logs.get_logger("payments")
+RETRIES_ON_CONFLICT = 3
 LATE_NO_STOCK_REASON = "paid after the order expired, and its stock is gone"
 
 
 async def process_message(body: bytes, now: Callable[[], datetime]) -> str:
+    from shared.payments.gateways.base import GatewayRejected  # lazily: httpx
+
     try:
         message = EventMessage.model_validate_json(body)
     except ValidationError as error:
@@ -48,7 +54,7 @@ async def process_message(body: bytes, now: Callable[[], datetime]) -> str:
     if event.processed_at is not None:
         return "duplicate"
     try:
-        fetched: GatewayPayment | None = await gateways.gateway_for(event.gateway).fetch_payment(
+        fetched: GatewayPayment | None = await adapters.gateway_for(event.gateway).fetch_payment(
             event.gateway_payment_id
         )
     except GatewayRejected:
@@ -61,12 +67,18 @@ async def process_message(body: bytes, now: Callable[[], datetime]) -> str:
 
 
 async def _apply_once(event: EventRow, fetched: GatewayPayment | None, now: datetime) -> tuple[str, list[UUID]]:
-    async with db.transaction() as conn:
-        if not await repo_events.claim_event(conn, event.id, now):
-            return "duplicate", []
-        outcome, refund_ids = await _apply(conn, event, fetched, now)
-        await repo_events.set_outcome(conn, event.id, outcome)
-    return outcome, refund_ids
+    """One transaction; one that lost a race at the hot offer row (a deadlock with a placement,
+    which locks the offer for its foreign keys before it updates it) is run again at once
+    rather than left to the host's visibility timeout."""
+    async for attempt in db.conflict_retrying(RETRIES_ON_CONFLICT):
+        with attempt:
+            async with db.transaction() as conn:
+                if not await repo_events.claim_event(conn, event.id, now):
+                    return "duplicate", []
+                outcome, refund_ids = await _apply(conn, event, fetched, now)
+                await repo_events.set_outcome(conn, event.id, outcome)
+            return outcome, refund_ids
+    raise AssertionError("unreachable: tenacity re-raises the last error")
 
 
 async def _apply(conn, event: EventRow, fetched: GatewayPayment | None, now: datetime) -> tuple[str, list[UUID]]:

@@ -24,9 +24,8 @@ from shared.events import relay
 from shared.events.repo import record_event
 from shared.orders import service as orders
 from shared.orders.models_payment import ChildClaim, RefundUnits
-from shared.payments import gateways, repo_payments, repo_refunds, rules
+from shared.payments import adapters, repo_payments, repo_refunds, rules
 from shared.payments.errors import PaymentError
-from shared.payments.gateways.base import GatewayError, GatewayRejected
 from shared.payments.models import PaymentRow, RefundLineIn, RefundOut, RefundRequest, RefundRow
 from shared.platform import logs
 from shared.platform.auth import ADMIN_ROLES, Principal
@@ -105,13 +104,15 @@ async def request_whole_refund(conn: AsyncConnection, payment: PaymentRow, reaso
 async def settle(refund_id: UUID, now: Callable[[], datetime]) -> RefundRow:
     """Asks the gateway for a REQUESTED refund's money and records the answer; a gateway that
     does not answer leaves it REQUESTED (for `reconcile`)."""
+    from shared.payments.gateways.base import GatewayError, GatewayRejected  # lazily: httpx
+
     async with db.connection() as conn:
         refund = await repo_refunds.load_refund(conn, refund_id)
     assert refund is not None
     if refund.status != "REQUESTED" or refund.gateway_payment_id is None:
         return refund
     try:
-        await gateways.gateway_for(refund.gateway).refund(refund.gateway_payment_id, rules.to_minor(refund.amount))
+        await adapters.gateway_for(refund.gateway).refund(refund.gateway_payment_id, rules.to_minor(refund.amount))
     except GatewayRejected as error:
         return await fail(refund_id, str(error), now())
     except GatewayError as error:
@@ -206,12 +207,14 @@ async def reconcile(now: Callable[[], datetime]) -> dict[str, int]:
 
 
 async def _explained(payment_id: UUID, refund_ids: list[UUID]) -> tuple[list[UUID], list[UUID]]:
+    from shared.payments.gateways.base import GatewayError  # lazily: httpx
+
     async with db.connection() as conn:
         payment = await repo_payments.payment(conn, payment_id)
         refunds = [await _current(conn, refund_id) for refund_id in refund_ids]
     assert payment is not None and payment.gateway_payment_id is not None
     try:
-        fetched = await gateways.gateway_for(payment.gateway).fetch_payment(payment.gateway_payment_id)
+        fetched = await adapters.gateway_for(payment.gateway).fetch_payment(payment.gateway_payment_id)
     except GatewayError as error:
         log.warning("reconciling payment %s: the gateway did not answer (%s)", payment_id, type(error).__name__)
         return [], []

@@ -15,11 +15,12 @@ from shared.payments.models import EventRow, StoredEvent
 if TYPE_CHECKING:
     from psycopg import AsyncConnection
 
-# One statement: the new row, or (a redelivery) the stored one and what became of it.
+# One statement: the new row (marked queued: its intake sends it next, and takes the mark back
+# if the send fails), or (a redelivery) the stored one and what became of it.
 STORE_EVENT = """
 WITH inserted AS (
-    INSERT INTO payment_events (gateway, event_key, event_type, gateway_payment_id, payload)
-    VALUES (%(gateway)s, %(event_key)s, %(event_type)s, %(gateway_payment_id)s, %(payload)s)
+    INSERT INTO payment_events (gateway, event_key, event_type, gateway_payment_id, payload, enqueued_at)
+    VALUES (%(gateway)s, %(event_key)s, %(event_type)s, %(gateway_payment_id)s, %(payload)s, %(now)s)
     ON CONFLICT (gateway, event_key) DO NOTHING
     RETURNING id, true AS new, enqueued_at, processed_at
 )
@@ -30,8 +31,9 @@ WHERE gateway = %(gateway)s AND event_key = %(event_key)s AND NOT EXISTS (SELECT
 """
 
 
-async def store_event(conn: AsyncConnection, event: Any) -> StoredEvent:
+async def store_event(conn: AsyncConnection, event: Any, now: datetime) -> StoredEvent:
     params = {
+        "now": now,
         "gateway": event.gateway,
         "event_key": event.event_id[:300],
         "event_type": event.event_type[:60],
@@ -45,11 +47,16 @@ async def store_event(conn: AsyncConnection, event: Any) -> StoredEvent:
     return stored
 
 
-MARK_ENQUEUED = "UPDATE payment_events SET enqueued_at = %(now)s WHERE id = %(id)s"
+# A redelivery of an event stored but never queued: this intake takes it (once) and sends it.
+CLAIM_FOR_QUEUE = """
+UPDATE payment_events SET enqueued_at = %(now)s
+WHERE id = %(id)s AND enqueued_at IS NULL AND processed_at IS NULL
+RETURNING id
+"""
 
 
-async def mark_enqueued(conn: AsyncConnection, event_id: int, now: datetime) -> None:
-    await db.execute(conn, MARK_ENQUEUED, {"id": event_id, "now": now})
+async def claim_for_queue(conn: AsyncConnection, event_id: int, now: datetime) -> bool:
+    return await db.fetch_value(conn, CLAIM_FOR_QUEUE, {"id": event_id, "now": now}) is not None
 
 
 SELECT_EVENT = """
