@@ -197,6 +197,18 @@ def test_gateway_for_names(minimal_settings):
     assert default_gateway().name == "moyasar"
 
 
+@pytest.mark.parametrize(
+    ("environment", "gateway"), [("local", "sandbox"), ("test", "sandbox"), ("production", "moyasar")]
+)
+def test_an_unset_gateway_follows_the_environment(minimal_settings, environment, gateway):
+    from shared.platform.config import get_settings, reset_settings
+
+    minimal_settings.delenv("PAYMENT_GATEWAY", raising=False)
+    minimal_settings.setenv("SOUQ_ENV", environment)
+    reset_settings()
+    assert get_settings().payment_gateway == gateway
+
+
 def test_the_sandbox_is_refused_as_the_production_gateway(minimal_settings):
     from shared.platform.config import SettingsError, get_settings, reset_settings
 
