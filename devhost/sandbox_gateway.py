@@ -99,7 +99,8 @@ class SandboxGateway:
     @classmethod
     def from_environ(cls, environ: Mapping[str, str]) -> SandboxGateway:
         return cls(
-            webhook_secret=environ.get("SANDBOX_WEBHOOK_SECRET", ""),
+            # the settings model's default when unset, so the app and the sandbox agree
+            webhook_secret=environ.get("SANDBOX_WEBHOOK_SECRET") or "local-sandbox-webhook-secret",
             webhook_url=environ.get("SANDBOX_WEBHOOK_URL") or None,
             redelivery_delays=DEV_HOST_REDELIVERY_DELAYS,
         )

@@ -66,14 +66,15 @@ class Settings(BaseSettings):
     order_currency: str = Field(default="SAR", pattern=r"^[A-Z]{3}$")
     outbox_relay_batch_size: int = Field(default=100, ge=1, le=1000)
 
-    # Payments (shared.payments.gateways): which gateway new checkouts use, and each one's wire.
+    # Payments (shared.payments.gateways): which gateway new checkouts use (unset: the sandbox in
+    # local, test and dev, else Moyasar), and each one's wire.
     payment_gateway: Literal["moyasar", "sandbox"] = "moyasar"
     moyasar_base_url: str = "https://api.moyasar.com/v1"
     moyasar_secret_key: str = ""
     moyasar_publishable_key: str = ""
     moyasar_webhook_secret: str = ""
     sandbox_gateway_base_url: str = "http://127.0.0.1:7071/.sandbox/moyasar/v1"
-    sandbox_webhook_secret: str = ""
+    sandbox_webhook_secret: str = "local-sandbox-webhook-secret"  # opens only the sandbox, never offered in production
     payment_http_timeout_seconds: float = Field(default=10.0, gt=0, le=60)
     payment_events_queue: str = "payment-events"
     payment_callback_url: str = "http://localhost:7071/.sandbox/moyasar/return"
@@ -84,6 +85,14 @@ class Settings(BaseSettings):
     log_format: Literal["auto", "json", "text", "azure"] = "auto"  # see shared.platform.logs
     log_level: str = "INFO"
     applicationinsights_connection_string: str | None = None
+
+    @model_validator(mode="before")
+    @classmethod
+    def _gateway_by_environment(cls, data: object) -> object:
+        if isinstance(data, dict) and not data.get("payment_gateway"):
+            local = str(data.get("souq_env") or "production") in ("local", "test", "dev")
+            return {**data, "payment_gateway": "sandbox" if local else "moyasar"}
+        return data
 
     @field_validator(
         "database_read_url",

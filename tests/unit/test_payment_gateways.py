@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 
 import pytest
 
@@ -195,6 +197,18 @@ def test_gateway_for_names(minimal_settings):
     assert default_gateway().name == "moyasar"
 
 
+@pytest.mark.parametrize(
+    ("environment", "gateway"), [("local", "sandbox"), ("test", "sandbox"), ("production", "moyasar")]
+)
+def test_an_unset_gateway_follows_the_environment(minimal_settings, environment, gateway):
+    from shared.platform.config import get_settings, reset_settings
+
+    minimal_settings.delenv("PAYMENT_GATEWAY", raising=False)
+    minimal_settings.setenv("SOUQ_ENV", environment)
+    reset_settings()
+    assert get_settings().payment_gateway == gateway
+
+
 def test_the_sandbox_is_refused_as_the_production_gateway(minimal_settings):
     from shared.platform.config import SettingsError, get_settings, reset_settings
 
@@ -203,3 +217,16 @@ def test_the_sandbox_is_refused_as_the_production_gateway(minimal_settings):
     reset_settings()
     with pytest.raises(SettingsError, match="PAYMENT_GATEWAY"):
         get_settings()
+
+
+def test_the_interface_loads_without_the_adapters_http_stack():
+    script = "import sys, shared.payments.gateways; print([m for m in ('httpx', 'tenacity') if m in sys.modules])"
+    assert subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True).stdout == "[]\n"
+
+
+async def test_a_gateway_without_a_key_calls_nobody():
+    from shared.payments.gateways.moyasar import MoyasarGateway
+
+    gateway = MoyasarGateway("moyasar", "http://127.0.0.1:9/v1", "", None, "", timeout_seconds=1)
+    with pytest.raises(GatewayMisconfigured, match="no secret key"):
+        await gateway.fetch_payment("inv-1")

@@ -7,6 +7,9 @@
 
 `PAYMENT_GATEWAY` names the one new checkouts use (`default_gateway()`); webhooks and stored
 payments name theirs, so a payment created under one keeps working after the setting changes.
+
+Importing this package loads only the interface: the adapters (and httpx, tenacity) load on the
+first `gateway_for`, so the app's cold start does not pay for them.
 """
 
 from __future__ import annotations
@@ -22,8 +25,6 @@ from shared.payments.gateways.base import (
     WebhookEvent,
     WebhookUnauthenticated,
 )
-from shared.payments.gateways.moyasar import MoyasarGateway
-from shared.payments.gateways.sandbox import sandbox_gateway
 from shared.platform.config import get_settings
 
 __all__ = [
@@ -45,6 +46,9 @@ SANDBOX_ENVIRONMENTS = frozenset({"local", "test", "dev"})
 
 def gateway_for(name: str) -> PaymentGateway:
     """The gateway called `name`; KeyError for an unknown one (the webhook route answers 404)."""
+    from shared.payments.gateways.moyasar import MoyasarGateway
+    from shared.payments.gateways.sandbox import sandbox_gateway
+
     settings = get_settings()
     if name == "moyasar":
         return MoyasarGateway(

@@ -46,6 +46,7 @@ from tenacity import AsyncRetrying, retry_if_exception_type, stop_after_attempt,
 from shared.payments.gateways import moyasar_wire as wire
 from shared.payments.gateways.base import (
     Checkout,
+    GatewayMisconfigured,
     GatewayPayment,
     GatewayRejected,
     GatewayUnavailable,
@@ -140,6 +141,8 @@ class MoyasarGateway:
         return invoice, str(attempt["id"])
 
     async def _send(self, method: str, path: str, body: dict[str, Any] | None) -> dict[str, Any]:
+        if not self.secret_key:
+            raise GatewayMisconfigured(f"{self.name} has no secret key configured")
         try:
             response = await _shared_client().request(
                 method,
