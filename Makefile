@@ -76,3 +76,8 @@ bench-catalog: deps
 .PHONY: bench-orders
 bench-orders: deps
 	$(PY) -m bench.orders $(ARGS)
+
+# Payments: webhook intake vs bare Azurite queue sends; webhook → CONFIRMED p50/p95.
+.PHONY: bench-payments
+bench-payments: deps
+	$(PY) -m bench.payments $(ARGS)

@@ -14,6 +14,7 @@ from functions import (
     order_jobs,
     order_reads,
     orders,
+    payments,
     prescriptions,
     sellers,
     users,
@@ -33,4 +34,5 @@ app.register_functions(cache_warmer.bp)
 app.register_functions(events.bp)
 app.register_functions(notifications.bp)
 app.register_functions(ops.bp)
+app.register_functions(payments.bp)
 app.register_functions(fallback.bp)  # last: the catch-all for unknown routes

@@ -101,7 +101,11 @@ def bench_database(server_url: str, name: str) -> Iterator[str]:
 
 
 @contextmanager
-def dev_host(database_url: str, run_id: str, extra_env: dict[str, str] | None = None) -> Iterator[RunningHost]:
+def dev_host(
+    database_url: str, run_id: str, extra_env: dict[str, str] | None = None, *, queues: bool = False
+) -> Iterator[RunningHost]:
+    """The dev host on a free port (`{port}` in an `extra_env` value is that port); timers off,
+    queue triggers off unless `queues`."""
     port = free_port()
     env = {
         "DATABASE_URL": database_url,
@@ -112,9 +116,10 @@ def dev_host(database_url: str, run_id: str, extra_env: dict[str, str] | None = 
         "LOG_LEVEL": "WARNING",  # per-request logging would be part of what we measure
         "DOMAIN_EVENTS_QUEUE": f"bench-events-{run_id}",
         "REDIS_KEY_PREFIX": f"bench:{run_id}:",  # a cache of its own: nothing cached before the run
-    } | (extra_env or {})
+    } | {name: value.replace("{port}", str(port)) for name, value in (extra_env or {}).items()}
     log_path = Path(tempfile.gettempdir()) / f"souq-bench-{run_id}.log"
-    host = start_devhost(env, port=port, log_path=log_path, extra_args=("--no-timers", "--no-queues"))
+    flags = ("--no-timers",) if queues else ("--no-timers", "--no-queues")
+    host = start_devhost(env, port=port, log_path=log_path, extra_args=flags)
     try:
         yield host
     finally:

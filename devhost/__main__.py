@@ -97,6 +97,7 @@ class DevServer(uvicorn.Server):
 def print_banner(host: DevHost, bind_host: str, port: int) -> None:
     """The `func start`-style list of functions and their URLs."""
     lines = host.banner(_display_url(bind_host, port, browser_name=True))
+    lines.append(f"Sandbox payment gateway: {_display_url(bind_host, port, browser_name=True)}/.sandbox/moyasar/v1")
     lines.append(f"Dev host listening on {_display_url(bind_host, port, browser_name=False)}")
     print("\n".join(lines), flush=True)
 

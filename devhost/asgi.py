@@ -1,14 +1,16 @@
 """The ASGI application: HTTP triggers, the admin API, the dev JWKS and the lifespan.
 
 Built-in paths come first, like the host's reserved routes: `POST /admin/functions/{name}`
-(master key) and `GET /.dev/jwks.json` (dev only). Everything else goes through the route
-table of HTTP triggers under the route prefix.
+(master key), `GET /.dev/jwks.json` (dev only) and the sandbox payment gateway under
+`/.sandbox/moyasar/` (dev only, `devhost.sandbox_gateway`). Everything else goes through the
+route table of HTTP triggers under the route prefix.
 """
 
 from __future__ import annotations
 
 import json
 import logging
+import os
 import re
 from typing import Any
 
@@ -28,6 +30,8 @@ from devhost.http_io import (
 )
 from devhost.invoke import RETURN, Invocation, InvocationFailed
 from devhost.routing import Resolution
+from devhost.sandbox_gateway import PREFIX as SANDBOX_PREFIX
+from devhost.sandbox_gateway import SandboxGateway
 
 log = logging.getLogger("devhost.http")
 
@@ -42,8 +46,9 @@ def _key_required(detail: str) -> OutgoingResponse:
 class DevHostApp:
     """ASGI callable serving a DevHost."""
 
-    def __init__(self, host: DevHost) -> None:
+    def __init__(self, host: DevHost, sandbox: SandboxGateway | None = None) -> None:
         self.host = host
+        self.sandbox = sandbox or SandboxGateway.from_environ(os.environ)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "lifespan":
@@ -83,6 +88,8 @@ class DevHostApp:
         admin = ADMIN_PATH.fullmatch(request.path)
         if admin:
             return self._admin(request, admin.group(1))
+        if request.path.startswith(SANDBOX_PREFIX + "/"):
+            return await self.sandbox.dispatch(request)
         resolution = self.host.router.resolve(request.method, request.path)
         if resolution.route is None:
             return self._unrouted(request, resolution)

@@ -81,6 +81,8 @@ param authJwksUrl string
 param domainEventsQueue string = 'domain-events'
 @description('Queue of order events (ORDER_EVENTS_QUEUE).')
 param orderEventsQueue string = 'order-events'
+@description('Queue of verified payment webhooks (PAYMENT_EVENTS_QUEUE).')
+param paymentEventsQueue string = 'payment-events'
 
 @description('App settings backed by Key Vault secrets: [{ setting: NAME, secret: secret-name }].')
 param keyVaultSecretSettings array = []
@@ -102,7 +104,7 @@ var redisName = '${abbrs.cacheRedisEnterprise}${resourceToken}'
 var deploymentContainerName = 'app-package-${take(resourceToken, 8)}'
 
 // Every queue a function binds to; the storage module adds each `-poison` twin.
-var appQueues = [domainEventsQueue, orderEventsQueue]
+var appQueues = [domainEventsQueue, orderEventsQueue, paymentEventsQueue]
 var blobContainers = [deploymentContainerName, 'backups', 'prescriptions', 'attachments']
 
 var pgbouncerOn = postgresPgBouncer && postgresSkuTier != 'Burstable'
@@ -271,6 +273,9 @@ var appSettings = {
   AUTH_JWKS_URL: authJwksUrl
   DOMAIN_EVENTS_QUEUE: domainEventsQueue
   ORDER_EVENTS_QUEUE: orderEventsQueue
+  PAYMENT_EVENTS_QUEUE: paymentEventsQueue
+  // Moyasar's keys and webhook secret come from Key Vault (keyVaultSecretSettings); never the sandbox here.
+  PAYMENT_GATEWAY: 'moyasar'
   LOG_FORMAT: 'azure'
   LOG_LEVEL: 'INFO'
 }

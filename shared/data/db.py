@@ -219,6 +219,23 @@ async def transaction(*, read_only: bool = False) -> AsyncIterator[psycopg.Async
         yield conn
 
 
+def conflict_retrying(attempts: int = 3) -> Any:
+    """tenacity's AsyncRetrying for a transaction that lost a race (deadlock or serialization
+    failure, surfaced as Conflict `transaction_conflict`): run it again at once, a few times."""
+    from tenacity import AsyncRetrying, retry_if_exception, stop_after_attempt, wait_random
+
+    return AsyncRetrying(
+        stop=stop_after_attempt(attempts),
+        wait=wait_random(0, 0.05),
+        reraise=True,
+        retry=retry_if_exception(lost_a_race),
+    )
+
+
+def lost_a_race(error: BaseException) -> bool:
+    return isinstance(error, Conflict) and error.code is PlatformError.TRANSACTION_CONFLICT
+
+
 async def fetch_one(
     conn: psycopg.AsyncConnection, sql: str, params: dict | Sequence | None, model: type[Row]
 ) -> Row | None:

@@ -56,10 +56,11 @@ async def available_units(conn: AsyncConnection, offer_ids: list[UUID]) -> dict[
 
 
 # Cancellation in one statement, so the offers of the whole change are locked in primary-key
-# order at once: ACTIVE reservations are released (or expired), CONSUMED ones restocked.
+# order at once: ACTIVE reservations are released (or expired), CONSUMED ones restocked (less
+# what a refund already put back: `restocked`).
 GIVE_BACK = """
 WITH target AS (
-    SELECT r.id, r.offer_id, r.quantity, r.status AS was
+    SELECT r.id, r.offer_id, r.quantity, r.restocked, r.status AS was
     FROM reservations r JOIN order_items i ON i.id = r.order_item_id
     WHERE i.order_id = %(order_id)s AND r.status IN ('ACTIVE', 'CONSUMED')
       AND (%(seller_order_ids)s::uuid[] IS NULL OR i.seller_order_id = ANY(%(seller_order_ids)s::uuid[]))
@@ -69,10 +70,10 @@ WITH target AS (
     UPDATE reservations r SET status = CASE WHEN t.was = 'ACTIVE' THEN %(outcome)s ELSE 'RELEASED' END,
                               updated_at = now()
     FROM target t WHERE r.id = t.id
-    RETURNING t.offer_id, t.quantity, t.was
+    RETURNING t.offer_id, t.quantity, t.restocked, t.was
 ), per_offer AS (
     SELECT offer_id, (sum(quantity) FILTER (WHERE was = 'ACTIVE'))::int AS unreserve,
-           (sum(quantity) FILTER (WHERE was = 'CONSUMED'))::int AS restock
+           (sum(quantity - restocked) FILTER (WHERE was = 'CONSUMED'))::int AS restock
     FROM moved GROUP BY offer_id
 ), locked AS (
     SELECT o.id FROM offers o WHERE o.id IN (SELECT offer_id FROM per_offer) ORDER BY o.id FOR NO KEY UPDATE

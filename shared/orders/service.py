@@ -20,8 +20,10 @@ from shared.events import relay
 from shared.orders import (
     expiry,
     lifecycle,
+    payment_effects,
     placement,
     repo_lifecycle,
+    repo_payment,
     repo_reads,
     repo_rx,
     repo_stats,
@@ -51,11 +53,12 @@ from shared.orders.models import (
     TransitionRequest,
     TransitionResult,
 )
+from shared.orders.models_payment import ChildClaim, PaidOutcome, PayableOrder, RefundableItem, RefundUnits
 from shared.orders.models_seller import SellerOrderView
 from shared.orders.rules import Party
 from shared.platform.auth import Principal
 from shared.platform.config import get_settings
-from shared.platform.errors import Conflict, NotFound, PlatformError
+from shared.platform.errors import NotFound
 from shared.platform.pagination import NEWEST_FIRST, CreatedRow, after_created, created_key_of, cut_page, fetch_size
 
 if TYPE_CHECKING:
@@ -89,23 +92,11 @@ async def place_order(
     rules.check_limits(
         body, max_lines=settings.order_max_lines, max_quantity_per_line=settings.order_max_quantity_per_line
     )
-    from tenacity import AsyncRetrying, retry_if_exception, stop_after_attempt, wait_random
-
-    retrying = AsyncRetrying(
-        stop=stop_after_attempt(RETRIES_ON_CONFLICT),
-        wait=wait_random(0, 0.05),
-        reraise=True,
-        retry=retry_if_exception(_lost_a_race),
-    )
-    async for attempt in retrying:
+    async for attempt in db.conflict_retrying(RETRIES_ON_CONFLICT):
         with attempt:
             async with db.transaction() as conn:
                 return await placement.place(conn, principal, body, idempotency_key, clock())
     raise AssertionError("unreachable: tenacity re-raises the last error")
-
-
-def _lost_a_race(error: BaseException) -> bool:
-    return isinstance(error, Conflict) and error.code is PlatformError.TRANSACTION_CONFLICT
 
 
 # --- one whole order -----------------------------------------------------------------------
@@ -160,6 +151,47 @@ async def release_reservations(conn: AsyncConnection, order_id: UUID) -> int:
     """Every unit the order holds goes back (ACTIVE released, CONSUMED restocked); returns how
     many. Must run inside the caller's transaction, with the change that releases them."""
     return await repo_stock.give_back(conn, order_id)
+
+
+# --- what payments do to an order (each inside the payments domain's transaction) ----------
+
+
+async def payable_order(conn: AsyncConnection, order_id: UUID) -> PayableOrder | None:
+    return await repo_payment.payable_order(conn, order_id)
+
+
+async def confirm_paid_order(conn: AsyncConnection, order_id: UUID, now: datetime) -> PaidOutcome:
+    """Payment succeeded: PAID, reservations consumed, children confirmed (an expired order
+    revived if all its stock is still there); see `payment_effects`."""
+    return await payment_effects.confirm_paid_order(conn, order_id, now)
+
+
+async def refundable_items(conn: AsyncConnection, order_or_child_id: UUID) -> list[RefundableItem]:
+    """Every item of the order that the id names (the order or one of its child orders)."""
+    return await repo_payment.refundable_items(conn, order_or_child_id)
+
+
+async def claim_refund(conn: AsyncConnection, lines: list[RefundUnits], claims: list[ChildClaim]) -> bool:
+    """Claims units and money for a refund with conditional writes; False (and nothing is
+    kept once the caller rolls back) when any line or child order would go beyond what was
+    bought. The CHECKs of order_items and seller_orders refuse it too."""
+    return await repo_payment.claim_refund(conn, lines, claims, 1)
+
+
+async def release_refund_claims(conn: AsyncConnection, lines: list[RefundUnits], claims: list[ChildClaim]) -> None:
+    """A refused refund's units and money, claimable again."""
+    assert await repo_payment.claim_refund(conn, lines, claims, -1)
+
+
+async def restock_refunded(conn: AsyncConnection, lines: list[RefundUnits]) -> int:
+    """Refunded units back on the shelf (only units that left it, each once); returns how many."""
+    return await repo_payment.restock_refunded(conn, lines)
+
+
+async def set_payment_status(
+    conn: AsyncConnection, order_id: UUID, from_values: list[str], to: str, *, reason: str
+) -> bool:
+    return await payment_effects.set_payment_status(conn, order_id, from_values, to, reason=reason)
 
 
 async def expire_unpaid_orders(

@@ -74,6 +74,18 @@ class Settings(BaseSettings):
     prescription_hold_hours: int = Field(default=48, ge=1, le=720)
     # The Blob endpoint clients reach, when it is not the app's own (a proxy, a container network).
     uploads_public_blob_endpoint: str | None = None
+    # Payments (shared.payments.gateways): which gateway new checkouts use (unset: the sandbox in
+    # local, test and dev, else Moyasar), and each one's wire.
+    payment_gateway: Literal["moyasar", "sandbox"] = "moyasar"
+    moyasar_base_url: str = "https://api.moyasar.com/v1"
+    moyasar_secret_key: str = ""
+    moyasar_publishable_key: str = ""
+    moyasar_webhook_secret: str = ""
+    sandbox_gateway_base_url: str = "http://127.0.0.1:7071/.sandbox/moyasar/v1"
+    sandbox_webhook_secret: str = "local-sandbox-webhook-secret"  # opens only the sandbox, never offered in production
+    payment_http_timeout_seconds: float = Field(default=10.0, gt=0, le=60)
+    payment_events_queue: str = "payment-events"
+    payment_callback_url: str = "http://localhost:7071/.sandbox/moyasar/return"
 
     # Files go to Blob through upload URLs, never through the API: a bigger body is refused (413) unread.
     max_request_body_bytes: int = Field(default=262_144, ge=1024, le=104_857_600)
@@ -81,6 +93,14 @@ class Settings(BaseSettings):
     log_format: Literal["auto", "json", "text", "azure"] = "auto"  # see shared.platform.logs
     log_level: str = "INFO"
     applicationinsights_connection_string: str | None = None
+
+    @model_validator(mode="before")
+    @classmethod
+    def _gateway_by_environment(cls, data: object) -> object:
+        if isinstance(data, dict) and not data.get("payment_gateway"):
+            local = str(data.get("souq_env") or "production") in ("local", "test", "dev")
+            return {**data, "payment_gateway": "sandbox" if local else "moyasar"}
+        return data
 
     @field_validator(
         "database_read_url",
@@ -108,4 +128,6 @@ class Settings(BaseSettings):
             raise ValueError("DATABASE_POOL_MIN must not exceed DATABASE_POOL_MAX")
         if self.souq_env == "production" and urlparse(self.auth_jwks_url).scheme != "https":
             raise ValueError("AUTH_JWKS_URL must be https in production")
+        if self.souq_env in ("staging", "production") and self.payment_gateway == "sandbox":
+            raise ValueError("PAYMENT_GATEWAY=sandbox is for local, test and dev only")
         return self

@@ -13,6 +13,7 @@ from schemathesis import GenerationMode
 
 from scripts.dev_tokens import mint_token
 from tests.e2e.conftest import FUNCTION_KEY, devhost, e2e_database, host_settings  # noqa: F401 - fixtures
+from tests.payments_support import sandbox, sandbox_server  # noqa: F401 - fixtures
 
 # Examples per operation and role: small in `make test` (about a minute on 2 cores),
 # large in `make fuzz` (CONTRACT_EXAMPLES=2000, random seeds).

@@ -105,6 +105,12 @@ _ROWS: list[tuple[str, str, str, bool, int, int, int, int, int, int, int, int]] 
     ("list_prescription_queue",         "GET",    "pharmacist/prescriptions",                           NO_KEY, 401, 403, 403, 403, 403, 200, 200, 200),
     ("get_prescription_file",           "GET",    "pharmacist/prescriptions/{id:guid}/file",            NO_KEY, 401, 403, 403, 403, 403, 200, 200, 200),
     ("review_prescription",             "POST",   "pharmacist/prescriptions/{id:guid}/review",          NO_KEY, 401, 403, 403, 403, 403, 200, 403, 403),
+    # payments: the shopper pays its own order; gateways post webhooks (their secret_token, not a
+    # bearer token, authenticates them); admins refund any order, a seller its own child order
+    ("start_payment",                   "POST",   "orders/{id:guid}/payments",                          NO_KEY, 401, 201, 404, 404, 404, 404, 404, 404),
+    ("payment_webhook",                 "POST",   "webhooks/payments/{gateway}",                        NO_KEY, 200, 200, 200, 200, 200, 200, 200, 200),
+    ("refund_order",                    "POST",   "orders/{id:guid}/refunds",                           NO_KEY, 401, 403, 403, 201, 404, 403, 201, 201),
+    ("list_payments_for_review",        "GET",    "ops/payments/review",                                KEY,    401, 403, 403, 403, 403, 403, 200, 200),
 ]
 # fmt: on
 

@@ -42,6 +42,8 @@ class World:
     address_a: str  # customer A's
     order: dict  # customer A's, with a child at each seller
     prescription: dict = field(default_factory=dict)  # customer A's, PENDING
+    sandbox: Any = None  # tests.payments_support.SandboxServer: the payment gateway
+    payment_queue: str = ""
 
     @property
     def nahdi(self) -> str:  # seller A
@@ -95,6 +97,20 @@ class World:
         )
         assert status == 200, body
         return body
+
+    async def fresh_paid_order(self) -> dict:
+        """Customer A's pickup order, paid through the sandbox (webhook stored, queued, processed)."""
+        from tests.payments_support import post_webhook, process_queue, start_payment
+
+        order = await self.fresh_order()
+        status, payment = await start_payment(self.callers["customer"], order["id"])
+        assert status == 201, payment
+        self.sandbox.capture_webhooks()
+        await self.sandbox.aapprove(payment["gateway_payment_id"])
+        status, _ = await post_webhook(self.sandbox.captured()[-1]["body"].encode())
+        assert status == 200
+        assert "paid_confirmed" in await process_queue(self.payment_queue)  # with the webhook row's fakes
+        return order
 
     async def fresh(self, kind: str) -> dict:
         """A new category, brand, product or variant (version 1), made by an admin."""
@@ -221,6 +237,34 @@ async def _review_prescription(w: World) -> Req:
     return Req("POST", f"pharmacist/prescriptions/{prescription['id']}/review", body)
 
 
+async def _start_payment(w: World) -> Req:
+    return Req("POST", f"orders/{(await w.fresh_order())['id']}/payments")
+
+
+async def _refund(w: World) -> Req:
+    child = w.child_of(await w.fresh_paid_order(), "nahdi")
+    return Req(
+        "POST",
+        f"orders/{child['id']}/refunds",
+        {"lines": [{"item_id": child["items"][0]["id"], "quantity": 1}], "restock": True},
+    )
+
+
+def _webhook(w: World) -> Req:
+    """A sandbox webhook in Moyasar's shape with the right secret (a new event each time)."""
+    payment = {"id": str(uuid.uuid4()), "status": "paid", "amount": 100, "currency": "SAR", "metadata": {}}
+    event = {
+        "id": str(uuid.uuid4()),
+        "type": "payment_paid",
+        "created_at": "2025-01-01T00:00:00Z",
+        "secret_token": w.sandbox.webhook_secret,
+        "account_name": "souq",
+        "live": False,
+        "data": payment,
+    }
+    return Req("POST", "webhooks/payments/sandbox", event)
+
+
 def _product_path(w: World, suffix: str = "") -> str:
     return f"catalog/products/{w.catalog.ids['vitamin']}{suffix}"
 
@@ -287,6 +331,10 @@ BUILDERS: dict[str, Builder] = {
     "list_prescription_queue": get("pharmacist/prescriptions"),
     "get_prescription_file": lambda w: Req("GET", f"pharmacist/prescriptions/{w.prescription['id']}/file"),
     "review_prescription": _review_prescription,
+    "start_payment": _start_payment,
+    "payment_webhook": _webhook,
+    "refund_order": _refund,
+    "list_payments_for_review": get("ops/payments/review"),
 }
 
 

@@ -13,6 +13,7 @@ from psycopg.rows import class_row
 
 from shared.ops.models import Violation
 from shared.ops.repo import CHECK_QUERIES as CHECKS
+from tests.payments_support import sandbox, sandbox_server  # noqa: F401 - fixtures
 from tests.support import unique
 
 REPORTED_VIOLATIONS = 20

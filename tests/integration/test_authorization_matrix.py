@@ -5,6 +5,7 @@ in front of the real function_app, like `make run`. One database for the whole m
 
 from __future__ import annotations
 
+import contextlib
 import os
 import uuid
 
@@ -24,6 +25,7 @@ from tests.integration.authz_matrix import (
 from tests.integration.authz_world import BUILDERS, FUNCTION_KEY, World, build, build_world
 from tests.integration.conftest import violations_in
 from tests.order_support import stocked_catalog
+from tests.payments_support import running_sandbox
 from tests.support import bearer, create_database, drop_database, unique
 
 
@@ -68,6 +70,7 @@ def _env(name: str) -> str:
 
 def _settings(database_url: str, jwks_url: str, redis_url: str, storage: str) -> dict[str, str]:
     return {
+        "PAYMENT_EVENTS_QUEUE": unique("matrix-payment-events"),
         "SOUQ_ENV": "test",
         "DATABASE_URL": database_url,
         "REDIS_URL": redis_url,
@@ -100,7 +103,10 @@ async def world(server_url, template_database, jwks_url):
     name = f"souq_matrix_{uuid.uuid4().hex[:10]}"
     database_url = create_database(server_url, name, template=template_database)
     env = pytest.MonkeyPatch()
-    for key, value in _settings(database_url, jwks_url, _env("REDIS_URL"), _env("AzureWebJobsStorage")).items():
+    settings = _settings(database_url, jwks_url, _env("REDIS_URL"), _env("AzureWebJobsStorage"))
+    stack = contextlib.ExitStack()
+    sandbox = stack.enter_context(running_sandbox())
+    for key, value in (settings | sandbox.settings()).items():
         env.setenv(key, value)
     reset_settings()
     auth.reset_caches()
@@ -112,7 +118,9 @@ async def world(server_url, template_database, jwks_url):
         host = _dev_host()
         transport = httpx.ASGITransport(app=DevHostApp(host))
         async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
-            yield await build_world(client, host, catalog)
+            world = await build_world(client, host, catalog)
+            world.sandbox, world.payment_queue = sandbox, settings["PAYMENT_EVENTS_QUEUE"]
+            yield world
         await relay.wait_for_background_relay()
         violations = violations_in(database_url)
         assert not violations, f"consistency violations after the matrix: {violations}"
@@ -123,6 +131,7 @@ async def world(server_url, template_database, jwks_url):
         await storage.close_storage_clients()
         env.undo()
         reset_settings()
+        stack.close()
         drop_database(server_url, name)
 
 

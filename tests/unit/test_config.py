@@ -13,7 +13,7 @@ BASE = {
 
 @pytest.fixture
 def env(monkeypatch):
-    for name in [*list(BASE), "SOUQ_ENV", "DATABASE_POOL_MAX", "DATABASE_POOL_MIN", "DATABASE_AUTH"]:
+    for name in [*list(BASE), "SOUQ_ENV", "DATABASE_POOL_MAX", "DATABASE_POOL_MIN", "DATABASE_AUTH", "PAYMENT_GATEWAY"]:
         monkeypatch.delenv(name, raising=False)
 
     def apply(**values: str) -> None:

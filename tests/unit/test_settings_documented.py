@@ -13,6 +13,7 @@ HOST_SETTINGS = {
     "AzureWebJobsStorage",
     "DEVHOST_FUNCTION_KEY",
     "DEVHOST_MASTER_KEY",
+    "SANDBOX_WEBHOOK_URL",  # read by the dev host's sandbox gateway, not the app
 }
 
 
