@@ -38,7 +38,9 @@ async def consume_event(
     async with db.transaction() as conn:
         if not await repo.claim_for_consumer(conn, event.event_id, consumer.name):
             return "duplicate"
-        await consumer.handle(conn, event)
+        after_commit = await consumer.handle(conn, event)
+    if after_commit is not None:  # outside the transaction: external calls never run inside one
+        await after_commit()
     return "processed"
 
 

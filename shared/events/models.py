@@ -35,7 +35,9 @@ class MalformedEvent(ValueError):
     """A message no retry can fix; on a poisoning queue it is raised so the host poisons it."""
 
 
-EventHandler = Callable[["AsyncConnection", EventEnvelope], Awaitable[None]]
+# What to do once the handler's transaction has committed (e.g. call a gateway), or None.
+AfterCommit = Callable[[], Awaitable[object]]
+EventHandler = Callable[["AsyncConnection", EventEnvelope], Awaitable[AfterCommit | None]]
 
 
 @dataclass(frozen=True)

@@ -16,6 +16,10 @@ from shared.platform.base_model import AppModel
 # not_payable: cancelled by someone, or already paid by another payment (a person decides).
 PaidOutcome = Literal["confirmed", "reserved_again", "out_of_stock", "not_payable"]
 
+# The event of paid lines the shop cancelled (a rejected prescription, an expired hold):
+# recorded by rx_holds, consumed by shared.payments, which refunds them.
+REFUND_DUE = "refund.due"
+
 
 class PayableOrder(AppModel):
     """What taking a payment for an order needs to know of it."""

@@ -2,7 +2,8 @@
 is already locked; this locks the order, its children, then offers).
 
 - `confirm_paid_order`: the order is PAID, its reservations consumed and its PENDING children
-  move to their target (`rules.paid_child_target`). An order the expiry timer cancelled is
+  move to CONFIRMED, or to AWAITING_PRESCRIPTION while one of their prescription-only lines
+  names a prescription not approved yet (`rx_holds.children_after_payment`). An order the expiry timer cancelled is
   revived only if all its stock can be reserved again, with the same conditional write as
   placement (`repo_stock.reserve_offers`), all or nothing; otherwise it stays cancelled and
   the caller refunds the payment.
@@ -12,12 +13,12 @@ is already locked; this locks the order, its children, then offers).
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import TYPE_CHECKING
 from uuid import UUID
 
 from shared.events.repo import record_event
-from shared.orders import repo_lifecycle, repo_payment, repo_stock, rules
+from shared.orders import repo_lifecycle, repo_payment, repo_stock, rules, rx_holds
 from shared.orders.lifecycle import apply_change
 from shared.orders.models_payment import OrderForPayment, PaidOutcome
 from shared.orders.rules import CANCELLED, EXPIRY_PARTY, PAYMENT_PARTY
@@ -43,10 +44,10 @@ async def confirm_paid_order(conn: AsyncConnection, order_id: UUID, now: datetim
             return "not_payable"
         if not await _reserve_again(conn, order_id, now):
             return "out_of_stock"
-        await _move_children(conn, order, from_status=CANCELLED, reason=REVIVED_REASON)
+        await _move_children(conn, order, from_status=CANCELLED, reason=REVIVED_REASON, today=now.date())
         outcome: PaidOutcome = "reserved_again"
     else:
-        await _move_children(conn, order, from_status="PENDING", reason=PAID_REASON)
+        await _move_children(conn, order, from_status="PENDING", reason=PAID_REASON, today=now.date())
         outcome = "confirmed"
     await repo_stock.consume_reservations(conn, order_id)
     await set_payment_status(conn, order_id, UNPAID, "PAID", reason=PAID_REASON)
@@ -65,12 +66,16 @@ async def _reserve_again(conn: AsyncConnection, order_id: UUID, now: datetime) -
     return True
 
 
-async def _move_children(conn: AsyncConnection, order: OrderForPayment, *, from_status: str, reason: str) -> None:
-    """Each child in `from_status` moves to its target; one change per target (history, events)."""
+async def _move_children(
+    conn: AsyncConnection, order: OrderForPayment, *, from_status: str, reason: str, today: date
+) -> None:
+    """Each child in `from_status` moves to its target, CONFIRMED or AWAITING_PRESCRIPTION while
+    a prescription of its lines is not approved yet; one change per target (history, events)."""
     children = [c for c in await repo_lifecycle.lock_order_children(conn, order.id) if c.status == from_status]
+    targets = await rx_holds.children_after_payment(conn, order.id, today)
     by_target: dict[str, list] = {}
     for child in children:
-        by_target.setdefault(rules.paid_child_target(child), []).append(child)
+        by_target.setdefault(targets.get(child.id, rules.CONFIRMED), []).append(child)
     for target, group in sorted(by_target.items()):
         await apply_change(conn, PAYMENT_PARTY, group, "status", target, reason)
 

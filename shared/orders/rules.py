@@ -335,12 +335,6 @@ EXPIRY_PARTY = Party("admin", "system:expiry")
 PAYMENT_PARTY = Party("admin", "system:payments")
 
 
-def paid_child_target(child: LockedChild) -> str:
-    """Where a child order goes once its order is paid. The one place that decides it: the
-    prescriptions work will send children with Rx lines still under review elsewhere."""
-    return "CONFIRMED"
-
-
 def may_see(party: Party, child: LockedChild) -> bool:
     """Admins see every child order, a seller its own, a shopper those of its orders."""
     if party.actor == "admin":

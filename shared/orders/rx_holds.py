@@ -24,6 +24,7 @@ from shared.events.repo import record_event
 from shared.orders import repo_lifecycle, repo_rx, repo_stock, rules
 from shared.orders.lifecycle import apply_change
 from shared.orders.models import LockedChild, RxLine
+from shared.orders.models_payment import REFUND_DUE
 from shared.orders.rules import AWAITING_PRESCRIPTION, CANCELLED, HOLD_EXPIRED_REASON, RX_REJECTED_REASON, Party
 from shared.prescriptions.rules import approved_on
 
@@ -104,6 +105,9 @@ async def _record_cancelled_lines(
         ],
     }
     await record_event(conn, event_type, aggregate_type="order", aggregate_id=str(child.order_id), payload=payload)
+    # The fact the payments domain acts on (domain-events queue): these lines' money goes back.
+    due = {**payload, "cause": event_type}
+    await record_event(conn, REFUND_DUE, aggregate_type="refund", aggregate_id=str(child.id), payload=due)
 
 
 async def release_hold(conn: AsyncConnection, order_id: UUID, before: datetime) -> int:

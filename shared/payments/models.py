@@ -138,6 +138,20 @@ class RefundLineIn(AppModel):
     quantity: Annotated[int, Field(ge=1, le=MAX_UNITS), WHOLE]
 
 
+class DueLine(AppModel):
+    order_item_id: UUID
+    quantity: int
+
+
+class RefundDue(AppModel):
+    """The payload of `refund.due` (shared.orders.rx_holds) that the payments domain acts on."""
+
+    order_id: UUID
+    seller_order_id: UUID
+    cause: str  # the order event that cancelled the lines, e.g. prescription.rejected
+    lines: list[DueLine]
+
+
 class RefundRequest(AppModel):
     """Lines and units to refund; the server computes the amount (each line's VAT share, and the
     delivery fee when a whole child order ends up refunded)."""

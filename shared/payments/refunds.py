@@ -14,6 +14,7 @@ The money leaves through the gateway outside any transaction, in three steps:
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 from datetime import datetime
 from typing import TYPE_CHECKING
@@ -21,12 +22,13 @@ from uuid import UUID
 
 from shared.data import db
 from shared.events import relay
+from shared.events.models import AfterCommit, EventEnvelope
 from shared.events.repo import record_event
 from shared.orders import service as orders
 from shared.orders.models_payment import ChildClaim, RefundUnits
 from shared.payments import adapters, repo_payments, repo_refunds, rules
 from shared.payments.errors import PaymentError
-from shared.payments.models import PaymentRow, RefundLineIn, RefundOut, RefundRequest, RefundRow
+from shared.payments.models import PaymentRow, RefundDue, RefundLineIn, RefundOut, RefundRequest, RefundRow
 from shared.platform import logs
 from shared.platform.auth import ADMIN_ROLES, Principal
 from shared.platform.errors import Conflict, NotFound
@@ -88,6 +90,21 @@ async def request_refund_in(
     """A system refund of some lines inside the caller's transaction (e.g. a rejected
     prescription's lines): written REQUESTED; call `settle` after the commit."""
     return await _request(conn, None, order_id, lines, restock, reason, rules.SYSTEM_ACTOR, now)
+
+
+async def refund_due(conn: AsyncConnection, event: EventEnvelope, now: Callable[[], datetime]) -> AfterCommit | None:
+    """Consumer of `refund.due`: paid lines the shop cancelled (a rejected prescription, an
+    expired prescription hold) are refunded; their units are already back on the shelf. Nothing
+    is due when the order has no payment left to refund or those units were refunded already."""
+    due = RefundDue.model_validate(event.payload)
+    lines = [RefundLineIn(item_id=line.order_item_id, quantity=line.quantity) for line in due.lines]
+    try:
+        async with conn.transaction():  # a savepoint: a refused claim leaves nothing behind
+            refund_id = await request_refund_in(conn, due.order_id, lines, restock=False, reason=due.cause, now=now())
+    except Conflict as refused:
+        log.info("no refund for %s of order %s: %s", due.cause, due.order_id, refused.code)
+        return None
+    return functools.partial(settle, refund_id, now)
 
 
 async def request_whole_refund(conn: AsyncConnection, payment: PaymentRow, reason: str, now: datetime) -> UUID:

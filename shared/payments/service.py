@@ -16,6 +16,8 @@ from typing import TYPE_CHECKING
 from uuid import UUID
 
 from shared.data import db
+from shared.events.models import AfterCommit, Consumer, EventEnvelope
+from shared.orders.models_payment import REFUND_DUE
 from shared.payments import checkout, intake, processing, refunds, repo_payments
 from shared.payments.models import (
     PaymentOut,
@@ -61,6 +63,15 @@ async def sweep_payment_events(clock: Callable[[], datetime] = utcnow) -> int:
 async def refund(principal: Principal, order_or_child_id: UUID, body: RefundRequest) -> RefundOut:
     """`POST /api/orders/{id}/refunds` (admins; a seller for its own child order)."""
     return await refunds.refund_order(principal, order_or_child_id, body, utcnow())
+
+
+async def refund_due(conn: AsyncConnection, event: EventEnvelope) -> AfterCommit | None:
+    return await refunds.refund_due(conn, event, utcnow)
+
+
+# Domain events the payments domain consumes (shared.events.service subscribes them). The name
+# is recorded with each processed event: never rename it.
+EVENT_CONSUMERS: dict[str, Consumer] = {REFUND_DUE: Consumer("refund_cancelled_lines", refund_due)}
 
 
 async def request_refund_in(
