@@ -114,7 +114,10 @@ def dev_host(
         "AUTH_AUDIENCE": DEV_AUDIENCE,
         "AUTH_JWKS_URL": f"http://127.0.0.1:{port}/.dev/jwks.json",
         "LOG_LEVEL": "WARNING",  # per-request logging would be part of what we measure
+        # queues of its own: nothing left behind on the ones `make run` consumes
         "DOMAIN_EVENTS_QUEUE": f"bench-events-{run_id}",
+        "ORDER_EVENTS_QUEUE": f"bench-order-events-{run_id}",
+        "PAYMENT_EVENTS_QUEUE": f"bench-payment-events-{run_id}",
         "REDIS_KEY_PREFIX": f"bench:{run_id}:",  # a cache of its own: nothing cached before the run
     } | {name: value.replace("{port}", str(port)) for name, value in (extra_env or {}).items()}
     log_path = Path(tempfile.gettempdir()) / f"souq-bench-{run_id}.log"

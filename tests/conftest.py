@@ -91,6 +91,7 @@ def app_settings(database_url: str, jwks_url: str) -> dict[str, str]:
         "AUTH_JWKS_URL": jwks_url,
         "DOMAIN_EVENTS_QUEUE": unique("events"),
         "ORDER_EVENTS_QUEUE": unique("order-events"),
+        "PAYMENT_EVENTS_QUEUE": unique("payment-events"),
         "LOG_FORMAT": "text",
         "LOG_LEVEL": "WARNING",
     }

@@ -35,6 +35,7 @@ def host_settings(e2e_database) -> dict[str, str]:
         "REDIS_KEY_PREFIX": f"e2e:{uuid.uuid4().hex[:8]}:",
         "DOMAIN_EVENTS_QUEUE": unique("e2e-events"),
         "ORDER_EVENTS_QUEUE": unique("e2e-order-events"),
+        "PAYMENT_EVENTS_QUEUE": unique("e2e-payment-events"),
         "AUTH_ISSUER": DEV_ISSUER,
         "AUTH_AUDIENCE": DEV_AUDIENCE,
         "AUTH_JWKS_URL": f"http://127.0.0.1:{port}/.dev/jwks.json",
