@@ -48,21 +48,30 @@ class OrderLineIn(AppModel):
     )
 
 
+# How an order is delivered, in every body that places one (PlaceOrder, and an order request
+# accepted in a thread): an address for delivery, none for pickup.
+DELIVERY_ONE_OF: dict[str, Any] = {
+    "oneOf": [
+        {
+            "required": ["address_id"],
+            "properties": {"delivery_method": {"const": "delivery"}, "address_id": {"type": "string"}},
+        },
+        {"properties": {"delivery_method": {"const": "pickup"}, "address_id": {"type": "null"}}},
+    ]
+}
+
+
+def check_address_matches_method(delivery_method: DeliveryMethod, address_id: UUID | None) -> None:
+    if delivery_method == "delivery" and address_id is None:
+        raise ValueError("delivery orders need an address_id")
+    if delivery_method == "pickup" and address_id is not None:
+        raise ValueError("pickup orders take no address_id")
+
+
 class PlaceOrder(AppModel):
     """Nothing price-like is accepted: the server prices every line from the offers."""
 
-    model_config = ConfigDict(
-        extra="forbid",
-        json_schema_extra={
-            "oneOf": [
-                {
-                    "required": ["address_id"],
-                    "properties": {"delivery_method": {"const": "delivery"}, "address_id": {"type": "string"}},
-                },
-                {"properties": {"delivery_method": {"const": "pickup"}, "address_id": {"type": "null"}}},
-            ]
-        },
-    )
+    model_config = ConfigDict(extra="forbid", json_schema_extra=DELIVERY_ONE_OF)
 
     lines: list[OrderLineIn] = Field(
         min_length=1, max_length=MAX_LINES_CEILING, json_schema_extra=configured("maxItems", "order_max_lines")
@@ -73,10 +82,7 @@ class PlaceOrder(AppModel):
 
     @model_validator(mode="after")
     def _address_matches_method(self) -> PlaceOrder:
-        if self.delivery_method == "delivery" and self.address_id is None:
-            raise ValueError("delivery orders need an address_id")
-        if self.delivery_method == "pickup" and self.address_id is not None:
-            raise ValueError("pickup orders take no address_id")
+        check_address_matches_method(self.delivery_method, self.address_id)
         return self
 
 

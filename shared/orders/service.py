@@ -28,6 +28,7 @@ from shared.orders import (
     repo_rx,
     repo_stats,
     repo_stock,
+    repo_threads,
     rules,
     rx_holds,
 )
@@ -55,6 +56,7 @@ from shared.orders.models import (
 )
 from shared.orders.models_payment import ChildClaim, PaidOutcome, PayableOrder, RefundableItem, RefundUnits
 from shared.orders.models_seller import SellerOrderView
+from shared.orders.models_threads import ChildParties, OfferLine, PricedOfferLine
 from shared.orders.rules import Party
 from shared.platform.auth import Principal
 from shared.platform.config import get_settings
@@ -97,6 +99,30 @@ async def place_order(
             async with db.transaction() as conn:
                 return await placement.place(conn, principal, body, idempotency_key, clock())
     raise AssertionError("unreachable: tenacity re-raises the last error")
+
+
+async def place_within(
+    conn: AsyncConnection, principal: Principal, body: PlaceOrder, idempotency_key: str, now: datetime
+) -> Placed:
+    """Place the order inside the caller's transaction (an order request accepted in a thread):
+    the same limits, pricing, reservations and Rx rules as `POST /api/orders`. An error leaves
+    the caller to roll back: nothing reserved, nothing written. The caller nudges the relay."""
+    settings = get_settings()
+    rules.check_limits(
+        body, max_lines=settings.order_max_lines, max_quantity_per_line=settings.order_max_quantity_per_line
+    )
+    return await placement.place(conn, principal, body, idempotency_key, now)
+
+
+async def price_own_offers(conn: AsyncConnection, seller_id: UUID, lines: list[OfferLine]) -> list[PricedOfferLine]:
+    """A seller's own offers priced now, as placement would price them (one statement)."""
+    asked = [line.model_dump(mode="json") | {"line_no": i + 1} for i, line in enumerate(lines)]
+    return await repo_threads.price_own_offers(conn, seller_id, asked)
+
+
+async def child_parties(conn: AsyncConnection, seller_order_id: UUID) -> ChildParties | None:
+    """The shopper and seller of a child order (who may talk in its ORDER thread)."""
+    return await repo_threads.child_parties(conn, seller_order_id)
 
 
 # --- one whole order -----------------------------------------------------------------------
