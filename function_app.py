@@ -17,6 +17,7 @@ from functions import (
     payments,
     prescriptions,
     sellers,
+    thread_orders,
     users,
 )
 
@@ -35,4 +36,5 @@ app.register_functions(events.bp)
 app.register_functions(notifications.bp)
 app.register_functions(ops.bp)
 app.register_functions(payments.bp)
+app.register_functions(thread_orders.bp)
 app.register_functions(fallback.bp)  # last: the catch-all for unknown routes

@@ -86,3 +86,23 @@ async def place(
         "place_order", "POST", "orders", body=body, headers=headers | idempotency
     )
     return status, response_headers, response
+
+
+async def open_racing_pool(monkeypatch, racers: int) -> None:
+    """The app's pool with a connection for every racer, all open before the race, and pool and
+    statement timeouts that only turn a hang into a failure."""
+    from shared.data import db
+    from shared.events import relay
+    from shared.platform.config import reset_settings
+
+    await relay.wait_for_background_relay()
+    await db.close_pools()
+    for name, value in {
+        "DATABASE_POOL_MIN": racers,
+        "DATABASE_POOL_MAX": racers,
+        "DATABASE_POOL_TIMEOUT_SECONDS": 60,
+        "DATABASE_STATEMENT_TIMEOUT_MS": 60_000,
+    }.items():
+        monkeypatch.setenv(name, str(value))
+    reset_settings()
+    await (await db.get_pool()).wait(timeout=60)

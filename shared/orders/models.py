@@ -12,11 +12,11 @@ from decimal import Decimal
 from typing import Annotated, Any, Literal, get_args
 from uuid import UUID
 
-from pydantic import ConfigDict, Field, model_validator
+from pydantic import ConfigDict, Field, computed_field, model_validator
 
+from shared.orders.models_delivery import DELIVERY_ONE_OF, DeliveryMethod, check_address_matches_method
 from shared.platform.base_model import WHOLE, AppModel, IsoDate, Version, configured
 
-DeliveryMethod = Literal["delivery", "pickup"]
 # AWAITING_PRESCRIPTION: paid, with a line whose prescription a pharmacist has not approved yet.
 EarlyChildStatus = Literal["PENDING", "AWAITING_PRESCRIPTION", "CONFIRMED", "PROCESSING"]
 ChildStatus = Literal[EarlyChildStatus, "READY_FOR_PICKUP", "OUT_FOR_DELIVERY", "DELIVERED", "CANCELLED", "REFUNDED"]
@@ -46,26 +46,6 @@ class OrderLineIn(AppModel):
     prescription_id: UUID | None = Field(
         default=None, description="required for prescription-only products: one of my APPROVED or PENDING prescriptions"
     )
-
-
-# How an order is delivered, in every body that places one (PlaceOrder, and an order request
-# accepted in a thread): an address for delivery, none for pickup.
-DELIVERY_ONE_OF: dict[str, Any] = {
-    "oneOf": [
-        {
-            "required": ["address_id"],
-            "properties": {"delivery_method": {"const": "delivery"}, "address_id": {"type": "string"}},
-        },
-        {"properties": {"delivery_method": {"const": "pickup"}, "address_id": {"type": "null"}}},
-    ]
-}
-
-
-def check_address_matches_method(delivery_method: DeliveryMethod, address_id: UUID | None) -> None:
-    if delivery_method == "delivery" and address_id is None:
-        raise ValueError("delivery orders need an address_id")
-    if delivery_method == "pickup" and address_id is not None:
-        raise ValueError("pickup orders take no address_id")
 
 
 class PlaceOrder(AppModel):
@@ -138,6 +118,11 @@ class SellerOrder(AppModel):
     created_at: datetime
     updated_at: datetime
     items: list[OrderItem] = Field(default_factory=list)
+
+    @computed_field(description="this child order's thread with its seller (messages about delivery)")  # type: ignore[prop-decorator]
+    @property
+    def thread_url(self) -> str:
+        return f"/api/orders/{self.id}/thread"
 
 
 class HistoryEntry(AppModel):

@@ -7,7 +7,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from uuid import UUID
 
-from pydantic import Field
+from pydantic import Field, computed_field
 
 from shared.orders.models import DeliveryMethod, HistoryEntry, OrderItem, PaymentStatus, SellerOrder
 from shared.platform.base_model import AppModel
@@ -42,6 +42,11 @@ class SellerOrderView(SellerOrder):
     currency: str
     history: list[HistoryEntry] = Field(default_factory=list)
     items: list[SellerOrderItem] = Field(default_factory=list)  # type: ignore[assignment]
+
+    @computed_field(description="this child order's thread with its shopper")  # type: ignore[prop-decorator]
+    @property
+    def thread_url(self) -> str:
+        return f"/api/seller/orders/{self.id}/thread"
 
 
 class RxApproval(AppModel):

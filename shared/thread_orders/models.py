@@ -18,6 +18,7 @@ from shared.orders.models import (
     check_address_matches_method,
 )
 from shared.platform.base_model import NOT_BLANK, WHOLE, AppModel
+from shared.threads.models import BODY_MAX, MessagePage
 
 Status = Literal["PENDING", "ACCEPTED", "DECLINED", "CANCELLED", "EXPIRED"]
 Decision = Literal["ACCEPTED", "DECLINED", "CANCELLED", "EXPIRED"]
@@ -120,3 +121,31 @@ class AcceptedOrderRequest(AppModel):
 class OrderRequestExpiryRun(AppModel):
     expired: int = 0
     batches: int = 0
+
+
+# --- ORDER threads -------------------------------------------------------------------------
+
+
+class PostOrderMessage(AppModel):
+    """A message about a child order, into its ORDER thread (created by the first one). Replies
+    and attachments go through the thread's own routes once it exists (`thread_id`)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    body: Annotated[str, Field(min_length=1, max_length=BODY_MAX), NOT_BLANK] = Field(
+        description="the text, up to 4,000 characters"
+    )
+    client_message_id: str | None = Field(
+        default=None, pattern=CLIENT_ID, description="the client's id of this post: a retry returns the first post"
+    )
+
+
+class OrderThread(AppModel):
+    """A child order's ORDER thread and its latest messages; no thread (and no messages) until
+    the first message is posted."""
+
+    thread_id: UUID | None
+    thread_url: str | None = Field(
+        description="the thread's messages under /api/threads (shopper) or /api/seller/threads"
+    )
+    messages: MessagePage

@@ -113,3 +113,13 @@ RETURNING {COLUMNS}
 
 async def expire_batch(conn: AsyncConnection, now: datetime, limit: int) -> list[OrderRequest]:
     return await db.fetch_all(conn, EXPIRE_BATCH, {"now": now, "limit": limit}, OrderRequest)
+
+
+# --- ORDER threads -------------------------------------------------------------------------
+
+# The child order's ORDER thread, if its first message has been posted (threads_one_per_order).
+SELECT_ORDER_THREAD = "SELECT id FROM threads WHERE kind = 'ORDER' AND order_id = %(order_id)s"
+
+
+async def order_thread_id(conn: AsyncConnection, seller_order_id: UUID) -> UUID | None:
+    return await db.fetch_value(conn, SELECT_ORDER_THREAD, {"order_id": seller_order_id})

@@ -120,7 +120,7 @@ STATUS_TEXTS: dict[Status, tuple[str, str]] = {
         "Order proposed: {count} item(s), {subtotal} {currency}.",
         "عرض طلب: {count} صنف، {subtotal} {currency}.",
     ),
-    "ACCEPTED": ("Order request accepted: order {number}.", "تم قبول عرض الطلب: الطلب {number}."),
+    "ACCEPTED": ("Order request accepted: the order is placed.", "تم قبول عرض الطلب: تم إنشاء الطلب."),
     "DECLINED": ("Order request declined.", "تم رفض عرض الطلب."),
     "CANCELLED": ("Order request cancelled by the seller.", "ألغى البائع عرض الطلب."),
     "EXPIRED": ("Order request expired.", "انتهت صلاحية عرض الطلب."),
@@ -133,7 +133,7 @@ def status_text(status: Status, **values: Any) -> str:
     return f"{english.format(**values)}\n{arabic.format(**values)}"
 
 
-def status_metadata(request: OrderRequest, *, order_number: str | None = None) -> dict[str, Any]:
+def status_metadata(request: OrderRequest) -> dict[str, Any]:
     """What a message about the request carries, so a client can draw it and act on it."""
     metadata: dict[str, Any] = {
         "order_request_id": str(request.id),
@@ -143,5 +143,5 @@ def status_metadata(request: OrderRequest, *, order_number: str | None = None) -
         "valid_until": request.valid_until.isoformat(),
     }
     if request.order_id:
-        metadata |= {"order_id": str(request.order_id), "order_number": order_number}
+        metadata["order_id"] = str(request.order_id)
     return metadata

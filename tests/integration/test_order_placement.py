@@ -10,7 +10,7 @@ from decimal import Decimal
 import pytest
 
 from tests.catalog_support import sql
-from tests.order_support import line, offer_id, place, shopper_with_address, stock, stocked_catalog
+from tests.order_support import line, offer_id, open_racing_pool, place, shopper_with_address, stock, stocked_catalog
 from tests.support import bearer, counting_statements
 
 
@@ -150,23 +150,7 @@ LOCK_OFFER = "SELECT 1 FROM offers WHERE id = %s FOR NO KEY UPDATE"
 
 @pytest.fixture
 async def racing_pool(catalog, monkeypatch):
-    """A pool with a connection for every racer, all open before the race, and pool and
-    statement timeouts that only turn a hang into a failure."""
-    from shared.data import db
-    from shared.events import relay
-    from shared.platform.config import reset_settings
-
-    await relay.wait_for_background_relay()
-    await db.close_pools()
-    for name, value in {
-        "DATABASE_POOL_MIN": RACERS,
-        "DATABASE_POOL_MAX": RACERS,
-        "DATABASE_POOL_TIMEOUT_SECONDS": 60,
-        "DATABASE_STATEMENT_TIMEOUT_MS": 60_000,
-    }.items():
-        monkeypatch.setenv(name, str(value))
-    reset_settings()
-    await (await db.get_pool()).wait(timeout=60)
+    await open_racing_pool(monkeypatch, RACERS)
 
 
 async def race_at_the_gate(database_url: str, offer: str, requests) -> list[tuple[int, dict, dict]]:
