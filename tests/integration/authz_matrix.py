@@ -111,6 +111,18 @@ _ROWS: list[tuple[str, str, str, bool, int, int, int, int, int, int, int, int]] 
     ("payment_webhook",                 "POST",   "webhooks/payments/{gateway}",                        NO_KEY, 200, 200, 200, 200, 200, 200, 200, 200),
     ("refund_order",                    "POST",   "orders/{id:guid}/refunds",                           NO_KEY, 401, 403, 403, 201, 404, 403, 201, 201),
     ("list_payments_for_review",        "GET",    "ops/payments/review",                                KEY,    401, 403, 403, 403, 403, 403, 200, 200),
+    # order requests in threads: the thread's seller staff propose and cancel, its shopper accepts or declines (anyone else: 404)
+    ("propose_order_request",           "POST",   "seller/threads/{id:guid}/order-requests",            NO_KEY, 401, 403, 403, 201, 404, 403, 403, 403),
+    ("get_seller_order_request",        "GET",    "seller/threads/{id:guid}/order-requests/{rid:guid}", NO_KEY, 401, 403, 403, 200, 404, 403, 403, 403),
+    ("cancel_order_request",            "POST",   "seller/threads/{id:guid}/order-requests/{rid:guid}/cancel", NO_KEY, 401, 403, 403, 200, 404, 403, 403, 403),
+    ("get_order_request",               "GET",    "threads/{id:guid}/order-requests/{rid:guid}",        NO_KEY, 401, 200, 404, 404, 404, 404, 404, 404),
+    ("accept_order_request",            "POST",   "threads/{id:guid}/order-requests/{rid:guid}/accept", NO_KEY, 401, 201, 404, 404, 404, 404, 404, 404),
+    ("decline_order_request",           "POST",   "threads/{id:guid}/order-requests/{rid:guid}/decline", NO_KEY, 401, 200, 404, 404, 404, 404, 404, 404),
+    # ORDER threads: a child order's shopper and its seller's staff
+    ("get_order_thread",                "GET",    "orders/{id:guid}/thread",                            NO_KEY, 401, 200, 404, 404, 404, 404, 404, 404),
+    ("post_order_message",              "POST",   "orders/{id:guid}/thread/messages",                   NO_KEY, 401, 201, 404, 404, 404, 404, 404, 404),
+    ("get_seller_order_thread",         "GET",    "seller/orders/{id:guid}/thread",                     NO_KEY, 401, 403, 403, 200, 404, 403, 403, 403),
+    ("post_seller_order_message",       "POST",   "seller/orders/{id:guid}/thread/messages",            NO_KEY, 401, 403, 403, 201, 404, 403, 403, 403),
 ]
 # fmt: on
 

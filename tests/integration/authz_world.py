@@ -16,6 +16,7 @@ import httpx
 
 from devhost.host import DevHost
 from tests.catalog_support import ADMIN, Catalog, admin_call
+from tests.integration import authz_world_thread_orders as thread_orders
 from tests.order_support import ADDRESS, line, place, seller_headers
 from tests.support import bearer, call
 
@@ -44,6 +45,7 @@ class World:
     prescription: dict = field(default_factory=dict)  # customer A's, PENDING
     sandbox: Any = None  # tests.payments_support.SandboxServer: the payment gateway
     payment_queue: str = ""
+    thread_orders: dict = field(default_factory=dict)  # authz_world_thread_orders: thread and request ids
 
     @property
     def nahdi(self) -> str:  # seller A
@@ -170,6 +172,7 @@ async def build_world(client: httpx.AsyncClient, host: DevHost, catalog: Catalog
     status, _, world.order = await place(callers["customer"], lines, method="delivery", address_id=world.address_a)
     assert status == 201, world.order
     world.prescription = await world.fresh_prescription(submit=True)
+    await thread_orders.prepare(world)
     return world
 
 
@@ -335,7 +338,7 @@ BUILDERS: dict[str, Builder] = {
     "payment_webhook": _webhook,
     "refund_order": _refund,
     "list_payments_for_review": get("ops/payments/review"),
-}
+} | thread_orders.builders()
 
 
 async def build(name: str, world: World) -> Req:
