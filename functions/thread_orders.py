@@ -15,10 +15,11 @@ from shared.thread_orders.models import (
     AcceptOrderRequest,
     OrderRequest,
     OrderThread,
+    OrderThreadQuery,
     PostOrderMessage,
     ProposeOrder,
 )
-from shared.threads.models import SELLER_STAFF, Message, MessagesQuery
+from shared.threads.models import SELLER_STAFF, Message
 
 bp = func.Blueprint()
 ANONYMOUS = func.AuthLevel.ANONYMOUS  # the bearer token and its role are checked by @endpoint
@@ -103,7 +104,7 @@ async def decline_order_request(call: ApiCall) -> OrderRequest:
 @bp.route(route="orders/{id:guid}/thread", methods=["GET"], auth_level=ANONYMOUS)
 @endpoint(
     summary="The thread about one of my child orders (its id: a seller order of my order) and its messages",
-    query=MessagesQuery,
+    query=OrderThreadQuery,
     response=OrderThread,
     authenticated=True,
     tags=TAGS,
@@ -131,7 +132,7 @@ async def post_order_message(call: ApiCall) -> Reply:
 @bp.route(route="seller/orders/{id:guid}/thread", methods=["GET"], auth_level=ANONYMOUS)
 @endpoint(
     summary="The thread about one of my child orders and its messages",
-    query=MessagesQuery,
+    query=OrderThreadQuery,
     response=OrderThread,
     roles=SELLER_STAFF,
     tags=SELLER_TAGS,

@@ -18,7 +18,7 @@ from shared.orders.models import (
     check_address_matches_method,
 )
 from shared.platform.base_model import NOT_BLANK, WHOLE, AppModel
-from shared.threads.models import BODY_MAX, MessagePage
+from shared.threads.models import BODY_MAX, PAGE_LIMIT_DEFAULT, MessageId, MessagePage, PageLimit
 
 Status = Literal["PENDING", "ACCEPTED", "DECLINED", "CANCELLED", "EXPIRED"]
 Decision = Literal["ACCEPTED", "DECLINED", "CANCELLED", "EXPIRED"]
@@ -138,6 +138,16 @@ class PostOrderMessage(AppModel):
     client_message_id: str | None = Field(
         default=None, pattern=CLIENT_ID, description="the client's id of this post: a retry returns the first post"
     )
+
+
+class OrderThreadQuery(AppModel):
+    """The latest messages, or those before a message id (keyset). Polling for newer ones
+    (`after=`) is the thread's own route, at `thread_url`."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    before: MessageId | None = None
+    limit: PageLimit = PAGE_LIMIT_DEFAULT
 
 
 class OrderThread(AppModel):

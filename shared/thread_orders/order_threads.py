@@ -13,7 +13,7 @@ from shared.orders.models_threads import ChildParties
 from shared.platform.errors import NotFound
 from shared.thread_orders import repo
 from shared.thread_orders.errors import ThreadOrderError
-from shared.thread_orders.models import OrderThread, PostOrderMessage
+from shared.thread_orders.models import OrderThread, OrderThreadQuery, PostOrderMessage
 from shared.threads import repo as threads
 from shared.threads import repo_reads
 from shared.threads.models import Message, MessagePage, MessagesQuery, Party, Sender
@@ -59,11 +59,11 @@ async def post(
     return Message.model_validate(posted.model_dump(exclude={"replayed"})), not posted.replayed
 
 
-async def read(conn: AsyncConnection, party: Party, seller_order_id: UUID, query: MessagesQuery) -> OrderThread:
+async def read(conn: AsyncConnection, party: Party, seller_order_id: UUID, query: OrderThreadQuery) -> OrderThread:
     await child_for(conn, party, seller_order_id)
     thread_id = await repo.order_thread_id(conn, seller_order_id)
     thread = await threads.thread_for_party(conn, thread_id, party) if thread_id else None
     if thread is None:
         return OrderThread(thread_id=None, thread_url=None, messages=MessagePage(items=[], has_more=False))
-    page = await repo_reads.message_page(conn, thread, query)
+    page = await repo_reads.message_page(conn, thread, MessagesQuery(before=query.before, limit=query.limit))
     return OrderThread(thread_id=thread.id, thread_url=thread_url(party, thread.id), messages=page)

@@ -23,10 +23,11 @@ from shared.thread_orders.models import (
     OrderRequest,
     OrderRequestExpiryRun,
     OrderThread,
+    OrderThreadQuery,
     PostOrderMessage,
     ProposeOrder,
 )
-from shared.threads.models import Message, MessagesQuery, Party
+from shared.threads.models import Message, Party
 from shared.threads.rules import seller_party, shopper_party
 
 EXPIRY_BATCH = 100
@@ -140,7 +141,7 @@ async def post_order_message(
 
 
 async def order_thread(
-    principal: Principal, seller_order_id: UUID, query: MessagesQuery, *, as_seller: bool
+    principal: Principal, seller_order_id: UUID, query: OrderThreadQuery, *, as_seller: bool
 ) -> OrderThread:
     party = seller_party(principal) if as_seller else shopper_party(principal)
     async with db.connection(read_only=True) as conn:

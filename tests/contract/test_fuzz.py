@@ -77,6 +77,8 @@ STATE_CODES = {
     "date_range_too_long",
     "invalid_date_range",
     "invalid_prescriptions",  # an order line naming a prescription that is not the caller's
+    "invalid_offers",  # an order request's line naming an offer that is not the seller's
+    "invalid_prescription_lines",  # an acceptance naming a line the order request does not have
 }
 # Field codes of rules between two fields, which JSON Schema cannot compare: min_price above
 # max_price, sort=relevance without q (query parameters), sale_price not below price (a body).
