@@ -60,8 +60,9 @@ async def thread_with_welcome(catalog) -> str:
 
 async def post(thread_id: str, text: str, headers: dict, **body) -> tuple[int, dict]:
     path = f"threads/{thread_id}/messages"
+    route = {"id": thread_id}
     status, _, message = await call(
-        "post_thread_message", "POST", path, body={"body": text, **body}, headers=headers, route_params={"id": thread_id}
+        "post_thread_message", "POST", path, body={"body": text, **body}, headers=headers, route_params=route
     )
     return status, message
 
