@@ -16,8 +16,10 @@ from functions import (
     orders,
     payments,
     prescriptions,
+    seller_threads,
     sellers,
     thread_orders,
+    threads,
     users,
 )
 
@@ -36,5 +38,7 @@ app.register_functions(events.bp)
 app.register_functions(notifications.bp)
 app.register_functions(ops.bp)
 app.register_functions(payments.bp)
+app.register_functions(threads.bp)
+app.register_functions(seller_threads.bp)
 app.register_functions(thread_orders.bp)
 app.register_functions(fallback.bp)  # last: the catch-all for unknown routes

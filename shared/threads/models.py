@@ -11,13 +11,17 @@ from uuid import UUID
 from pydantic import ConfigDict, Field, model_validator
 
 from shared.platform.auth import ADMIN_ROLES
-from shared.platform.base_model import NOT_BLANK, WHOLE, AppModel
+from shared.platform.base_model import JSON_SAFE_INTEGER_MAX, NOT_BLANK, WHOLE, AppModel, BigId
+
+# Who acts and from where: moderation reads are audited like prescription file views.
+from shared.prescriptions.models import AuditSource as AuditSource
 
 ThreadKind = Literal["PRODUCT_INQUIRY", "ORDER", "DIRECT", "SUPPORT"]
 Side = Literal["SHOPPER", "SELLER", "SUPPORT"]
 MessageKind = Literal["TEXT", "SYSTEM", "ORDER_REQUEST", "ATTACHMENT"]
 AttachmentType = Literal["image/jpeg", "image/png", "application/pdf", "image/webp"]
 ATTACHMENT_TYPES: tuple[AttachmentType, ...] = ("image/jpeg", "image/png", "application/pdf", "image/webp")
+ATTACHMENT_MAX_BYTES = 10 * 1024 * 1024
 
 # Support agents are admins: they read any thread for moderation (audited) and the reports.
 MODERATOR_ROLES = ADMIN_ROLES
@@ -27,8 +31,8 @@ BODY_MAX = 4000
 PAGE_LIMIT_DEFAULT = 30
 PAGE_LIMIT_MAX = 100
 MAX_ATTACHMENTS = 10
-BIGINT_MAX = 2**63 - 1
-MessageId = Annotated[int, Field(ge=1, le=BIGINT_MAX), WHOLE]
+BIGINT_MAX = JSON_SAFE_INTEGER_MAX  # beyond any message id
+MessageId = BigId
 PageLimit = Annotated[int, Field(ge=1, le=PAGE_LIMIT_MAX), WHOLE]
 CURSOR = Field(default=None, max_length=200, json_schema_extra={"format": "cursor", "pattern": r"^[A-Za-z0-9_-]*$"})
 Body = Annotated[str, Field(min_length=1, max_length=BODY_MAX), NOT_BLANK]
@@ -93,7 +97,7 @@ class EditMessage(AppModel):
     body: Body
 
 
-class MarkRead(AppModel):
+class ReadUpTo(AppModel):
     model_config = ConfigDict(extra="forbid")
 
     up_to: MessageId = Field(description="the newest message read; the watermark never moves back")
@@ -216,7 +220,7 @@ class ReadMark(AppModel):
     unread_count: int
 
 
-class SignedRequest(AppModel):
+class UploadRequest(AppModel):
     url: str
     method: Literal["PUT", "GET"]
     headers: dict[str, str]
@@ -225,7 +229,7 @@ class SignedRequest(AppModel):
 
 class AttachmentTicket(AppModel):
     id: UUID
-    upload: SignedRequest
+    upload: UploadRequest
     max_bytes: int
     accepted_types: list[str]
 

@@ -222,28 +222,33 @@ async def append_message(
     bumped = await _bump_thread(conn, thread_id, scope, now)
     if bumped is None:
         return None
-    ids = attachment_ids or []
-    text_preview = rules.preview(body, len(ids))
-    payload = rules.posted_payload(thread_id, bumped, sender, kind, text_preview)
-    params = {
-        "id": bumped.message_id,
-        "seq": bumped.message_seq,
+    params = _message_params(thread_id, bumped, sender, kind, body, metadata, client_id, now, attachment_ids or [])
+    params["reply_to"] = reply_to
+    return await db.fetch_one(conn, INSERT_MESSAGE, params, MessageRow)
+
+
+def _message_params(
+    thread_id: UUID, slot: PostingSlot, sender: Sender, kind: str, body: str, metadata: dict | None,
+    client_id: str | None, now: datetime, attachment_ids: list[UUID],
+) -> dict[str, Any]:  # fmt: skip
+    text_preview = rules.preview(body, len(attachment_ids))
+    return {
+        "id": slot.message_id,
+        "seq": slot.message_seq,
         "thread_id": thread_id,
         "sender_id": sender.user_id,
         "sender_side": sender.side,
         "kind": kind,
         "body": body,
-        "reply_to": reply_to,
         "metadata": db.json_param(metadata or {}),
         "now": now,
         "preview": text_preview,
-        "attachment_ids": ids,
+        "attachment_ids": attachment_ids,
         "client_id": client_id,
         "event_type": rules.MESSAGE_POSTED,
         "aggregate_type": rules.THREAD_AGGREGATE,
-        "payload": db.json_param(payload),
+        "payload": db.json_param(rules.posted_payload(thread_id, slot, sender, kind, text_preview)),
     }
-    return await db.fetch_one(conn, INSERT_MESSAGE, params, MessageRow)
 
 
 # A reply names a message of the same thread, live or archived (no foreign key can: see

@@ -147,13 +147,6 @@ def posted_payload(thread_id: UUID, slot: PostingSlot, sender: Sender, kind: str
     }
 
 
-def new_messages_titles(subject: str, count: int) -> tuple[str, str]:
-    """(English, Arabic) title of the one unread "new messages" notification of a thread."""
-    if count == 1:
-        return f"New message: {subject}", f"رسالة جديدة: {subject}"
-    return f"{count} new messages: {subject}", f"{count} رسائل جديدة: {subject}"
-
-
 # --- archival and files --------------------------------------------------------------------
 
 
