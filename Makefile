@@ -71,6 +71,12 @@ infra-check: deps
 bench-catalog: deps
 	$(PY) -m bench.catalog $(ARGS)
 
+# Threads: latest page at 10M messages / 10k, thread list / addresses, statements per post.
+# Seeds souq_bench_threads (10M messages, COPY) and souq_bench_threads_10k once, then ARGS=--reuse.
+.PHONY: bench-threads
+bench-threads: deps
+	$(PY) -m bench.threads $(ARGS)
+
 # Orders: hot product vs pgbench, spread orders over 100k offers, statements per order, consistency.
 # Seeds souq_bench_orders once (about a minute), then ARGS=--reuse.
 .PHONY: bench-orders

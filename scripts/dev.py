@@ -126,12 +126,13 @@ def seed_demo_catalog(url: str) -> None:
 
 
 def run() -> None:
-    from scripts import demo_data, migrate
+    from scripts import demo_data, demo_threads, migrate
 
     provision()
     say(f"migrations: applied {migrate.migrate_up(os.environ['DATABASE_URL'])} new")
     demo_data.load(os.environ["DATABASE_URL"])
     seed_demo_catalog(os.environ["DATABASE_URL"])
+    demo_threads.load()  # after the catalog: the threads talk about its products
     say("the API will be at http://localhost:7071/api  (OpenAPI: http://localhost:7071/api/openapi.json)")
     say("a dev token: make token ROLE=customer   (roles: customer seller pharmacist admin super_admin)")
     say('  curl -H "Authorization: Bearer $(make -s token ROLE=customer)" http://localhost:7071/api/me')

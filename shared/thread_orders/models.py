@@ -159,3 +159,11 @@ class OrderThread(AppModel):
         description="the thread's messages under /api/threads (shopper) or /api/seller/threads"
     )
     messages: MessagePage
+
+
+class DemoOffer(AppModel):
+    """An offer the demo threads of `make run` talk about."""
+
+    offer_id: UUID
+    seller_id: UUID
+    product_id: UUID

@@ -16,10 +16,11 @@ from shared.data import db
 from shared.events import relay
 from shared.orders import service as orders
 from shared.platform.auth import Principal
-from shared.thread_orders import order_requests, order_threads
+from shared.thread_orders import order_requests, order_threads, repo_demo
 from shared.thread_orders.models import (
     AcceptedOrderRequest,
     AcceptOrderRequest,
+    DemoOffer,
     OrderRequest,
     OrderRequestExpiryRun,
     OrderThread,
@@ -118,6 +119,12 @@ async def expire_order_requests(clock: Callable[[], datetime] = utcnow) -> Order
     if run.expired:
         relay.relay_soon()
     return run
+
+
+async def demo_offers(limit: int) -> list[DemoOffer]:
+    """Offers for `make run`'s demo threads: one per seller, in stock, no prescription needed."""
+    async with db.connection(read_only=True) as conn:
+        return await repo_demo.demo_offers(conn, limit)
 
 
 # --- ORDER threads -------------------------------------------------------------------------
