@@ -142,7 +142,10 @@ async def record(
     """The message that shows the request's new status in its thread (the thread exists: the
     request's foreign key says so)."""
     text = rules.status_text(
-        request.status, count=len(request.lines), subtotal=request.subtotal, currency=request.currency
+        request.status,
+        units=sum(line.quantity for line in request.lines),
+        subtotal=request.subtotal,
+        currency=request.currency,
     )
     posted = await threads.append_message(
         conn, request.thread_id, sender, kind, text, rules.status_metadata(request), None, now

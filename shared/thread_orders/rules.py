@@ -117,8 +117,8 @@ def not_pending(request: OrderRequest, now: datetime) -> Conflict:
 
 STATUS_TEXTS: dict[Status, tuple[str, str]] = {
     "PENDING": (
-        "Order proposed: {count} item(s), {subtotal} {currency}.",
-        "عرض طلب: {count} صنف، {subtotal} {currency}.",
+        "Order proposed: {units} unit(s), {subtotal} {currency}.",
+        "عرض طلب: {units} وحدة، {subtotal} {currency}.",
     ),
     "ACCEPTED": ("Order request accepted: the order is placed.", "تم قبول عرض الطلب: تم إنشاء الطلب."),
     "DECLINED": ("Order request declined.", "تم رفض عرض الطلب."),

@@ -108,7 +108,7 @@ def test_status_texts_are_english_then_arabic_for_every_status():
     for status in rules.STATUS_TEXTS:
         text = rules.status_text(
             status,
-            count=2,
+            units=2,
             subtotal="30.00",
             currency="SAR",
         )
