@@ -148,6 +148,7 @@ def list_ratio(url: str, args: argparse.Namespace, run_id: str) -> dict[str, Sta
 
 async def statements_per_post(url: str, big_thread: str) -> dict[str, tuple[int, int]]:
     """(messages in the thread, statements one post sent) for the big thread and a small one."""
+    from shared import storage
     from shared.data import db
     from shared.events import relay
     from shared.threads import service
@@ -163,6 +164,7 @@ async def statements_per_post(url: str, big_thread: str) -> dict[str, tuple[int,
         for label, thread in (("big thread", big_thread), ("small thread", small_thread)):
             body = PostMessage(body="Is it still in stock?", client_message_id=uuid.uuid4().hex)
             await service.post_message(party, uuid.UUID(thread), body)  # warm: pool, prepared plans
+            await relay.wait_for_background_relay()  # its relay's statements are not the post's
             with counting_statements() as counted:
                 await service.post_message(party, uuid.UUID(thread), PostMessage(body="And the price?"))
             with psycopg.connect(url) as conn:
@@ -171,6 +173,7 @@ async def statements_per_post(url: str, big_thread: str) -> dict[str, tuple[int,
     finally:
         await relay.wait_for_background_relay()
         await db.close_pools()
+        await storage.close_storage_clients()
     return counts
 
 
