@@ -136,7 +136,9 @@ def test_denied_roles_get_401_or_403_problems(devhost, credentials):
             url = path.replace("{", "").replace("}", "")
             url = "/".join(
                 "00000000-0000-4000-8000-000000000000"
-                if part in ("id", "image_id", "seller_id", "variant_id")
+                if part in ("id", "image_id", "seller_id", "variant_id", "attachment_id")
+                else "1"
+                if part == "message_id"
                 else part
                 for part in url.split("/")
             )
