@@ -77,6 +77,7 @@ STATE_CODES = {
     "date_range_too_long",
     "invalid_date_range",
     "invalid_prescriptions",  # an order line naming a prescription that is not the caller's
+    "attachment_not_found",  # a post naming an attachment the caller did not upload to that thread
 }
 # Field codes of rules between two fields, which JSON Schema cannot compare: min_price above
 # max_price, sort=relevance without q (query parameters), sale_price not below price (a body).
