@@ -67,6 +67,8 @@ async def verify_for_post(party: Party, thread_id: UUID, ids: list[UUID]) -> Non
         return
     settings = get_settings()
     async with db.connection() as conn:
+        if await repo.thread_for_party(conn, thread_id, party) is None:  # 404 before any 422
+            raise rules.thread_not_found(thread_id)
         rows = await repo_attachments.uploads_of(conn, thread_id, party.user_id, ids)
     missing = set(ids) - {row.id for row in rows}
     if missing:

@@ -11,7 +11,7 @@ from uuid import UUID
 from pydantic import ConfigDict, Field, model_validator
 
 from shared.platform.auth import ADMIN_ROLES
-from shared.platform.base_model import JSON_SAFE_INTEGER_MAX, NOT_BLANK, WHOLE, AppModel, BigId
+from shared.platform.base_model import NOT_BLANK, WHOLE, AppModel, BigId
 
 # Who acts and from where: moderation reads are audited like prescription file views.
 from shared.prescriptions.models import AuditSource as AuditSource
@@ -31,7 +31,6 @@ BODY_MAX = 4000
 PAGE_LIMIT_DEFAULT = 30
 PAGE_LIMIT_MAX = 100
 MAX_ATTACHMENTS = 10
-BIGINT_MAX = JSON_SAFE_INTEGER_MAX  # beyond any message id
 MessageId = BigId
 PageLimit = Annotated[int, Field(ge=1, le=PAGE_LIMIT_MAX), WHOLE]
 CURSOR = Field(default=None, max_length=200, json_schema_extra={"format": "cursor", "pattern": r"^[A-Za-z0-9_-]*$"})
@@ -77,7 +76,15 @@ class PostMessage(AppModel):
     """Text (or attachments alone), an optional reply to a message of the same thread, and a
     client message id that makes a retry return the first post instead of posting twice."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "anyOf": [
+                {"required": ["body"], "properties": {"body": {"type": "string"}}},
+                {"required": ["attachment_ids"], "properties": {"attachment_ids": {"minItems": 1}}},
+            ]
+        },
+    )
 
     body: Body | None = Field(default=None, description="the text, up to 4,000 characters")
     reply_to: MessageId | None = Field(default=None, description="a message of this thread")
@@ -118,20 +125,15 @@ class ReportMessage(AppModel):
 
 
 class MessagesQuery(AppModel):
-    """Keyset both ways: `before` an id pages back, `after` an id polls for newer ones; neither
-    gives the latest page."""
+    """Keyset both ways: `before` an id pages back (newest first, then shown oldest first),
+    `after` an id pages forward (how a client polls); both bound a range read forward from
+    `after`; neither gives the latest page."""
 
     model_config = ConfigDict(extra="forbid")
 
     before: MessageId | None = None
     after: MessageId | None = None
     limit: PageLimit = PAGE_LIMIT_DEFAULT
-
-    @model_validator(mode="after")
-    def _one_direction(self) -> MessagesQuery:
-        if self.before is not None and self.after is not None:
-            raise ValueError("send before or after, not both")
-        return self
 
 
 class ThreadsQuery(AppModel):

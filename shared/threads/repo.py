@@ -108,9 +108,18 @@ async def thread_for_party(conn: AsyncConnection, thread_id: UUID, party: Party 
 
 # --- posting -------------------------------------------------------------------------------
 
-CLAIM_CLIENT_ID = """
-INSERT INTO message_client_ids (thread_id, sender_id, client_id) VALUES (%(thread_id)s, %(sender_id)s, %(client_id)s)
-ON CONFLICT DO NOTHING
+# Only in a thread the sender's scope reaches (threads are never removed, so what it reads
+# holds): (reachable, claimed now).
+CLAIM_CLIENT_ID = f"""
+WITH thread AS (
+    SELECT id FROM threads WHERE id = %(thread_id)s AND {PARTY_SCOPE}
+), claimed AS (
+    INSERT INTO message_client_ids (thread_id, sender_id, client_id)
+    SELECT id, %(sender_id)s, %(client_id)s FROM thread
+    ON CONFLICT DO NOTHING
+    RETURNING 1
+)
+SELECT EXISTS (SELECT FROM thread), EXISTS (SELECT FROM claimed)
 """
 
 SELECT_BY_CLIENT_ID = f"""
@@ -124,18 +133,25 @@ SELECT {MESSAGE_COLUMNS}, {{attachments}} FROM (
         WHERE thread_id = %(thread_id)s AND sender_id = %(sender_id)s AND client_id = %(client_id)s)
 ) m
 """
-# A message's attachments as a JSON list (an index probe per message).
+# A message's attachments as a JSON list (an index probe per message); a deleted one lists none.
 ATTACHMENTS_OF_M = """coalesce((SELECT jsonb_agg(jsonb_build_object('id', a.id, 'file_name', a.file_name,
                                    'content_type', a.content_type, 'size_bytes', a.size_bytes) ORDER BY a.created_at)
-          FROM message_attachments a WHERE a.thread_id = m.thread_id AND a.message_id = m.id), '[]') AS attachments"""
+          FROM message_attachments a
+          WHERE a.thread_id = m.thread_id AND a.message_id = m.id AND m.deleted_at IS NULL), '[]') AS attachments"""
 SELECT_BY_CLIENT_ID = SELECT_BY_CLIENT_ID.format(attachments=ATTACHMENTS_OF_M)
 
 
-async def _claim_client_id(conn: AsyncConnection, thread_id: UUID, sender: Sender, client_id: str) -> bool:
-    """False when this sender already posted with this client id (a retry). A concurrent retry
-    waits on the key until the first commits (then False) or rolls back (then True)."""
-    params = {"thread_id": thread_id, "sender_id": sender.user_id, "client_id": client_id}
-    return await db.execute(conn, CLAIM_CLIENT_ID, params) > 0
+async def _claim_client_id(
+    conn: AsyncConnection, thread_id: UUID, sender: Sender, client_id: str, scope: Party | None
+) -> tuple[bool, bool]:
+    """(the thread is reachable, the client id was claimed now). Not claimed: this sender already
+    posted with this client id (a retry); a concurrent retry waits on the key until the first
+    commits (then not claimed) or rolls back (then claimed)."""
+    params = {"thread_id": thread_id, "sender_id": sender.user_id, "client_id": client_id} | _scope(scope)
+    async with conn.cursor() as cur:
+        await cur.execute(CLAIM_CLIENT_ID, params)
+        reachable, claimed = await cur.fetchone() or (False, False)
+    return reachable, claimed
 
 
 async def _posted_before(conn: AsyncConnection, thread_id: UUID, sender: Sender, client_id: str) -> MessageRow | None:
@@ -217,8 +233,12 @@ async def append_message(
 
     The caller checks `reply_to` names a message of this thread and that every attachment was
     linked (`len(row.attachments)`), and raises (rolling back) when not."""
-    if client_id is not None and not await _claim_client_id(conn, thread_id, sender, client_id):
-        return await _posted_before(conn, thread_id, sender, client_id)
+    if client_id is not None:
+        reachable, claimed = await _claim_client_id(conn, thread_id, sender, client_id, scope)
+        if not reachable:
+            return None
+        if not claimed:
+            return await _posted_before(conn, thread_id, sender, client_id)
     bumped = await _bump_thread(conn, thread_id, scope, now)
     if bumped is None:
         return None

@@ -16,7 +16,6 @@ from shared.data import db, multiplexed
 from shared.platform.errors import FieldError, PlatformError, ValidationFailed
 from shared.platform.pagination import cut_page, decode_cursor
 from shared.threads.models import (
-    BIGINT_MAX,
     MessagePage,
     MessageRow,
     MessagesQuery,
@@ -36,13 +35,15 @@ if TYPE_CHECKING:
 
 # --- message pages -------------------------------------------------------------------------
 
+NO_UPPER_BOUND = 2**63 - 1  # above every bigint id
+
 
 def _page_sql(*, backwards: bool, with_archive: bool) -> str:
-    """One page of a thread's messages: `id < before` newest first, or `id > after` oldest
-    first; each table an index range on (thread_id, id), one per partition. A thread with
+    """One page of a thread's messages between `after` and `before`: newest first (back) or
+    oldest first (forward); each table an index range on (thread_id, id), one per partition. A thread with
     archived messages reads archived_messages too (the slower path)."""
-    op, order = ("<", "DESC") if backwards else (">", "ASC")
-    where = f"thread_id = %(thread_id)s AND id {op} %(bound)s"
+    order = "DESC" if backwards else "ASC"
+    where = "thread_id = %(thread_id)s AND id > %(after)s AND id < %(before)s"
     live = f"SELECT {MESSAGE_COLUMNS} FROM messages WHERE {where} ORDER BY id {order} LIMIT %(limit)s"
     if with_archive:
         archived = f"SELECT {MESSAGE_COLUMNS} FROM archived_messages WHERE {where} ORDER BY id {order} LIMIT %(limit)s"
@@ -59,13 +60,12 @@ PAGE_FORWARD_WITH_ARCHIVE = _page_sql(backwards=False, with_archive=True)
 async def message_page(conn: AsyncConnection, thread: ThreadRow, query: MessagesQuery) -> MessagePage:
     """Oldest first within the page; `has_more` says whether the direction asked goes on."""
     backwards = query.after is None
-    if query.after is None:
+    if backwards:
         sql = PAGE_BACK_WITH_ARCHIVE if thread.has_archived else PAGE_BACK
-        bound = query.before if query.before is not None else BIGINT_MAX
     else:
         sql = PAGE_FORWARD_WITH_ARCHIVE if thread.has_archived else PAGE_FORWARD
-        bound = query.after
-    params = {"thread_id": thread.id, "bound": bound, "limit": query.limit + 1}
+    before = query.before if query.before is not None else NO_UPPER_BOUND
+    params = {"thread_id": thread.id, "after": query.after or 0, "before": before, "limit": query.limit + 1}
     rows = await db.fetch_all(conn, sql, params, MessageRow)
     items = rows[: query.limit]
     if backwards:

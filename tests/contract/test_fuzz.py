@@ -79,6 +79,7 @@ STATE_CODES = {
     "invalid_prescriptions",  # an order line naming a prescription that is not the caller's
     "invalid_offers",  # an order request's line naming an offer that is not the seller's
     "invalid_prescription_lines",  # an acceptance naming a line the order request does not have
+    "attachment_not_found",  # a post naming an attachment the caller did not upload to that thread
 }
 # Field codes of rules between two fields, which JSON Schema cannot compare: min_price above
 # max_price, sort=relevance without q (query parameters), sale_price not below price (a body).
@@ -138,7 +139,9 @@ def test_denied_roles_get_401_or_403_problems(devhost, credentials):
             url = path.replace("{", "").replace("}", "")
             url = "/".join(
                 "00000000-0000-4000-8000-000000000000"
-                if part in ("id", "image_id", "seller_id", "variant_id")
+                if part in ("id", "image_id", "seller_id", "variant_id", "attachment_id")
+                else "1"
+                if part == "message_id"
                 else part
                 for part in url.split("/")
             )

@@ -252,3 +252,19 @@ async def test_new_messages_collapse_into_one_unread_notification_per_thread(cat
     assert note["data"]["preview"] == "three"
     _, mine = await api("list_my_notifications", "GET", "me/notifications", SARA)
     assert [n["title_en"] for n in mine["items"]] == ["New message: " + thread["subject"]]  # the welcome
+
+
+async def test_a_post_sends_the_same_statements_whatever_the_threads_size(catalog, monkeypatch):
+    from tests.support import counting_statements
+
+    _, small = await inquiry(catalog)
+    _, large = await inquiry(catalog, product="brufen")
+    for n in range(40):
+        assert (await post(large["id"], {"body": f"m{n}"}))[0] == 201
+    counts = []
+    with counting_statements(monkeypatch) as sent:
+        for thread in (small, large):
+            sent.clear()
+            assert (await post(thread["id"], {"body": "count me", "client_message_id": f"k-{thread['id']}"}))[0] == 201
+            counts.append(len(sent))
+    assert counts[0] == counts[1] and counts[0] <= 4, counts  # client id, bump, insert CTE (+ transaction)
