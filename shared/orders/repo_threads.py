@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 from uuid import UUID
 
@@ -46,3 +47,13 @@ WHERE so.id = %(id)s
 
 async def child_parties(conn: AsyncConnection, seller_order_id: UUID) -> ChildParties | None:
     return await db.fetch_one(conn, SELECT_CHILD_PARTIES, {"id": seller_order_id}, ChildParties)
+
+
+SELECT_UNIT_PRICES = "SELECT line_no, unit_price FROM order_items WHERE order_id = %(order_id)s"
+
+
+async def unit_prices(conn: AsyncConnection, order_id: UUID) -> dict[int, Decimal]:
+    """Each line's unit price as the order was placed, by line number."""
+    async with conn.cursor() as cur:
+        await cur.execute(SELECT_UNIT_PRICES, {"order_id": order_id})
+        return {int(row[0]): row[1] for row in await cur.fetchall()}

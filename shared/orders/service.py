@@ -12,6 +12,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Sequence
 from datetime import UTC, date, datetime
+from decimal import Decimal
 from typing import TYPE_CHECKING, Any, TypeVar, get_args
 from uuid import UUID
 
@@ -118,6 +119,11 @@ async def price_own_offers(conn: AsyncConnection, seller_id: UUID, lines: list[O
     """A seller's own offers priced now, as placement would price them (one statement)."""
     asked = [line.model_dump(mode="json") | {"line_no": i + 1} for i, line in enumerate(lines)]
     return await repo_threads.price_own_offers(conn, seller_id, asked)
+
+
+async def placed_unit_prices(conn: AsyncConnection, order_id: UUID) -> dict[int, Decimal]:
+    """The unit price of each line of an order just placed (in the caller's transaction)."""
+    return await repo_threads.unit_prices(conn, order_id)
 
 
 async def child_parties(conn: AsyncConnection, seller_order_id: UUID) -> ChildParties | None:

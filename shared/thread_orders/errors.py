@@ -11,6 +11,7 @@ class ThreadOrderError(StrEnum):
     ORDER_REQUEST_NOT_FOUND = "order_request_not_found"
     ORDER_REQUEST_NOT_PENDING = "order_request_not_pending"
     ORDER_REQUEST_EXPIRED = "order_request_expired"
+    ORDER_REQUEST_PRICE_CHANGED = "order_request_price_changed"
     INVALID_OFFERS = "invalid_offers"
     INVALID_PRESCRIPTION_LINES = "invalid_prescription_lines"
     SELLER_ORDER_NOT_FOUND = "seller_order_not_found"

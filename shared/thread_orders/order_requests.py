@@ -96,6 +96,7 @@ async def accept(
         raise rules.not_pending(current, now)
     to_place = rules.order_to_place(claimed, body)
     placed = await orders.place_within(conn, principal, to_place, rules.placement_key(request_id), now)
+    rules.check_prices_kept(claimed, await orders.placed_unit_prices(conn, placed.order_id))
     accepted = await repo.mark_accepted(conn, request_id, placed.order_id, shopper.user_id, now)
     await record(conn, accepted, Sender(side="SHOPPER", user_id=shopper.user_id), now)
     return accepted, True

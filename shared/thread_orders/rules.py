@@ -98,6 +98,23 @@ def order_to_place(request: OrderRequest, accept: AcceptOrderRequest) -> PlaceOr
     )
 
 
+def check_prices_kept(request: OrderRequest, placed: dict[int, Decimal]) -> None:
+    """409 when placement priced a line otherwise than the proposal did (the seller changed the
+    offer's price since): the shopper accepted the proposed prices, not today's. The caller
+    rolls back, so the request stays PENDING and nothing is reserved."""
+    changed = [
+        {"line_no": line.line_no, "proposed": str(line.unit_price), "now": str(placed[line.line_no])}
+        for line in request.lines
+        if placed.get(line.line_no, line.unit_price) != line.unit_price
+    ]
+    if changed:
+        raise Conflict(
+            "the seller's price changed since the proposal; ask the seller for a new one",
+            code=ThreadOrderError.ORDER_REQUEST_PRICE_CHANGED,
+            extra={"lines": changed},
+        )
+
+
 def not_pending(request: OrderRequest, now: datetime) -> Conflict:
     """What a decision on a request that can no longer be decided answers."""
     if request.status == "PENDING" and request.valid_until <= now:

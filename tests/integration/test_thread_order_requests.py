@@ -225,3 +225,14 @@ async def test_concurrent_accepts_place_one_order(catalog, database_url, thread,
     assert sql(database_url, "SELECT count(*) FROM orders") == [(1,)]
     assert stock(database_url, catalog, "nahdi", "panadol") == (10, 3)
     assert [m[1] for m in messages_of(database_url, thread)] == ["PENDING", "ACCEPTED"]
+
+
+async def test_a_price_changed_since_the_proposal_is_409_and_the_request_stays_pending(catalog, database_url, thread):
+    _, request = await propose(catalog, thread, proposal(database_url, catalog, ("panadol", 2)))
+    await put_offer(catalog, "nahdi", "panadol", on_hand=10, price="16.50")
+    status, problem = await accept(SHOPPER, thread, request["id"])
+    assert status == 409 and problem["code"] == "order_request_price_changed"
+    assert problem["lines"] == [{"line_no": 1, "proposed": "15.00", "now": "16.50"}]
+    assert sql(database_url, "SELECT status FROM order_requests") == [("PENDING",)]
+    assert sql(database_url, "SELECT count(*) FROM orders") == [(0,)]
+    assert stock(database_url, catalog, "nahdi", "panadol") == (10, 0)

@@ -123,3 +123,11 @@ def test_metadata_names_the_request_and_its_order_once_accepted():
     metadata = rules.status_metadata(request(lines, status="ACCEPTED", order_id=order_id))
     assert metadata["status"] == "ACCEPTED" and metadata["order_id"] == str(order_id)
     assert "order_id" not in rules.status_metadata(request(lines))
+
+
+def test_a_line_priced_otherwise_than_proposed_is_a_conflict_naming_it():
+    lines = rules.request_lines([priced(1, price="15.00"), priced(2, price="9.50")])
+    rules.check_prices_kept(request(lines), {1: Decimal("15.00"), 2: Decimal("9.50")})
+    with pytest.raises(Conflict) as raised:
+        rules.check_prices_kept(request(lines), {1: Decimal("15.00"), 2: Decimal("9.00")})
+    assert raised.value.extra["lines"] == [{"line_no": 2, "proposed": "9.50", "now": "9.00"}]
