@@ -95,10 +95,12 @@ class RequestLine(AppModel):
 
 
 class OrderRequest(AppModel):
+    """Shown alike to the shopper and the seller: no user ids (a seller never learns the
+    shopper's account id, as in its view of an order)."""
+
     id: UUID
     thread_id: UUID
     seller_id: UUID
-    shopper_id: str
     status: Status
     lines: list[RequestLine]
     subtotal: Decimal = Field(description="the lines' total when proposed, before VAT and delivery")
@@ -106,8 +108,7 @@ class OrderRequest(AppModel):
     note: str | None
     valid_until: datetime
     order_id: UUID | None = Field(description="the order its acceptance placed")
-    decided_by: str | None
-    decided_at: datetime | None
+    decided_at: datetime | None = Field(description="when it left PENDING (who decided follows from the status)")
     version: int
     created_at: datetime
     updated_at: datetime

@@ -16,8 +16,8 @@ from shared.thread_orders.models import OrderRequest
 if TYPE_CHECKING:
     from psycopg import AsyncConnection
 
-COLUMNS = """id, thread_id, seller_id, shopper_id, status, lines, subtotal, currency, note, valid_until, order_id,
-             decided_by, decided_at, version, created_at, updated_at"""
+COLUMNS = """id, thread_id, seller_id, status, lines, subtotal, currency, note, valid_until, order_id, decided_at,
+             version, created_at, updated_at"""
 
 # A retry with the same client id finds nothing here and reads the first one instead.
 INSERT_REQUEST = f"""
