@@ -267,6 +267,7 @@ async def test_a_post_sends_the_same_statements_whatever_the_threads_size(catalo
             sent.clear()
             assert (await post(thread["id"], {"body": "count me", "client_message_id": f"k-{thread['id']}"}))[0] == 201
             counts.append(len(sent))
+    print(f"statements per post: thread of 1 message {counts[0]}, thread of 41 messages {counts[1]}")
     assert counts[0] == counts[1] and counts[0] <= 4, counts  # client id, bump, insert CTE (+ transaction)
 
 
