@@ -21,7 +21,7 @@ from shared.platform.config import get_settings
 from shared.platform.errors import NotFound, ValidationFailed
 from shared.prescriptions import service as prescriptions
 from shared.threads import attachments, repo, repo_reads, rules
-from shared.threads.archive import archive_quiet_threads
+from shared.threads.archive import archive_quiet_threads as archive_quiet_threads
 from shared.threads.errors import ThreadError
 from shared.threads.models import (
     AuditSource,
@@ -41,7 +41,9 @@ from shared.threads.models import (
     Unread,
     WelcomeContext,
 )
-from shared.threads.moderation import list_reports, moderation_view, report_message
+from shared.threads.moderation import list_reports as list_reports
+from shared.threads.moderation import moderation_view as moderation_view
+from shared.threads.moderation import report_message as report_message
 from shared.threads.own_messages import delete_message, edit_message
 from shared.users.service import ensure_user
 
@@ -53,14 +55,6 @@ append_message = repo.append_message
 thread_for_party = repo.thread_for_party
 shopper_party, seller_party, support_party = rules.shopper_party, rules.seller_party, rules.support_party
 start_attachment, attachment_url = attachments.start_attachment, attachments.attachment_url
-__all__ = [
-    "archive_quiet_threads",
-    "delete_message",
-    "edit_message",
-    "list_reports",
-    "moderation_view",
-    "report_message",
-]
 
 WELCOME_SENDER = "system:welcome"
 

@@ -267,4 +267,17 @@ async def test_a_post_sends_the_same_statements_whatever_the_threads_size(catalo
             sent.clear()
             assert (await post(thread["id"], {"body": "count me", "client_message_id": f"k-{thread['id']}"}))[0] == 201
             counts.append(len(sent))
+    print(f"statements per post: thread of 1 message {counts[0]}, thread of 41 messages {counts[1]}")
     assert counts[0] == counts[1] and counts[0] <= 4, counts  # client id, bump, insert CTE (+ transaction)
+
+
+@pytest.mark.inconsistent_on_purpose
+async def test_the_consistency_report_flags_a_thread_whose_count_is_off(catalog, database_url):
+    from tests.integration.conftest import violations_in
+
+    _, thread = await inquiry(catalog)
+    assert violations_in(database_url) == []
+    sql(database_url, "UPDATE threads SET message_seq = message_seq + 1 WHERE id = %s", thread["id"])
+    assert [(v.kind, str(v.entity_id), v.field) for v in violations_in(database_url)] == [
+        ("thread_messages", thread["id"], "message_seq")
+    ]
