@@ -132,7 +132,9 @@ async def expire_batch(conn: AsyncConnection, now: datetime, limit: int) -> int:
     """One batch of the timer: PENDING requests past their deadline become EXPIRED, each with
     its SYSTEM message; rows another run holds are skipped. Returns how many."""
     expired = await repo.expire_batch(conn, now, limit)
-    for request in expired:
+    # Each message locks its thread's row: in thread id order, so two overlapping runs whose
+    # batches share threads take those locks in the same order and cannot deadlock.
+    for request in sorted(expired, key=lambda row: row.thread_id):
         await record(conn, request, EXPIRY_SENDER, now)
     return len(expired)
 
