@@ -55,6 +55,12 @@ async def test_a_line_refund_takes_its_vat_share_and_restocks(paid, database_url
     assert sql(database_url, "SELECT status, refunded_amount::text FROM payments") == [("PARTIALLY_REFUNDED", "17.25")]
     assert sql(database_url, "SELECT payment_status FROM orders") == [("PARTIALLY_REFUNDED",)]
     assert sql(database_url, "SELECT count(*) FROM outbox_events WHERE event_type = 'payment.refunded'") == [(1,)]
+    # The shopper's order shows what was refunded, per line and per child order.
+    path, route = f"orders/{order['id']}", {"id": order["id"]}
+    status, _, shown = await call("get_my_order", "GET", path, headers=bearer(sub="payer-1"), route_params=route)
+    refunded = {item["sku"]: item["refunded_quantity"] for child in shown["children"] for item in child["items"]}
+    assert status == 200 and refunded == {"PAN-EXT-24": 1, "BRU-SYR-100": 0}
+    assert [child["refunded_amount"] for child in shown["children"]] == ["17.25", "0.00"]
 
 
 async def test_a_whole_child_order_and_then_everything_refunds_the_total(paid, database_url):
