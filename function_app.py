@@ -16,7 +16,9 @@ from functions import (
     orders,
     payments,
     prescriptions,
+    seller_threads,
     sellers,
+    threads,
     users,
 )
 
@@ -35,4 +37,6 @@ app.register_functions(events.bp)
 app.register_functions(notifications.bp)
 app.register_functions(ops.bp)
 app.register_functions(payments.bp)
+app.register_functions(threads.bp)
+app.register_functions(seller_threads.bp)
 app.register_functions(fallback.bp)  # last: the catch-all for unknown routes
