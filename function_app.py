@@ -3,6 +3,7 @@
 import azure.functions as func
 
 from functions import (
+    backups,
     cache_warmer,
     catalog,
     catalog_admin,
@@ -35,4 +36,5 @@ app.register_functions(events.bp)
 app.register_functions(notifications.bp)
 app.register_functions(ops.bp)
 app.register_functions(payments.bp)
+app.register_functions(backups.bp)
 app.register_functions(fallback.bp)  # last: the catch-all for unknown routes
