@@ -125,6 +125,19 @@ async def count_tables(holder: AsyncConnection, tables: list[TableRow], progress
     return counted
 
 
+async def copy_and_count(
+    holder: AsyncConnection, database_url: str, snapshot: str, tables: list[TableRow], *, container: str,
+    backup_id: str, progress: Progress,
+) -> tuple[dict[str, CopiedTable], dict[str, CountedTable]]:  # fmt: skip
+    """Both at once, in the same snapshot; either failing cancels the other."""
+    async with asyncio.TaskGroup() as group:
+        copying = group.create_task(
+            copy_tables(database_url, snapshot, tables, container=container, backup_id=backup_id, progress=progress)
+        )
+        counting = group.create_task(count_tables(holder, tables, progress))
+    return copying.result(), counting.result()
+
+
 async def take_backup(
     database_url: str,
     *,
@@ -146,23 +159,11 @@ async def take_backup(
             tables = [t for t in await repo_snapshot.tables(holder) if rules.is_application_table(t.name)]
             migrations = await repo_snapshot.applied_migrations(holder)
             sequences = await repo_snapshot.sequences(holder)
-            async with asyncio.TaskGroup() as group:
-                copying = group.create_task(
-                    copy_tables(
-                        database_url, snapshot, tables, container=container, backup_id=backup_id, progress=progress
-                    )
-                )
-                counting = group.create_task(count_tables(holder, tables, progress))
-            manifest = rules.manifest_of(
-                backup_id,
-                tables,
-                copying.result(),
-                counting.result(),
-                sequences,
-                migrations=migrations,
-                started_at=started_at,
-                finished_at=clock(),
+            copied, counted = await copy_and_count(
+                holder, database_url, snapshot, tables, container=container, backup_id=backup_id, progress=progress
             )
+            manifest = rules.manifest_of(backup_id, tables, copied, counted, sequences, migrations=migrations,
+                                         started_at=started_at, finished_at=clock())  # fmt: skip
             await blobs.write_manifest(container, manifest)
             return BackupResult("succeeded", backup_id, manifest)
     finally:

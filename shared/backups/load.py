@@ -157,5 +157,5 @@ async def restore(manifest: Manifest, target_url: str, *, container: str, progre
             await compare(target, manifest, progress)
     finally:
         await target.close()
-    database = target_url.rsplit("/", 1)[-1]
+    database = rules.database_name_of(target_url)
     return RestoreResult(manifest.backup_id, database, len(manifest.tables), manifest.rows)

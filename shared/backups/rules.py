@@ -228,3 +228,7 @@ def database_url_for(url: str, database: str) -> str:
     """The same server URL with another database (URL form: the migration tool needs one)."""
     parts = urlsplit(url)
     return urlunsplit(parts._replace(path=f"/{database}"))
+
+
+def database_name_of(url: str) -> str:
+    return urlsplit(url).path.lstrip("/")

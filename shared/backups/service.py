@@ -137,6 +137,13 @@ async def restore_backup(
     return await load.restore(manifest, target_url, container=_container(container), progress=progress)
 
 
+async def create_database(target_url: str) -> bool:
+    """The restore target, created on the same server when missing (False: it existed)."""
+    from shared.backups.verify import create_empty_database
+
+    return await create_empty_database(target_url)
+
+
 async def newest_complete(container: str) -> str | None:
     complete = [b for b in await list_backups(container=container) if b.complete]
     return complete[0].backup_id if complete else None

@@ -37,3 +37,20 @@ async def verify_into_scratch(backup_id: str, database_url: str, *, container: s
         await admin.close()
     seconds = round(time.perf_counter() - started, 1)
     return VerifyResult("succeeded", backup_id, {"tables": restored.tables, "rows": restored.rows, "seconds": seconds})
+
+
+async def create_empty_database(target_url: str) -> bool:
+    """Creates the target database if it does not exist yet; False when it already did."""
+    from psycopg import errors
+
+    database = rules.database_name_of(target_url)
+    admin = await db.open_dedicated(
+        rules.database_url_for(target_url, MAINTENANCE_DATABASE), application_name=APPLICATION_NAME
+    )
+    try:
+        await repo_restore.create_database(admin, database)
+    except errors.DuplicateDatabase:
+        return False
+    finally:
+        await admin.close()
+    return True
