@@ -149,7 +149,8 @@ async def restore(manifest: Manifest, target_url: str, *, container: str, progre
     try:
         if await repo_restore.table_count(target):
             raise TargetNotEmpty("the target database has tables: restore into an empty one")
-        await asyncio.to_thread(migrate_exactly, target_url, manifest.migrations)
+        migrations_url = await asyncio.to_thread(db.url_for_migrations, target_url)
+        await asyncio.to_thread(migrate_exactly, migrations_url, manifest.migrations)
         async with target.transaction():
             await repo_snapshot.set_stable_text(target)
             await check_schema(target, manifest)

@@ -122,10 +122,12 @@ async def sequences(conn: AsyncConnection) -> list[SequenceRow]:
 
 # Order-free: a sum over rows of the first 64 bits of md5(row::text), computed by the server in
 # the backup's snapshot (and on the restored table). md5 and row text are the same on every
-# PostgreSQL version, unlike the internal hash functions.
+# PostgreSQL version, unlike the internal hash functions. (The alias is a name no column has:
+# `t::text` would read a column called t instead of the row.)
 FINGERPRINT = """
-SELECT count(*) AS rows, coalesce(sum(('x' || left(md5(t::text), 16))::bit(64)::bigint), 0)::text AS fingerprint
-FROM {table} AS t
+SELECT count(*) AS rows,
+       coalesce(sum(('x' || left(md5(backed_up_row::text), 16))::bit(64)::bigint), 0)::text AS fingerprint
+FROM {table} AS backed_up_row
 """
 
 

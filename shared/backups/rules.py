@@ -224,6 +224,18 @@ def manifest_of(
     )
 
 
+PGBOUNCER_PORT, SERVER_PORT = 6432, 5432  # Azure Flexible Server's built-in PgBouncer and the server
+
+
+def direct_url(url: str) -> str:
+    """Backups and restores hold one transaction for minutes and create databases: they connect
+    to the server itself, never through transaction-mode PgBouncer."""
+    parts = urlsplit(url)
+    if parts.port != PGBOUNCER_PORT:
+        return url
+    return urlunsplit(parts._replace(netloc=parts.netloc.rsplit(":", 1)[0] + f":{SERVER_PORT}"))
+
+
 def database_url_for(url: str, database: str) -> str:
     """The same server URL with another database (URL form: the migration tool needs one)."""
     parts = urlsplit(url)

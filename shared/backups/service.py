@@ -48,7 +48,7 @@ def _container(container: str | None) -> str:
 
 
 def _database(database_url: str | None) -> str:
-    return database_url or get_settings().database_url
+    return rules.direct_url(database_url or get_settings().database_url)
 
 
 async def record_run(

@@ -356,3 +356,21 @@ def open_dedicated_sync(url: str, *, application_name: str) -> psycopg.Connectio
 
     kwargs["credential"] = DefaultAzureCredential(managed_identity_client_id=settings.azure_client_id)
     return EntraConnection.connect(url, **kwargs)
+
+
+def url_for_migrations(url: str) -> str:
+    """The URL the migration tool (yoyo, which takes only a URL) connects with: as is with
+    password auth; in Entra mode with the app identity's role and a fresh token as password."""
+    from urllib.parse import quote, urlsplit, urlunsplit
+
+    settings = get_settings()
+    if settings.database_auth != "entra":
+        return url
+    from azure.identity import DefaultAzureCredential
+
+    credential = DefaultAzureCredential(managed_identity_client_id=settings.azure_client_id)
+    token = credential.get_token("https://ossrdbms-aad.database.windows.net/.default").token
+    parts = urlsplit(url)
+    user = quote(settings.database_entra_user or "", safe="")
+    netloc = f"{user}:{quote(token, safe='')}@{parts.hostname}" + (f":{parts.port}" if parts.port else "")
+    return urlunsplit(parts._replace(netloc=netloc))

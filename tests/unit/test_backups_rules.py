@@ -152,3 +152,10 @@ def test_migration_tables_are_not_application_tables():
     assert rules.database_url_for("postgresql://u@h:5432/souq?sslmode=require", "x") == (
         "postgresql://u@h:5432/x?sslmode=require"
     )
+
+
+def test_backups_bypass_pgbouncer_and_keep_everything_else_of_the_url():
+    pooled = "postgresql://server.postgres.database.azure.com:6432/souq?sslmode=require"
+    assert rules.direct_url(pooled) == "postgresql://server.postgres.database.azure.com:5432/souq?sslmode=require"
+    assert rules.direct_url("postgresql://u@h:5432/souq") == "postgresql://u@h:5432/souq"
+    assert rules.database_name_of("postgresql://u@h:5432/souq_verify_x?sslmode=require") == "souq_verify_x"
