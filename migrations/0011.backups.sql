@@ -14,7 +14,8 @@ CREATE TABLE backup_runs (
     -- What the run measured (tables, rows, bytes, mismatches) or why it failed.
     detail      jsonb NOT NULL DEFAULT '{}',
     CHECK (finished_at >= started_at),
-    CHECK (kind = 'retention' OR status = 'skipped' OR backup_id IS NOT NULL)
+    -- A succeeded backup or verification names its backup (a skipped or failed one may have none).
+    CHECK (kind = 'retention' OR status <> 'succeeded' OR backup_id IS NOT NULL)
 );
 -- "When was a restore last proven?": the newest runs of one kind first.
 CREATE INDEX backup_runs_by_kind ON backup_runs (kind, started_at DESC);

@@ -6,6 +6,7 @@ the Blob SDK, the migration tool) are imported on first use: the app's cold star
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from uuid import uuid4
@@ -105,7 +106,8 @@ async def create_backup(
         )
     except Exception as error:
         log.exception("backup %s failed", backup_id)
-        await record_run(url, "backup", backup_id, "failed", started_at, clock, {"error": repr(error)[:500]})
+        with contextlib.suppress(Exception):  # the database may be what failed: the error above is the news
+            await record_run(url, "backup", backup_id, "failed", started_at, clock, {"error": repr(error)[:500]})
         raise
     await record_run(url, "backup", result.backup_id, result.status, started_at, clock, result.summary())
     return result
@@ -166,7 +168,7 @@ async def verify_backup(
     backup_id = backup_id or await newest_complete(name)
     if backup_id is None:
         log.error("backup verification failed: no complete backup in container %s", name)
-        await record_run(url, "verify", None, "skipped", started_at, clock, {"reason": "no complete backup"})
+        await record_run(url, "verify", None, "failed", started_at, clock, {"reason": "no complete backup"})
         return VerifyResult("failed", None, {"reason": "no complete backup"})
     result = await verify_into_scratch(backup_id, url, container=name, progress=progress)
     if result.status == "failed":

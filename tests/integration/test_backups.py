@@ -298,3 +298,42 @@ async def test_a_failed_verification_is_recorded_and_logged_at_error(
         run = conn.execute("SELECT status, detail->>'code' FROM backup_runs WHERE kind = 'verify'").fetchall()
     assert run == [("failed", "backup_corrupted")]
     assert scratch_databases(server_url, result.manifest.backup_id) == []
+
+
+async def test_verification_without_any_complete_backup_fails_loudly(app_env, database_url, container, caplog):
+    with caplog.at_level(logging.ERROR, logger="souq.backups"):
+        verified = await service.verify_backup(container=container)
+    assert (verified.status, verified.backup_id) == ("failed", None)
+    assert any("no complete backup" in r.getMessage() for r in caplog.records if r.levelno == logging.ERROR)
+    with psycopg.connect(database_url) as conn:
+        assert conn.execute("SELECT status FROM backup_runs WHERE kind = 'verify'").fetchall() == [("failed",)]
+
+
+def run_cli(env: dict[str, str], *args: str) -> subprocess.CompletedProcess:
+    import os
+    import sys
+
+    command = [sys.executable, "-m", "scripts.backup", *args]
+    return subprocess.run(command, env=os.environ | env, capture_output=True, text=True, timeout=300)
+
+
+async def test_the_cli_creates_lists_and_restores_and_refuses_a_database_with_tables(
+    app_env, app_settings, database_url, server_url, container
+):
+    await shop(database_url, orders=1)
+    env = app_settings | {"BACKUP_CONTAINER": container}
+    created = run_cli(env, "create")
+    assert created.returncode == 0, created.stderr
+    backup_id = (await service.list_backups(container=container))[0].backup_id
+    listed = run_cli(env, "list")
+    assert listed.returncode == 0 and backup_id in listed.stdout and "INCOMPLETE" not in listed.stdout
+
+    target = f"souq_cli_{uuid.uuid4().hex[:10]}"
+    try:
+        restored = run_cli(env, "restore", backup_id, "--into", target)
+        assert restored.returncode == 0, restored.stderr
+        assert "every count and fingerprint matches" in restored.stdout
+        again = run_cli(env, "restore", backup_id, "--into", target)
+        assert again.returncode == 2 and "restore_target_not_empty" in again.stderr
+    finally:
+        drop_database(server_url, target)
