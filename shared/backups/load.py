@@ -13,12 +13,13 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import zlib
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from shared.backups import blobs, repo_restore, repo_snapshot, rules
 from shared.backups.dump import APPLICATION_NAME, Progress
 from shared.backups.errors import BackupError, BackupNotFound, BackupRefused, TargetNotEmpty
-from shared.backups.models import Manifest, RestoreResult, TableEntry
+from shared.backups.models import ConstraintRow, ForeignKeyRow, IndexRow, Manifest, RestoreResult, TableEntry
 from shared.data import db
 
 if TYPE_CHECKING:
@@ -78,12 +79,12 @@ class BlobCheck:
         return BackupRefused(f"{self._entry.blob} is corrupted: {why}", code=BackupError.BACKUP_CORRUPTED)
 
 
-async def load_table(conn: AsyncConnection, container: str, entry: TableEntry) -> None:
+async def load_table(conn: AsyncConnection, container: str, entry: TableEntry, *, freeze: bool) -> None:
     import psycopg
 
     check = BlobCheck(entry)
     try:
-        async with repo_restore.copy_in(conn, entry.name, entry.columns) as copy:
+        async with repo_restore.copy_in(conn, entry.name, entry.columns, freeze=freeze) as copy:
             async for chunk in blobs.chunks(container, entry.blob):
                 await copy.write(check.feed(chunk))
             check.finish()
@@ -103,28 +104,56 @@ async def check_schema(conn: AsyncConnection, manifest: Manifest) -> None:
         )
 
 
-async def load_all(conn: AsyncConnection, container: str, manifest: Manifest, progress: Progress) -> None:
-    """Inside the caller's transaction: set keys, indexes and triggers aside, load, rebuild."""
-    names = [t.name for t in manifest.tables]
-    keys, indexes = await repo_restore.foreign_keys(conn), await repo_restore.secondary_indexes(conn)
-    for table in names:
+@dataclass(frozen=True)
+class SetAside:
+    """What the load goes without and gets back at the end: keys, indexes, triggers."""
+
+    tables: list[str]
+    keys: list[ConstraintRow]
+    foreign_keys: list[ForeignKeyRow]
+    indexes: list[IndexRow]
+
+
+async def set_aside(conn: AsyncConnection, tables: list[str]) -> SetAside:
+    """Inside the load's transaction: triggers off, foreign keys, then keys and indexes dropped,
+    and whatever the migrations wrote truncated."""
+    aside = SetAside(tables, await repo_restore.key_constraints(conn), await repo_restore.foreign_keys(conn),
+                     await repo_restore.secondary_indexes(conn))  # fmt: skip
+    for table in tables:
         await repo_restore.set_user_triggers(conn, table, enabled=False)
-    for key in keys:
-        await repo_restore.drop_foreign_key(conn, key)
-    for index in indexes:
+    dropped: list[ConstraintRow | ForeignKeyRow] = [*aside.foreign_keys, *aside.keys]
+    for constraint in dropped:
+        await repo_restore.drop_constraint(conn, constraint)
+    for index in aside.indexes:
         await repo_restore.drop_index(conn, index)
-    await repo_restore.truncate(conn, names)
-    entries = {t.name: t for t in manifest.tables}
-    for done, table in enumerate(rules.load_order(names, keys), start=1):
-        await load_table(conn, container, entries[table])
-        progress("load", done, len(names))
-    for done, index in enumerate(indexes, start=1):
-        await repo_restore.create_index(conn, index)
-        progress("index", done, len(indexes))
-    for key in keys:
-        await repo_restore.add_foreign_key(conn, key)
-    for table in names:
+    await repo_restore.truncate(conn, tables)
+    return aside
+
+
+async def put_back(conn: AsyncConnection, aside: SetAside, progress: Progress) -> None:
+    """Keys first (foreign keys need them), then indexes, foreign keys, triggers."""
+    rebuilt: list[ConstraintRow | ForeignKeyRow | IndexRow] = [*aside.keys, *aside.indexes, *aside.foreign_keys]
+    for done, item in enumerate(rebuilt, start=1):
+        if isinstance(item, IndexRow):
+            await repo_restore.create_index(conn, item)
+        else:
+            await repo_restore.add_constraint(conn, item)
+        progress("index", done, len(rebuilt))
+    for table in aside.tables:
         await repo_restore.set_user_triggers(conn, table, enabled=True)
+
+
+async def load_all(conn: AsyncConnection, container: str, manifest: Manifest, progress: Progress) -> None:
+    """Inside the caller's transaction: set aside, load in dependency order, put back, sequences."""
+    names = [t.name for t in manifest.tables]
+    partitioned = {t.name for t in await repo_snapshot.tables(conn) if t.partitioned}
+    aside = await set_aside(conn, names)
+    await repo_restore.set_restore_memory(conn)
+    entries = {t.name: t for t in manifest.tables}
+    for done, table in enumerate(rules.load_order(names, aside.foreign_keys), start=1):
+        await load_table(conn, container, entries[table], freeze=table not in partitioned)
+        progress("load", done, len(names))
+    await put_back(conn, aside, progress)
     for sequence in manifest.sequences:
         await repo_restore.set_sequence(conn, sequence)
 

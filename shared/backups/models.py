@@ -96,6 +96,13 @@ class ForeignKeyRow:
 
 
 @dataclass(frozen=True)
+class ConstraintRow:
+    table_name: str
+    constraint_name: str
+    definition: str
+
+
+@dataclass(frozen=True)
 class IndexRow:
     table_name: str
     index_name: str

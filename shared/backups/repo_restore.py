@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 from psycopg import sql
 from psycopg.rows import class_row
 
-from shared.backups.models import ForeignKeyRow, IndexRow, SequenceEntry
+from shared.backups.models import ConstraintRow, ForeignKeyRow, IndexRow, SequenceEntry
 from shared.backups.repo_snapshot import column_list
 
 if TYPE_CHECKING:
@@ -48,6 +48,24 @@ async def foreign_keys(conn: AsyncConnection) -> list[ForeignKeyRow]:
         return await cur.fetchall()
 
 
+# Primary keys, unique and exclusion constraints (top-level): their indexes are built once after
+# the load, as pg_restore does, instead of taking every row as a random B-tree insertion.
+SELECT_KEY_CONSTRAINTS = """
+SELECT t.relname::text AS table_name, c.conname::text AS constraint_name, pg_get_constraintdef(c.oid) AS definition
+FROM pg_constraint c
+JOIN pg_class t ON t.oid = c.conrelid
+JOIN pg_namespace n ON n.oid = t.relnamespace
+WHERE c.contype IN ('p', 'u', 'x') AND n.nspname = 'public' AND c.conparentid = 0
+ORDER BY t.relname, c.conname
+"""
+
+
+async def key_constraints(conn: AsyncConnection) -> list[ConstraintRow]:
+    async with conn.cursor(row_factory=class_row(ConstraintRow)) as cur:
+        await cur.execute(SELECT_KEY_CONSTRAINTS)
+        return await cur.fetchall()
+
+
 # Indexes no constraint owns (primary keys, unique and exclusion constraints stay: keys refer to them).
 SELECT_SECONDARY_INDEXES = """
 SELECT t.relname::text AS table_name, i.relname::text AS index_name, pg_get_indexdef(i.oid) AS definition
@@ -67,23 +85,23 @@ async def secondary_indexes(conn: AsyncConnection) -> list[IndexRow]:
         return await cur.fetchall()
 
 
-DROP_FOREIGN_KEY = "ALTER TABLE {table} DROP CONSTRAINT {name}"
-ADD_FOREIGN_KEY = "ALTER TABLE {table} ADD CONSTRAINT {name} {definition}"
+DROP_CONSTRAINT = "ALTER TABLE {table} DROP CONSTRAINT {name}"
+ADD_CONSTRAINT = "ALTER TABLE {table} ADD CONSTRAINT {name} {definition}"
 DROP_INDEX = "DROP INDEX {name}"
 
 
-async def drop_foreign_key(conn: AsyncConnection, key: ForeignKeyRow) -> None:
-    name = sql.Identifier(key.constraint_name)
-    await conn.execute(sql.SQL(DROP_FOREIGN_KEY).format(table=sql.Identifier(key.table_name), name=name))
+async def drop_constraint(conn: AsyncConnection, constraint: ConstraintRow | ForeignKeyRow) -> None:
+    name = sql.Identifier(constraint.constraint_name)
+    await conn.execute(sql.SQL(DROP_CONSTRAINT).format(table=sql.Identifier(constraint.table_name), name=name))
 
 
-async def add_foreign_key(conn: AsyncConnection, key: ForeignKeyRow) -> None:
-    """One validating scan per key instead of one lookup per loaded row. The definition is the
-    server's own text (pg_get_constraintdef), read from the same database a moment earlier."""
-    statement = sql.SQL(ADD_FOREIGN_KEY).format(
-        table=sql.Identifier(key.table_name),
-        name=sql.Identifier(key.constraint_name),
-        definition=sql.SQL(key.definition),
+async def add_constraint(conn: AsyncConnection, constraint: ConstraintRow | ForeignKeyRow) -> None:
+    """A key's index built once, a foreign key validated by one scan, instead of work per loaded
+    row. The definition is the server's own text (pg_get_constraintdef), read a moment earlier."""
+    statement = sql.SQL(ADD_CONSTRAINT).format(
+        table=sql.Identifier(constraint.table_name),
+        name=sql.Identifier(constraint.constraint_name),
+        definition=sql.SQL(constraint.definition),
     )
     await conn.execute(statement)
 
@@ -114,12 +132,26 @@ async def truncate(conn: AsyncConnection, tables: list[str]) -> None:
 
 
 COPY_TABLE_IN = "COPY {table} ({columns}) FROM STDIN"
+# The table was truncated in this transaction: its rows can be written frozen and all-visible,
+# so nothing (index builds, the fingerprints, the first VACUUM) rewrites them afterwards.
+# PostgreSQL refuses FREEZE on a partitioned table.
+COPY_TABLE_IN_FROZEN = "COPY {table} ({columns}) FROM STDIN WITH (FREEZE)"
 
 
-def copy_in(conn: AsyncConnection, table: str, columns: list[str]) -> AsyncCopyContext:
+def copy_in(conn: AsyncConnection, table: str, columns: list[str], *, freeze: bool) -> AsyncCopyContext:
     """`async with copy_in(...) as copy: await copy.write(chunk)`; chunks need not end on rows."""
-    query = sql.SQL(COPY_TABLE_IN).format(table=sql.Identifier(table), columns=column_list(columns))
+    template = COPY_TABLE_IN_FROZEN if freeze else COPY_TABLE_IN
+    query = sql.SQL(template).format(table=sql.Identifier(table), columns=column_list(columns))
     return conn.cursor().copy(query)
+
+
+# Index builds sort in memory up to this (the server default, 64MB, spills a 1 GB database's
+# indexes to disk); one backend, for the restore's transaction only.
+SET_RESTORE_MEMORY = "SET LOCAL maintenance_work_mem = '256MB'"
+
+
+async def set_restore_memory(conn: AsyncConnection) -> None:
+    await conn.execute(SET_RESTORE_MEMORY)
 
 
 SET_SEQUENCE = "SELECT setval(quote_ident(%(name)s)::regclass, %(last_value)s, %(is_called)s)"
