@@ -26,8 +26,18 @@ from tests.support import create_database, drop_database, unique
 
 
 @pytest.fixture
-async def container(app_env) -> str:
-    return unique("backups")
+async def container(app_env):
+    """A container of the test's own, deleted afterwards (Azurite is shared by every run)."""
+    import contextlib
+
+    from azure.core.exceptions import ResourceNotFoundError
+
+    from shared.storage import blob_service_client
+
+    name = unique("backups")
+    yield name
+    with contextlib.suppress(ResourceNotFoundError):
+        await blob_service_client().delete_container(name)
 
 
 @pytest.fixture
