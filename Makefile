@@ -81,3 +81,9 @@ bench-orders: deps
 .PHONY: bench-payments
 bench-payments: deps
 	$(PY) -m bench.payments $(ARGS)
+
+# Backups: backup ÷ pg_dump -Fc and restore ÷ pg_restore on one database of at least 1 GB.
+# Seeds souq_bench_backups once (a few minutes), then ARGS=--reuse.
+.PHONY: bench-backups
+bench-backups: deps
+	$(PY) -m bench.backups $(ARGS)

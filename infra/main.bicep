@@ -88,6 +88,14 @@ param paymentEventsQueue string = 'payment-events'
 param keyVaultSecretSettings array = []
 
 @minLength(3)
+@description('Backups (shared/backups): how many daily, weekly and monthly backups the retention timer keeps.')
+param backupKeepDaily int = 7
+param backupKeepWeekly int = 4
+param backupKeepMonthly int = 12
+@minValue(1)
+@description('Days each backup blob is immutable (WORM); at most backupKeepDaily, so retention can delete on time.')
+param backupImmutabilityDays int = 7
+
 @description('Where alerts are emailed.')
 param alertEmail string
 
@@ -105,7 +113,8 @@ var deploymentContainerName = 'app-package-${take(resourceToken, 8)}'
 
 // Every queue a function binds to; the storage module adds each `-poison` twin.
 var appQueues = [domainEventsQueue, orderEventsQueue, paymentEventsQueue]
-var blobContainers = [deploymentContainerName, 'backups', 'prescriptions', 'attachments']
+var backupContainerName = 'backups'
+var blobContainers = [deploymentContainerName, backupContainerName, 'prescriptions', 'attachments']
 
 var pgbouncerOn = postgresPgBouncer && postgresSkuTier != 'Burstable'
 // The app goes through PgBouncer when it is on; admin work and migrations use 5432.
@@ -169,6 +178,8 @@ module storage 'modules/storage.bicep' = {
     tags: tags
     skuName: souqEnv == 'production' ? 'Standard_ZRS' : 'Standard_LRS'
     containerNames: blobContainers
+    backupContainerName: backupContainerName
+    backupImmutabilityDays: min(backupImmutabilityDays, backupKeepDaily)
     queueNames: appQueues
     privateNetworking: privateNetworking
     workspaceId: monitoring.outputs.workspaceId
@@ -274,6 +285,10 @@ var appSettings = {
   DOMAIN_EVENTS_QUEUE: domainEventsQueue
   ORDER_EVENTS_QUEUE: orderEventsQueue
   PAYMENT_EVENTS_QUEUE: paymentEventsQueue
+  BACKUP_CONTAINER: backupContainerName
+  BACKUP_KEEP_DAILY: string(backupKeepDaily)
+  BACKUP_KEEP_WEEKLY: string(backupKeepWeekly)
+  BACKUP_KEEP_MONTHLY: string(backupKeepMonthly)
   // Moyasar's keys and webhook secret come from Key Vault (keyVaultSecretSettings); never the sandbox here.
   PAYMENT_GATEWAY: 'moyasar'
   LOG_FORMAT: 'azure'
