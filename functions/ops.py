@@ -105,3 +105,9 @@ async def get_tables_report(call: ApiCall) -> TablesReport:
 )
 async def get_connections_report(call: ApiCall) -> ConnectionsReport:
     return await ops.connections_report()
+
+
+@bp.timer_trigger(schedule="0 30 3 * * *", arg_name="timer", run_on_startup=False)
+@background_job
+async def report_database_health(timer: func.TimerRequest, context: func.Context) -> dict:
+    return await ops.log_database_health()

@@ -6,6 +6,7 @@ the statistics of a replica are the replica's own."""
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from typing import Any
 
 from shared.data import db
 from shared.ops import repo_reports as repo
@@ -19,7 +20,11 @@ from shared.ops.models_reports import (
     TablesQuery,
     TablesReport,
 )
+from shared.platform import logs
 from shared.platform.config import get_settings
+
+log = logs.get_logger("database")  # souq.database: the daily health check's lines
+HEALTH_CHECK_ROWS = 200  # indexes and tables the daily check looks at (largest first)
 
 
 async def slow_queries(query: SlowQueriesQuery) -> SlowQueriesReport:
@@ -61,3 +66,23 @@ async def connections() -> ConnectionsReport:
     # The primary's pool: a read replica has connections of its own.
     pool_max = get_settings().database_pool_max
     return rules.connections_report(groups, limits, pool_max=pool_max, generated_at=datetime.now(UTC))
+
+
+async def log_database_health() -> dict[str, Any]:
+    """The daily check: the reports summed up in one INFO line, one WARNING per finding over the
+    OPS_* thresholds (unused index size, dead-row ratio, connections near the limit)."""
+    settings = get_settings()
+    indexes = await index_usage(IndexUsageQuery(min_rows=0, limit=HEALTH_CHECK_ROWS))
+    table_report = await tables(TablesQuery(limit=HEALTH_CHECK_ROWS))
+    connection_report = await connections()
+    limits = rules.HealthThresholds(
+        unused_index_bytes=settings.ops_unused_index_warn_bytes,
+        dead_ratio=settings.ops_dead_ratio_warn,
+        connections_ratio=settings.ops_connections_warn_ratio,
+    )
+    warnings = rules.health_warnings(indexes, table_report, connection_report, limits)
+    for warning in warnings:
+        log.warning("database health: %s", warning)
+    summary = rules.health_summary(indexes, table_report, connection_report) | {"warnings": len(warnings)}
+    log.info("database health: %s", summary)
+    return summary

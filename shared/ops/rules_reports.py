@@ -5,15 +5,19 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from shared.ops.errors import OpsError
 from shared.ops.models_reports import (
     ConnectionGroup,
     ConnectionLimits,
     ConnectionsReport,
+    IndexUsageReport,
     SlowQuery,
     StatementsExtension,
+    TablesReport,
 )
 from shared.platform.errors import Conflict
 
@@ -78,3 +82,50 @@ def connections_report(
         instances_that_fit=usable // pool_max if pool_max else 0,
         groups=list(groups),
     )
+
+
+# -- the daily health check (timer report_database_health)
+
+MIN_ROWS_FOR_DEAD_RATIO = 1000  # a tiny table's ratio swings with every update: not worth a warning
+
+
+@dataclass(frozen=True)
+class HealthThresholds:
+    unused_index_bytes: int
+    dead_ratio: float
+    connections_ratio: float
+
+
+def health_warnings(
+    indexes: IndexUsageReport, tables: TablesReport, connections: ConnectionsReport, limits: HealthThresholds
+) -> list[str]:
+    """One line per thing an operator should look at, by the thresholds from settings."""
+    warnings = [
+        f"unused index {i.schema_name}.{i.index_name} on {i.table_name}: {i.size_bytes} bytes, never scanned"
+        for i in indexes.unused_indexes
+        if i.size_bytes >= limits.unused_index_bytes
+    ]
+    warnings += [
+        f"table {t.schema_name}.{t.table_name}: {t.dead_ratio:.0%} dead rows ({t.dead_rows} of "
+        f"{t.live_rows + t.dead_rows}), last autovacuum {t.last_autovacuum or 'never'}"
+        for t in tables.tables
+        if t.live_rows + t.dead_rows >= MIN_ROWS_FOR_DEAD_RATIO and t.dead_ratio >= limits.dead_ratio
+    ]
+    if connections.usage_ratio >= limits.connections_ratio:
+        warnings.append(
+            f"connections: {connections.in_use} in use, {connections.usage_ratio:.0%} of what the server leaves "
+            f"to clients ({connections.max_connections} max, {connections.reserved_connections} reserved)"
+        )
+    return warnings
+
+
+def health_summary(indexes: IndexUsageReport, tables: TablesReport, connections: ConnectionsReport) -> dict[str, Any]:
+    return {
+        "unused_indexes": len(indexes.unused_indexes),
+        "unused_index_bytes": indexes.unused_index_bytes,
+        "seq_scanned_tables": len(indexes.seq_scanned_tables),
+        "tables": len(tables.tables),
+        "dead_rows": sum(t.dead_rows for t in tables.tables),
+        "connections_in_use": connections.in_use,
+        "connections_usage_ratio": connections.usage_ratio,
+    }

@@ -30,6 +30,7 @@ slow_queries_report = reports.slow_queries
 index_usage_report = reports.index_usage
 tables_report = reports.tables
 connections_report = reports.connections
+log_database_health = reports.log_database_health
 
 log = logs.get_logger("consistency")  # souq.consistency: the hourly check's lines
 health_log = logs.get_logger("health")  # souq.health: why a dependency check failed

@@ -8,6 +8,7 @@ it answers the COMMIT, so the reports see them without waiting."""
 
 from __future__ import annotations
 
+import logging
 import shutil
 import tempfile
 from pathlib import Path
@@ -17,7 +18,7 @@ import pytest
 
 from scripts.migrate import migrate_up
 from scripts.pg_cluster import LocalCluster, free_port
-from tests.support import bearer, call
+from tests.support import FakeContext, app_function, bearer, call
 
 ADMIN = bearer("admin", sub="reports-admin")
 PLANTED_ROWS = 3000
@@ -76,6 +77,25 @@ async def test_tables_report_counts_dead_rows(app_env, planted):
     assert table["dead_ratio"] == pytest.approx(1000 / PLANTED_ROWS)
     assert table["total_bytes"] > table["table_bytes"] > 0
     assert set(table) >= {"last_autovacuum", "last_autoanalyze"}
+
+
+async def test_the_daily_health_check_warns_on_the_planted_index_and_dead_rows(app_env, planted, monkeypatch, caplog):
+    from shared.platform.config import reset_settings
+
+    run_and_flush(planted, "DELETE FROM planted_scans WHERE id <= 1000")
+    monkeypatch.setenv("OPS_UNUSED_INDEX_WARN_BYTES", "1")
+    monkeypatch.setenv("OPS_DEAD_RATIO_WARN", "0.3")
+    reset_settings()
+    caplog.set_level(logging.INFO, logger="souq.database")
+    await app_function("report_database_health")(timer=None, context=FakeContext("report_database_health"))
+    warnings = [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING]
+    assert any("planted_unused_idx" in w and "never scanned" in w for w in warnings), warnings
+    assert any("public.planted_scans: 33% dead rows (1000 of 3000)" in w for w in warnings), warnings
+    assert not any("planted_scans_pkey" in w for w in warnings)
+    summary = [
+        r.getMessage() for r in caplog.records if r.levelno == logging.INFO and "database health" in r.getMessage()
+    ]
+    assert summary and "'dead_rows'" in summary[0]
 
 
 async def test_connections_report_against_the_limit_and_the_pool_budget(app_env, database_url):

@@ -74,12 +74,18 @@ def test_orders_refused_while_a_dependency_was_down_are_not_reservation_failures
     assert (counted.ok, counted.refused_with_stock) == (1, 1)
 
 
-def test_the_knee_is_the_lowest_rate_whose_p95_crosses_500_ms():
-    slow = [req(10 + i * 0.1, "POST /api/orders", 201, ms=900) for i in range(40)]  # 8 orders/s
-    fast = [req(0 + i * 0.5, "POST /api/orders", 201, ms=50) for i in range(10)]  # 2 orders/s
-    knee = analysis.knee(fast + slow, [], bucket=5.0, users_at=lambda t: 7)
-    assert knee is not None and knee.crossed and knee.rate == 8.0 and knee.p95_ms == 900 and knee.users == 7
-    calm = analysis.knee(fast, [], bucket=5.0, users_at=lambda t: 3)
+def orders_at(start: float, per_second: int, ms: float) -> list[dict]:
+    """5 s of orders at `per_second`, each taking `ms`."""
+    return [req(start + i / per_second, "POST /api/orders", 201, ms=ms) for i in range(5 * per_second)]
+
+
+def test_the_knee_is_where_p95_crosses_500_ms_for_good():
+    warm_up = orders_at(0, 4, 3000)  # cold pools: left out
+    log = warm_up + orders_at(10, 2, 50) + orders_at(15, 3, 800) + orders_at(20, 4, 90) + orders_at(25, 6, 700)
+    log += orders_at(30, 8, 900)
+    knee = analysis.knee(log, [], bucket=5.0, users_at=lambda t: 7)
+    assert knee is not None and knee.crossed and (knee.rate, knee.p95_ms, knee.users) == (6.0, 700, 7)
+    calm = analysis.knee(orders_at(0, 1, 1) + orders_at(10, 2, 50), [], bucket=5.0, users_at=lambda t: 3)
     assert calm is not None and not calm.crossed and calm.rate == 2.0
 
 

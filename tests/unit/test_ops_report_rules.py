@@ -9,7 +9,16 @@ import pytest
 
 from shared.ops import rules_reports as rules
 from shared.ops.errors import OpsError
-from shared.ops.models_reports import ConnectionGroup, ConnectionLimits, StatementsExtension
+from shared.ops.models_reports import (
+    ConnectionGroup,
+    ConnectionLimits,
+    ConnectionsReport,
+    IndexUsageReport,
+    StatementsExtension,
+    TableHealth,
+    TablesReport,
+    UnusedIndex,
+)
 
 NOW = datetime(2026, 12, 3, tzinfo=UTC)
 
@@ -68,3 +77,63 @@ def test_a_server_with_nothing_left_for_clients_is_full():
         [], ConnectionLimits(max_connections=3, reserved_connections=3), pool_max=5, generated_at=NOW
     )
     assert (report.usage_ratio, report.instances_that_fit) == (1.0, 0)
+
+
+def index_report(*sizes: int) -> IndexUsageReport:
+    unused = [
+        UnusedIndex(schema_name="public", table_name="t", index_name=f"i{n}", size_bytes=size, definition="…")
+        for n, size in enumerate(sizes)
+    ]
+    return IndexUsageReport(
+        generated_at=NOW,
+        stats_reset=None,
+        min_rows=0,
+        unused_indexes=unused,
+        unused_index_bytes=sum(sizes),
+        seq_scanned_tables=[],
+    )
+
+
+def table(name: str, live: int, dead: int) -> TableHealth:
+    ratio = dead / (live + dead) if live + dead else 0.0
+    return TableHealth(
+        schema_name="public",
+        table_name=name,
+        total_bytes=1,
+        table_bytes=1,
+        live_rows=live,
+        dead_rows=dead,
+        dead_ratio=ratio,
+        last_autovacuum=None,
+        last_autoanalyze=None,
+        last_vacuum=None,
+        last_analyze=None,
+    )
+
+
+LIMITS = rules.HealthThresholds(unused_index_bytes=1000, dead_ratio=0.2, connections_ratio=0.8)
+
+
+def connections(in_use: int) -> ConnectionsReport:
+    groups = [ConnectionGroup(state="idle", application_name="souq-api", connections=in_use)] if in_use else []
+    limits = ConnectionLimits(max_connections=13, reserved_connections=3)
+    return rules.connections_report(groups, limits, pool_max=5, generated_at=NOW)
+
+
+def test_the_health_check_warns_over_each_threshold_only():
+    tables = TablesReport(
+        generated_at=NOW,
+        tables=[table("bloated", 700, 300), table("tiny", 1, 9), table("fine", 9000, 100)],
+    )
+    warnings = rules.health_warnings(index_report(999, 1000), tables, connections(8), LIMITS)
+    assert len(warnings) == 3, warnings
+    assert "i1" in warnings[0] and "1000 bytes" in warnings[0]
+    assert "public.bloated" in warnings[1] and "30% dead" in warnings[1] and "never" in warnings[1]
+    assert warnings[2].startswith("connections: 8 in use, 80%")
+
+
+def test_a_healthy_database_has_no_warnings_and_a_summary():
+    tables = TablesReport(generated_at=NOW, tables=[table("fine", 9000, 100)])
+    assert rules.health_warnings(index_report(10), tables, connections(7), LIMITS) == []
+    summary = rules.health_summary(index_report(10), tables, connections(7))
+    assert summary["unused_indexes"] == 1 and summary["dead_rows"] == 100 and summary["connections_in_use"] == 7
