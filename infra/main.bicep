@@ -40,9 +40,9 @@ param alwaysReadyHttpInstances int = 0
 @description('HTTP requests one instance serves at once (scaleAndConcurrency.triggers.http.perInstanceConcurrency). Left unset, Flex Consumption gives Python apps 1; the app is async end to end.')
 param httpPerInstanceConcurrency int = 10
 
-// DATABASE_POOL_MAX: the load suite measured a request holding a connection about half of its
-// time, so half the concurrent requests' worth of connections (at least 2: a request and the
-// outbox relay) serves them without queueing on the pool; 100 is the settings' ceiling.
+// DATABASE_POOL_MAX: a connection for every other request in flight (at least 2: a request and
+// the outbox relay). Catalog reads served from Redis hold none and every request spends part of
+// its time in Python, so half is enough; 100 is the settings' ceiling (docs/deploy.md, "Scale").
 var databasePoolMax = min(100, max(2, (httpPerInstanceConcurrency + 1) / 2))
 
 // PostgreSQL
