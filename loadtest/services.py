@@ -76,7 +76,11 @@ class PrivateAzurite:
     def stop(self) -> None:
         if self.process is not None and self.process.poll() is None:
             self.process.terminate()  # Azurite writes its data down on SIGTERM
-            self.process.wait(timeout=30)
+            try:
+                self.process.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
 
 
 @dataclass
