@@ -61,6 +61,13 @@ bench: deps
 coldstart: $(VENV)/.installed
 	$(PY) -m bench.coldstart
 
+# The load and fault suite (docs/loadtest.md): the quick run, 3 minutes of load on servers of its
+# own (faults included). The full run (15 minutes): .venv/bin/python -m loadtest. Not in CI;
+# make test runs its 20-user smoke version.
+.PHONY: loadtest
+loadtest: deps
+	$(PY) -m loadtest --quick $(ARGS)
+
 # Offline infrastructure checks only (Bicep parse, checkov, policy tests; see docs/deploy.md).
 .PHONY: infra-check
 infra-check: deps

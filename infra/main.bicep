@@ -27,6 +27,7 @@ param privateNetworking bool = false
 
 // Function app sizing. Connection budget: functionMaximumInstanceCount x databasePoolMax must
 // fit the PostgreSQL SKU's connections, or PgBouncer must be on (tests/infra checks each file).
+// databasePoolMax is derived from the HTTP concurrency per instance (docs/deploy.md, "Scale").
 @minValue(1)
 @maxValue(1000)
 param functionMaximumInstanceCount int = 6
@@ -35,9 +36,14 @@ param functionInstanceMemoryMB int = 2048
 @minValue(0)
 param alwaysReadyHttpInstances int = 0
 @minValue(1)
-@maxValue(100)
-@description('DATABASE_POOL_MAX: pool ceiling per instance.')
-param databasePoolMax int = 5
+@maxValue(200)
+@description('HTTP requests one instance serves at once (scaleAndConcurrency.triggers.http.perInstanceConcurrency). Left unset, Flex Consumption gives Python apps 1; the app is async end to end.')
+param httpPerInstanceConcurrency int = 10
+
+// DATABASE_POOL_MAX: a connection for every other request in flight (at least 2: a request and
+// the outbox relay). Catalog reads served from Redis hold none and every request spends part of
+// its time in Python, so half is enough; 100 is the settings' ceiling (docs/deploy.md, "Scale").
+var databasePoolMax = min(100, max(2, (httpPerInstanceConcurrency + 1) / 2))
 
 // PostgreSQL
 @description('A compute size listed in postgres-max-connections.json.')
@@ -314,6 +320,7 @@ module functionApp 'modules/function-app.bicep' = {
     keyVaultName: keyVault.outputs.name
     instanceMemoryMB: functionInstanceMemoryMB
     maximumInstanceCount: functionMaximumInstanceCount
+    httpPerInstanceConcurrency: httpPerInstanceConcurrency
     alwaysReadyHttpInstances: alwaysReadyHttpInstances
     zoneRedundant: souqEnv == 'production'
     subnetId: privateNetworking ? network.outputs.appSubnetId : ''
