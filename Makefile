@@ -61,6 +61,13 @@ bench: deps
 coldstart: $(VENV)/.installed
 	$(PY) -m bench.coldstart
 
+# The load and fault suite (docs/loadtest.md): the quick run, 3 minutes of load on servers of its
+# own (faults included). The full run (15 minutes): .venv/bin/python -m loadtest. Not in CI;
+# make test runs its 20-user smoke version.
+.PHONY: loadtest
+loadtest: deps
+	$(PY) -m loadtest --quick $(ARGS)
+
 # Offline infrastructure checks only (Bicep parse, checkov, policy tests; see docs/deploy.md).
 .PHONY: infra-check
 infra-check: deps
@@ -87,3 +94,9 @@ bench-orders: deps
 .PHONY: bench-payments
 bench-payments: deps
 	$(PY) -m bench.payments $(ARGS)
+
+# Backups: backup ÷ pg_dump -Fc and restore ÷ pg_restore on one database of at least 1 GB.
+# Seeds souq_bench_backups once (a few minutes), then ARGS=--reuse.
+.PHONY: bench-backups
+bench-backups: deps
+	$(PY) -m bench.backups $(ARGS)

@@ -3,6 +3,7 @@
 import azure.functions as func
 
 from functions import (
+    backups,
     cache_warmer,
     catalog,
     catalog_admin,
@@ -40,5 +41,6 @@ app.register_functions(ops.bp)
 app.register_functions(payments.bp)
 app.register_functions(threads.bp)
 app.register_functions(seller_threads.bp)
+app.register_functions(backups.bp)
 app.register_functions(thread_orders.bp)
 app.register_functions(fallback.bp)  # last: the catch-all for unknown routes

@@ -27,6 +27,7 @@ param privateNetworking bool = false
 
 // Function app sizing. Connection budget: functionMaximumInstanceCount x databasePoolMax must
 // fit the PostgreSQL SKU's connections, or PgBouncer must be on (tests/infra checks each file).
+// databasePoolMax is derived from the HTTP concurrency per instance (docs/deploy.md, "Scale").
 @minValue(1)
 @maxValue(1000)
 param functionMaximumInstanceCount int = 6
@@ -35,9 +36,14 @@ param functionInstanceMemoryMB int = 2048
 @minValue(0)
 param alwaysReadyHttpInstances int = 0
 @minValue(1)
-@maxValue(100)
-@description('DATABASE_POOL_MAX: pool ceiling per instance.')
-param databasePoolMax int = 5
+@maxValue(200)
+@description('HTTP requests one instance serves at once (scaleAndConcurrency.triggers.http.perInstanceConcurrency). Left unset, Flex Consumption gives Python apps 1; the app is async end to end.')
+param httpPerInstanceConcurrency int = 10
+
+// DATABASE_POOL_MAX: a connection for every other request in flight (at least 2: a request and
+// the outbox relay). Catalog reads served from Redis hold none and every request spends part of
+// its time in Python, so half is enough; 100 is the settings' ceiling (docs/deploy.md, "Scale").
+var databasePoolMax = min(100, max(2, (httpPerInstanceConcurrency + 1) / 2))
 
 // PostgreSQL
 @description('A compute size listed in postgres-max-connections.json.')
@@ -88,6 +94,14 @@ param paymentEventsQueue string = 'payment-events'
 param keyVaultSecretSettings array = []
 
 @minLength(3)
+@description('Backups (shared/backups): how many daily, weekly and monthly backups the retention timer keeps.')
+param backupKeepDaily int = 7
+param backupKeepWeekly int = 4
+param backupKeepMonthly int = 12
+@minValue(1)
+@description('Days each backup blob is immutable (WORM); at most backupKeepDaily, so retention can delete on time.')
+param backupImmutabilityDays int = 7
+
 @description('Where alerts are emailed.')
 param alertEmail string
 
@@ -105,7 +119,8 @@ var deploymentContainerName = 'app-package-${take(resourceToken, 8)}'
 
 // Every queue a function binds to; the storage module adds each `-poison` twin.
 var appQueues = [domainEventsQueue, orderEventsQueue, paymentEventsQueue]
-var blobContainers = [deploymentContainerName, 'backups', 'prescriptions', 'attachments']
+var backupContainerName = 'backups'
+var blobContainers = [deploymentContainerName, backupContainerName, 'prescriptions', 'attachments']
 
 var pgbouncerOn = postgresPgBouncer && postgresSkuTier != 'Burstable'
 // The app goes through PgBouncer when it is on; admin work and migrations use 5432.
@@ -169,6 +184,8 @@ module storage 'modules/storage.bicep' = {
     tags: tags
     skuName: souqEnv == 'production' ? 'Standard_ZRS' : 'Standard_LRS'
     containerNames: blobContainers
+    backupContainerName: backupContainerName
+    backupImmutabilityDays: min(backupImmutabilityDays, backupKeepDaily)
     queueNames: appQueues
     privateNetworking: privateNetworking
     workspaceId: monitoring.outputs.workspaceId
@@ -274,6 +291,10 @@ var appSettings = {
   DOMAIN_EVENTS_QUEUE: domainEventsQueue
   ORDER_EVENTS_QUEUE: orderEventsQueue
   PAYMENT_EVENTS_QUEUE: paymentEventsQueue
+  BACKUP_CONTAINER: backupContainerName
+  BACKUP_KEEP_DAILY: string(backupKeepDaily)
+  BACKUP_KEEP_WEEKLY: string(backupKeepWeekly)
+  BACKUP_KEEP_MONTHLY: string(backupKeepMonthly)
   // Moyasar's keys and webhook secret come from Key Vault (keyVaultSecretSettings); never the sandbox here.
   PAYMENT_GATEWAY: 'moyasar'
   LOG_FORMAT: 'azure'
@@ -299,6 +320,7 @@ module functionApp 'modules/function-app.bicep' = {
     keyVaultName: keyVault.outputs.name
     instanceMemoryMB: functionInstanceMemoryMB
     maximumInstanceCount: functionMaximumInstanceCount
+    httpPerInstanceConcurrency: httpPerInstanceConcurrency
     alwaysReadyHttpInstances: alwaysReadyHttpInstances
     zoneRedundant: souqEnv == 'production'
     subnetId: privateNetworking ? network.outputs.appSubnetId : ''

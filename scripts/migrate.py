@@ -49,6 +49,25 @@ def migrate_up(database_url: str) -> int:
     return len(pending)
 
 
+def available_migrations() -> list[str]:
+    """The ids of every migration this code has (a backup's restore needs all of its own)."""
+    return [m.id for m in read_migrations(str(MIGRATIONS_DIR))]
+
+
+def migrate_exactly(database_url: str, migration_ids: list[str]) -> int:
+    """Applies the named migrations and no other (a backup's list: its schema, not the newest).
+    Ids this code does not have are refused before anything is applied."""
+    wanted = set(migration_ids)
+    with locked_backend(database_url) as backend:
+        migrations = read_migrations(str(MIGRATIONS_DIR))
+        unknown = wanted - {m.id for m in migrations}
+        if unknown:
+            raise ValueError(f"unknown migrations: {', '.join(sorted(unknown))}")
+        pending = backend.to_apply(migrations.filter(lambda m: m.id in wanted))
+        backend.apply_migrations(pending)
+    return len(pending)
+
+
 def migrate_down(database_url: str, count: int | None = None) -> int:
     with locked_backend(database_url) as backend:
         applied = backend.to_rollback(read_migrations(str(MIGRATIONS_DIR)))

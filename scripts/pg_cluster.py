@@ -28,6 +28,9 @@ SERVICE_ACCOUNT = "postgres"
 FALLBACK_ACCOUNT = "souq-postgres"
 DEBIAN_ROOTS = (Path("/usr/lib/postgresql"),)  # /usr/lib/postgresql/<major>/bin
 SERVER_PROGRAMS = ("initdb", "pg_ctl", "postgres")
+# pg_stat_statements counts only when loaded at start, as on Azure (infra/modules/postgres.bicep):
+# the slow-query report (GET /api/ops/reports/slow-queries) reads it.
+QUERY_STATISTICS = "-c shared_preload_libraries=pg_stat_statements -c pg_stat_statements.track=top"
 
 
 def machine_bindir(search_path: str | None = None, roots: tuple[Path, ...] = DEBIAN_ROOTS) -> Path | None:
@@ -168,7 +171,7 @@ class LocalCluster:
 
     def control(self, *args: str) -> None:
         """`pg_ctl <args>` with this cluster's port; `control("start")`, `("-m", "fast", "stop")`."""
-        options = f"-p {self.port} -c listen_addresses=127.0.0.1 -k {self.datadir}"
+        options = f"-p {self.port} -c listen_addresses=127.0.0.1 -k {self.datadir} {QUERY_STATISTICS}"
         self._run("pg_ctl", "-w", "-D", str(self.datadir), "-o", options, "-l", str(self.datadir / "server.log"), *args)
 
     def running(self) -> bool:

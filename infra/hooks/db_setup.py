@@ -37,6 +37,9 @@ GRANTS = [
     "GRANT USAGE, SELECT ON ALL SEQUENCES IN SCHEMA public TO {role}",
     "ALTER DEFAULT PRIVILEGES IN SCHEMA public GRANT SELECT, INSERT, UPDATE, DELETE ON TABLES TO {role}",
     "ALTER DEFAULT PRIVILEGES IN SCHEMA public GRANT USAGE, SELECT ON SEQUENCES TO {role}",
+    # The weekly backup verification restores into a scratch database of its own, which it
+    # creates, migrates and drops (docs/backups.md); it owns nothing else.
+    "ALTER ROLE {role} CREATEDB",
     # Behind PgBouncer the app cannot send these at connect time (docs/database.md).
     "ALTER ROLE {role} SET statement_timeout = {timeout}",
     "ALTER ROLE {role} SET TimeZone = 'UTC'",

@@ -1,5 +1,5 @@
 // Alerts to one action group (email): function failure rate, any message moved to a `-poison`
-// queue, PostgreSQL CPU and connection use, Redis memory.
+// queue, a failed backup or backup verification, PostgreSQL CPU and connection use, Redis memory.
 param namePrefix string
 param tags object
 param location string
@@ -81,6 +81,40 @@ resource poisonMessage 'Microsoft.Insights/scheduledQueryRules@2023-03-15-previe
       allOf: [
         {
           query: 'StorageQueueLogs | where OperationName == "PutMessage" and ObjectKey has "-poison"'
+          timeAggregation: 'Count'
+          operator: 'GreaterThan'
+          threshold: 0
+          failingPeriods: {
+            numberOfEvaluationPeriods: 1
+            minFailingPeriodsToAlert: 1
+          }
+        }
+      ]
+    }
+    actions: {
+      actionGroups: [actionGroup.id]
+    }
+  }
+}
+
+// shared/backups logs "backup verification failed …" at ERROR when the weekly restore of the newest
+// backup does not match (or there is none); a failed daily backup fails its timer, logged by the
+// job wrapper as "backup_database failed". Either means the history is not proven: page someone.
+resource backupFailed 'Microsoft.Insights/scheduledQueryRules@2023-03-15-preview' = {
+  name: '${namePrefix}backup-failed'
+  location: location
+  tags: tags
+  properties: {
+    displayName: 'A database backup or its weekly verification failed'
+    severity: 1
+    enabled: true
+    scopes: [applicationInsightsId]
+    evaluationFrequency: 'PT15M'
+    windowSize: 'PT15M'
+    criteria: {
+      allOf: [
+        {
+          query: 'traces | where severityLevel >= 3 and message has_any ("backup verification failed", "backup_database failed")'
           timeAggregation: 'Count'
           operator: 'GreaterThan'
           threshold: 0

@@ -26,6 +26,10 @@ param instanceMemoryMB int = 2048
 @minValue(1)
 @maxValue(1000)
 param maximumInstanceCount int
+@minValue(1)
+@maxValue(200)
+@description('HTTP trigger invocations one instance runs at once (the platform default for Python is 1).')
+param httpPerInstanceConcurrency int
 @minValue(0)
 @description('Always-ready instances for the HTTP trigger group (0 = scale to zero).')
 param alwaysReadyHttpInstances int = 0
@@ -123,6 +127,11 @@ resource site 'Microsoft.Web/sites@2024-04-01' = {
         instanceMemoryMB: instanceMemoryMB
         maximumInstanceCount: maximumInstanceCount
         alwaysReady: alwaysReadyHttpInstances > 0 ? [{ name: 'http', instanceCount: alwaysReadyHttpInstances }] : []
+        triggers: {
+          http: {
+            perInstanceConcurrency: httpPerInstanceConcurrency
+          }
+        }
       }
       runtime: {
         name: 'python'

@@ -44,6 +44,8 @@ var allowedExtensions = 'PG_TRGM,UNACCENT,PG_STAT_STATEMENTS,PGCRYPTO'
 
 var baseConfiguration = {
   'azure.extensions': allowedExtensions
+  // Static: takes effect after a server restart (docs/operations.md, "Database reports").
+  shared_preload_libraries: 'pg_stat_statements'
   'pg_stat_statements.track': 'top'
   track_io_timing: 'on'
   require_secure_connection: 'on'

@@ -14,6 +14,17 @@ param containerNames array
 @description('Queues the app binds to; each also gets `<name>-poison`, where the host moves a message after maxDequeueCount failures.')
 param queueNames array
 
+@description('The container of database backups (shared/backups): version-level immutability with a time-based default policy.')
+param backupContainerName string
+
+@minValue(1)
+@description('Days a backup blob cannot be changed or deleted by anyone, the app identity included (time-based immutability). At most the daily retention, or retention cannot delete on time.')
+param backupImmutabilityDays int = 7
+
+@minValue(1)
+@description('Days a deleted or overwritten blob stays recoverable (soft delete, and previous versions).')
+param blobRecoveryDays int = 14
+
 param privateNetworking bool
 param workspaceId string
 
@@ -59,8 +70,11 @@ resource blobService 'Microsoft.Storage/storageAccounts/blobServices@2023-05-01'
   parent: storage
   name: 'default'
   properties: {
-    deleteRetentionPolicy: { enabled: true, days: 7 }
-    containerDeleteRetentionPolicy: { enabled: true, days: 7 }
+    // Versioning: an overwrite or delete keeps the previous version (required by version-level
+    // immutability on the backup container); the lifecycle rule below bounds what versions cost.
+    isVersioningEnabled: true
+    deleteRetentionPolicy: { enabled: true, days: blobRecoveryDays }
+    containerDeleteRetentionPolicy: { enabled: true, days: blobRecoveryDays }
   }
 }
 
@@ -70,9 +84,45 @@ resource containers 'Microsoft.Storage/storageAccounts/blobServices/containers@2
     name: container
     properties: {
       publicAccess: 'None'
+      // Backups: every blob version is WORM for backupImmutabilityDays from its creation, so one
+      // compromised identity can neither overwrite nor delete the recent history.
+      immutableStorageWithVersioning: container == backupContainerName ? { enabled: true } : null
     }
   }
 ]
+
+resource backupImmutability 'Microsoft.Storage/storageAccounts/blobServices/containers/immutabilityPolicies@2023-05-01' = {
+  name: '${storage.name}/default/${backupContainerName}/default'
+  properties: {
+    immutabilityPeriodSinceCreationInDays: backupImmutabilityDays
+    allowProtectedAppendWrites: false
+  }
+  dependsOn: [containers]
+}
+
+// Previous versions (overwritten or deleted blobs, backups the retention timer removed) go after
+// blobRecoveryDays: versioning protects against mistakes without keeping every version forever.
+resource lifecycle 'Microsoft.Storage/storageAccounts/managementPolicies@2023-05-01' = {
+  parent: storage
+  name: 'default'
+  properties: {
+    policy: {
+      rules: [
+        {
+          name: 'expire-previous-versions'
+          enabled: true
+          type: 'Lifecycle'
+          definition: {
+            filters: { blobTypes: ['blockBlob'] }
+            actions: {
+              version: { delete: { daysAfterCreationGreaterThan: blobRecoveryDays } }
+            }
+          }
+        }
+      ]
+    }
+  }
+}
 
 resource queueService 'Microsoft.Storage/storageAccounts/queueServices@2023-05-01' = {
   parent: storage

@@ -321,3 +321,56 @@ async def close_pools() -> None:
     _pool_loop = None
     for pool in pools:
         await pool.close()
+
+
+# -- dedicated connections, outside the pool, for long jobs (backups, restores)
+
+
+def dedicated_kwargs(settings: Settings, *, application_name: str) -> dict[str, Any]:
+    """The pool's connection settings without its statement timeout: a COPY of a big table runs
+    for minutes. TimeZone=UTC keeps timestamps' text the same whichever server default applies."""
+    kwargs = connection_kwargs(settings) | {"application_name": application_name}
+    if "options" in kwargs:
+        kwargs["options"] = "-c statement_timeout=0 -c TimeZone=UTC"
+    return kwargs
+
+
+async def open_dedicated(url: str, *, application_name: str) -> psycopg.AsyncConnection:
+    """One async connection of its own (autocommit), closed by the caller."""
+    settings = get_settings()
+    kwargs = dedicated_kwargs(settings, application_name=application_name)
+    return await _connection_class(settings).connect(url, **kwargs)
+
+
+def open_dedicated_sync(url: str, *, application_name: str) -> psycopg.Connection:
+    """One blocking connection of its own, for work that runs in a thread (a COPY's rows arrive
+    one Python object each: a plain loop reads them twice as fast as `async for`)."""
+    import psycopg
+
+    settings = get_settings()
+    kwargs = dedicated_kwargs(settings, application_name=application_name)
+    if settings.database_auth != "entra":
+        return psycopg.Connection.connect(url, **kwargs)
+    from azure.identity import DefaultAzureCredential
+    from azure_postgresql_auth.psycopg3 import EntraConnection
+
+    kwargs["credential"] = DefaultAzureCredential(managed_identity_client_id=settings.azure_client_id)
+    return EntraConnection.connect(url, **kwargs)
+
+
+def url_for_migrations(url: str) -> str:
+    """The URL the migration tool (yoyo, which takes only a URL) connects with: as is with
+    password auth; in Entra mode with the app identity's role and a fresh token as password."""
+    from urllib.parse import quote, urlsplit, urlunsplit
+
+    settings = get_settings()
+    if settings.database_auth != "entra":
+        return url
+    from azure.identity import DefaultAzureCredential
+
+    credential = DefaultAzureCredential(managed_identity_client_id=settings.azure_client_id)
+    token = credential.get_token("https://ossrdbms-aad.database.windows.net/.default").token
+    parts = urlsplit(url)
+    user = quote(settings.database_entra_user or "", safe="")
+    netloc = f"{user}:{quote(token, safe='')}@{parts.hostname}" + (f":{parts.port}" if parts.port else "")
+    return urlunsplit(parts._replace(netloc=netloc))

@@ -1,8 +1,7 @@
 """The error codes the operations domain answers with (listed in the OpenAPI document).
 
-Empty on purpose: readiness answers with the platform's `dependency_unavailable`, and the
-consistency report is admin-only through the platform's `forbidden`. A code ops raises
-later is added here, never as a string literal."""
+Readiness answers with the platform's `dependency_unavailable`, and the reports are admin-only
+through the platform's `forbidden`. A code ops raises is added here, never as a string literal."""
 
 from __future__ import annotations
 
@@ -10,4 +9,5 @@ from enum import StrEnum
 
 
 class OpsError(StrEnum):
-    pass
+    # GET /api/ops/reports/slow-queries on a server or database without pg_stat_statements
+    PG_STAT_STATEMENTS_NOT_ENABLED = "pg_stat_statements_not_enabled"

@@ -1,6 +1,6 @@
 """Operations: readiness and the operators' health report (every dependency checked
-concurrently, each bounded by a timeout), and the consistency report of orders and stock
-(maintenance endpoint and hourly timer)."""
+concurrently, each bounded by a timeout), the consistency report of orders and stock
+(maintenance endpoint and hourly timer), and the database reports (shared/ops/reports.py)."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from typing import Any, cast
 
 from shared.cache import store as cache
 from shared.data import db
-from shared.ops import repo, rules
+from shared.ops import repo, reports, rules
 from shared.ops.models import (
     BreakerState,
     ConsistencyReport,
@@ -24,6 +24,13 @@ from shared.ops.models import (
 )
 from shared.platform import logs
 from shared.platform.config import get_settings
+
+# The database reports live in reports.py; the triggers reach them here.
+slow_queries_report = reports.slow_queries
+index_usage_report = reports.index_usage
+tables_report = reports.tables
+connections_report = reports.connections
+log_database_health = reports.log_database_health
 
 log = logs.get_logger("consistency")  # souq.consistency: the hourly check's lines
 health_log = logs.get_logger("health")  # souq.health: why a dependency check failed

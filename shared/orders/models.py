@@ -101,6 +101,7 @@ class OrderItem(AppModel):
     line_total: Decimal
     prescription_id: UUID | None = None
     cancelled_at: datetime | None = Field(default=None, description="set when this line alone was cancelled")
+    refunded_quantity: int = Field(default=0, description="units of this line refunded so far")
 
 
 class SellerOrder(AppModel):
@@ -114,6 +115,7 @@ class SellerOrder(AppModel):
     tax: Decimal
     delivery_fee: Decimal
     total: Decimal
+    refunded_amount: Decimal = Field(default=Decimal(0), description="money of this child order refunded so far")
     version: int
     created_at: datetime
     updated_at: datetime

@@ -37,12 +37,12 @@ SELECT id, number, user_id, status, payment_status, delivery_method, delivery_ad
        prescription_ids, currency, subtotal, tax, delivery_fee, total, expires_at, version, created_at, updated_at
 FROM orders WHERE id = %(id)s"""
 SELECT_CHILDREN = """
-SELECT id, order_id, seller_id, number, status, delivery_status, subtotal, tax, delivery_fee, total, version,
-       created_at, updated_at
+SELECT id, order_id, seller_id, number, status, delivery_status, subtotal, tax, delivery_fee, total,
+       refunded_amount, version, created_at, updated_at
 FROM seller_orders WHERE order_id = %(id)s ORDER BY number"""
 SELECT_ITEMS = """
 SELECT seller_order_id, id, line_no, variant_id, product_id, product_name_en, product_name_ar, sku,
-       requires_prescription, unit_price, quantity, line_total, prescription_id, cancelled_at
+       requires_prescription, unit_price, quantity, line_total, prescription_id, cancelled_at, refunded_quantity
 FROM order_items WHERE order_id = %(id)s ORDER BY line_no"""
 SELECT_HISTORY = """
 SELECT seller_order_id, field, from_status, to_status, actor_role, reason, created_at
@@ -73,14 +73,14 @@ async def load_order(conn: AsyncConnection, order_id: UUID) -> Order | None:
 SELECT_SELLER_ORDER = """
 SELECT so.id, so.order_id, so.seller_id, so.number, o.number AS order_number, so.status, so.delivery_status,
        o.payment_status, o.delivery_method, o.delivery_address, o.currency, so.subtotal, so.tax, so.delivery_fee,
-       so.total, so.version, so.created_at, so.updated_at
+       so.total, so.refunded_amount, so.version, so.created_at, so.updated_at
 FROM seller_orders so JOIN orders o ON o.id = so.order_id
 WHERE so.id = %(id)s AND (%(seller_id)s::uuid IS NULL OR so.seller_id = %(seller_id)s::uuid)
 """
 # Of a line's prescription the seller gets only that it was approved, by whom and until when.
 SELECT_SELLER_ORDER_ITEMS = """
 SELECT i.id, i.line_no, i.variant_id, i.product_id, i.product_name_en, i.product_name_ar, i.sku,
-       i.requires_prescription, i.unit_price, i.quantity, i.line_total, i.cancelled_at,
+       i.requires_prescription, i.unit_price, i.quantity, i.line_total, i.cancelled_at, i.refunded_quantity,
        CASE WHEN rx.status IN ('APPROVED', 'EXPIRED') THEN
            jsonb_build_object('approved_by', coalesce(rx.reviewer_name, u.full_name, rx.reviewer_id),
                               'approved_at', rx.reviewed_at, 'valid_until', rx.expires_on)

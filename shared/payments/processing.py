@@ -28,7 +28,7 @@ from shared.events import relay
 from shared.events.models import MalformedEvent
 from shared.events.repo import record_event
 from shared.orders import service as orders
-from shared.payments import adapters, refunds, repo_events, repo_payments, rules
+from shared.payments import adapters, refunds, repo_events, repo_payments, repo_refunds, rules
 from shared.payments.models import EventMessage, EventRow, PaymentRow
 from shared.platform import logs
 
@@ -87,6 +87,8 @@ async def _apply(conn, event: EventRow, fetched: GatewayPayment | None, now: dat
     payment = await repo_payments.lock_for_event(conn, event.gateway, fetched.gateway_payment_id, _our_id(fetched))
     if payment is None:
         return "unknown_payment", []
+    if fetched.refunded_minor and await _flagged_outside_refund(conn, payment, fetched):
+        return "refunded_outside", []
     decision = rules.decide(
         payment.status,
         gateway_status=fetched.status,
@@ -108,6 +110,19 @@ async def _apply(conn, event: EventRow, fetched: GatewayPayment | None, now: dat
     if decision.to not in rules.MONEY_IN:
         return f"payment_{decision.to.lower()}", []
     return await _money_in(conn, moved, now)
+
+
+async def _flagged_outside_refund(conn, payment: PaymentRow, fetched: GatewayPayment) -> bool:
+    """A refund Souq did not ask for (made in the gateway's dashboard) is not booked against
+    lines nobody named: the payment is flagged for a person, who refunds or restocks here."""
+    in_flight = await repo_refunds.in_flight_amount(conn, payment.id)
+    beyond = rules.refunded_outside(fetched.refunded_minor, payment.refunded_amount, in_flight)
+    if not beyond:
+        return False
+    reason = f"the gateway refunded {rules.from_minor(beyond)} {payment.currency} that Souq did not ask for"
+    await repo_payments.flag_for_review(conn, payment, reason, fetched.raw)
+    log.warning("payment %s flagged for review: %s", payment.id, reason)
+    return True
 
 
 def _our_id(fetched: GatewayPayment) -> UUID | None:

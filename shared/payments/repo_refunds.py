@@ -8,6 +8,7 @@ called the gateway, or by the reconciler.
 from __future__ import annotations
 
 from datetime import datetime
+from decimal import Decimal
 from typing import TYPE_CHECKING
 from uuid import UUID
 
@@ -81,6 +82,16 @@ SELECT_REFUND = f"SELECT {REFUND_COLUMNS} FROM refunds r JOIN payments p ON p.id
 
 async def load_refund(conn: AsyncConnection, refund_id: UUID) -> RefundRow | None:
     return await db.fetch_one(conn, SELECT_REFUND, {"id": refund_id}, RefundRow)
+
+
+SELECT_IN_FLIGHT = """
+SELECT coalesce(sum(amount), 0) FROM refunds WHERE payment_id = %(payment_id)s AND status = 'REQUESTED'
+"""
+
+
+async def in_flight_amount(conn: AsyncConnection, payment_id: UUID) -> Decimal:
+    """Refunds asked of the gateway whose answer is not recorded yet."""
+    return await db.fetch_value(conn, SELECT_IN_FLIGHT, {"payment_id": payment_id})
 
 
 SELECT_REFUND_LINES = """

@@ -112,6 +112,12 @@ def decide(
     return Decision("move", to=target)
 
 
+def refunded_outside(gateway_refunded_minor: int, recorded: Decimal, in_flight: Decimal) -> int:
+    """Minor units the gateway gave back beyond what Souq recorded or has asked for: a refund
+    made outside the app (the gateway's dashboard). Its lines are unknown, so a person decides."""
+    return max(0, gateway_refunded_minor - to_minor(recorded) - to_minor(in_flight))
+
+
 def refunded_status(refunded: Decimal, amount: Decimal) -> str:
     return "REFUNDED" if refunded >= amount else "PARTIALLY_REFUNDED"
 

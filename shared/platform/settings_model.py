@@ -92,6 +92,17 @@ class Settings(BaseSettings):
     payment_events_queue: str = "payment-events"
     payment_callback_url: str = "http://localhost:7071/.sandbox/moyasar/return"
 
+    # Backups (shared.backups, docs/backups.md): the Blob container, and how many daily, weekly and
+    # monthly backups the retention timer keeps (the newest one always stays).
+    backup_container: str = Field(default="backups", pattern=r"^[a-z0-9][a-z0-9-]{1,61}[a-z0-9]$")
+    backup_keep_daily: int = Field(default=7, ge=0, le=366)
+    backup_keep_weekly: int = Field(default=4, ge=0, le=520)
+    backup_keep_monthly: int = Field(default=12, ge=0, le=1200)
+    # The daily database health check (shared.ops.reports, timer report_database_health) warns on these.
+    ops_unused_index_warn_bytes: int = Field(default=10_485_760, ge=0)
+    ops_dead_ratio_warn: float = Field(default=0.2, gt=0, le=1)
+    ops_connections_warn_ratio: float = Field(default=0.8, gt=0, le=1)
+
     # Files go to Blob through upload URLs, never through the API: a bigger body is refused (413) unread.
     max_request_body_bytes: int = Field(default=262_144, ge=1024, le=104_857_600)
 

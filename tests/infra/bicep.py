@@ -1,6 +1,6 @@
 """The Bicep templates, parsed offline with pycep-parser, and a small evaluator for the
 expressions the policy tests need (literals, parameters, variables, conditionals,
-comparisons, string(), union(), empty()). Anything it cannot know before deployment
+comparisons, integer arithmetic, string(), union(), empty(), min(), max()). Anything it cannot know before deployment
 (resource properties, module outputs, uniqueString) evaluates to an `Unknown`.
 
 pycep represents identifiers and string literals alike; a string is read as a reference
@@ -112,6 +112,10 @@ class Scope:
             "not_equals": lambda: left != right,
             "and": lambda: left and right,
             "or": lambda: left or right,
+            "add": lambda: left + right,
+            "substract": lambda: left - right,  # pycep's spelling
+            "multiply": lambda: left * right,
+            "divide": lambda: int(left / right),  # Bicep's int division truncates toward zero
         }
         return binary[kind]() if kind in binary else Unknown(operands)
 
@@ -125,6 +129,8 @@ class Scope:
             return {key: value for arg in args for key, value in arg.items()}
         if kind == "empty":
             return not args[0]
+        if kind in ("min", "max") and all(isinstance(arg, int) for arg in args):
+            return min(args) if kind == "min" else max(args)
         return Unknown(parameters)
 
 

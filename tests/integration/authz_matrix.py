@@ -98,6 +98,11 @@ _ROWS: list[tuple[str, str, str, bool, int, int, int, int, int, int, int, int]] 
     ("relay_outbox_now",                "POST",   "ops/outbox/relay",                                   KEY,    401, 403, 403, 403, 403, 403, 200, 200),
     ("get_consistency",                 "GET",    "ops/consistency",                                    KEY,    401, 403, 403, 403, 403, 403, 200, 200),
     ("get_health",                      "GET",    "ops/health",                                         KEY,    401, 403, 403, 403, 403, 403, 200, 200),
+    # database reports (admins, with the function key); slow-queries: see ALSO_ACCEPTED
+    ("get_slow_queries_report",         "GET",    "ops/reports/slow-queries",                           KEY,    401, 403, 403, 403, 403, 403, 200, 200),
+    ("get_index_usage_report",          "GET",    "ops/reports/index-usage",                            KEY,    401, 403, 403, 403, 403, 403, 200, 200),
+    ("get_tables_report",               "GET",    "ops/reports/tables",                                 KEY,    401, 403, 403, 403, 403, 403, 200, 200),
+    ("get_connections_report",          "GET",    "ops/reports/connections",                            KEY,    401, 403, 403, 403, 403, 403, 200, 200),
     # prescriptions: a shopper's own (anyone else's: 404); the queue and files for pharmacists and admins, reviews for pharmacists only
     ("create_prescription",             "POST",   "prescriptions",                                      NO_KEY, 401, 201, 201, 201, 201, 201, 201, 201),
     ("list_my_prescriptions",           "GET",    "prescriptions",                                      NO_KEY, 401, 200, 200, 200, 200, 200, 200, 200),
@@ -150,6 +155,10 @@ _ROWS: list[tuple[str, str, str, bool, int, int, int, int, int, int, int, int]] 
     ("post_seller_order_message",       "POST",   "seller/orders/{id:guid}/thread/messages",            NO_KEY, 401, 403, 403, 201, 404, 403, 403, 403),
 ]
 # fmt: on
+
+# An allowed caller's answer that depends on the server, not on who calls: the slow-query report
+# is a 409 saying how to enable pg_stat_statements on a server that does not preload it.
+ALSO_ACCEPTED: dict[str, str] = {"get_slow_queries_report": "409 pg_stat_statements_not_enabled"}
 
 MATRIX: list[Operation] = [
     Operation(name, method, route, key, dict(zip(COLUMNS, cells, strict=True)))

@@ -55,6 +55,12 @@ async def test_a_line_refund_takes_its_vat_share_and_restocks(paid, database_url
     assert sql(database_url, "SELECT status, refunded_amount::text FROM payments") == [("PARTIALLY_REFUNDED", "17.25")]
     assert sql(database_url, "SELECT payment_status FROM orders") == [("PARTIALLY_REFUNDED",)]
     assert sql(database_url, "SELECT count(*) FROM outbox_events WHERE event_type = 'payment.refunded'") == [(1,)]
+    # The shopper's order shows what was refunded, per line and per child order.
+    path, route = f"orders/{order['id']}", {"id": order["id"]}
+    status, _, shown = await call("get_my_order", "GET", path, headers=bearer(sub="payer-1"), route_params=route)
+    refunded = {item["sku"]: item["refunded_quantity"] for child in shown["children"] for item in child["items"]}
+    assert status == 200 and refunded == {"PAN-EXT-24": 1, "BRU-SYR-100": 0}
+    assert [child["refunded_amount"] for child in shown["children"]] == ["17.25", "0.00"]
 
 
 async def test_a_whole_child_order_and_then_everything_refunds_the_total(paid, database_url):
@@ -142,3 +148,33 @@ async def test_a_refund_the_gateway_made_but_we_did_not_record_is_reconciled_as_
     assert sql(database_url, "SELECT status FROM refunds") == [("SUCCEEDED",)]
     # The reconciler read the payment and did not ask for the money again (ours failed, the test's went through).
     assert len([r for r in sandbox.requests(method="POST") if r["path"].endswith("/refund")]) == 2
+
+
+async def refund_webhook(sandbox) -> bytes:
+    await sandbox.adeliveries()  # waits for the payment_refunded delivery the refund caused
+    return last_webhook(sandbox)
+
+
+async def test_a_refund_made_at_the_gateway_outside_souq_is_flagged_for_review(paid, paying, sandbox, database_url):
+    _, queue = paying
+    gateway_id = sql(database_url, "SELECT gateway_payment_id FROM payments")[0][0]
+    await sandbox.gateway().refund(gateway_id, 1000)  # someone refunds 10.00 in the gateway's dashboard
+    assert (await post_webhook(await refund_webhook(sandbox)))[0] == 200
+    assert await process_queue(queue) == ["refunded_outside"]
+    # Booked against no line (nobody named one): the payment is left as it was, for a person.
+    assert sql(database_url, "SELECT status, refunded_amount::text, needs_review FROM payments") == [
+        ("PAID", "0.00", True)
+    ]
+    [(reason,)] = sql(database_url, "SELECT review_reason FROM payments")
+    assert "refunded 10.00 SAR that Souq did not ask for" in reason
+
+
+async def test_the_webhook_of_souqs_own_refund_flags_nothing(paid, paying, sandbox, database_url):
+    _, queue = paying
+    _, order = paid
+    panadol = items_of(order)["PAN-EXT-24"]
+    status, _ = await refund(ADMIN, order["id"], [(panadol["id"], 1)])
+    assert status == 201
+    assert (await post_webhook(await refund_webhook(sandbox)))[0] == 200
+    assert await process_queue(queue) == ["ignored"]
+    assert sql(database_url, "SELECT status, needs_review FROM payments") == [("PARTIALLY_REFUNDED", False)]

@@ -21,9 +21,9 @@ FUNCTIONS = ROOT / "functions"
 INFRASTRUCTURE = frozenset({"platform", "data", "cache", "events", "storage"})
 # Not scanned for SQL: tests, benchmarks and migrations may hold SQL; node_modules is not ours
 # (dot-folders such as .venv, .local and .git are skipped too).
-# Not the app: tests assert on tables directly, bench generates load, migrations are DDL, and
+# Not the app: tests assert on tables directly, bench and loadtest generate load, migrations are DDL, and
 # infra/hooks grants roles once per deploy as the Entra administrator (a migration by another name).
-NOT_SCANNED_FOR_SQL = frozenset({"tests", "bench", "migrations", "hooks", "node_modules", "__pycache__"})
+NOT_SCANNED_FOR_SQL = frozenset({"tests", "bench", "loadtest", "migrations", "hooks", "node_modules", "__pycache__"})
 MAX_FUNCTION_LINES = 40
 MAX_MODULE_LINES = 400
 # A rules module is pure: none of these (nor any repo module) may be imported by it.

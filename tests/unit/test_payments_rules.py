@@ -82,6 +82,13 @@ def test_money_that_does_not_match_is_for_review():
     assert decide("PENDING", "failed", paid=1).kind == "move"  # no money in: nothing to compare
 
 
+def test_refunded_outside_counts_what_souq_neither_recorded_nor_asked_for():
+    assert rules.refunded_outside(1725, Decimal("17.25"), Decimal("0")) == 0
+    assert rules.refunded_outside(4140, Decimal("17.25"), Decimal("24.15")) == 0  # one still in flight
+    assert rules.refunded_outside(5000, Decimal("17.25"), Decimal("0")) == 3275
+    assert rules.refunded_outside(0, Decimal("17.25"), Decimal("0")) == 0
+
+
 def test_refunded_status():
     assert rules.refunded_status(Decimal("10.00"), Decimal("10.00")) == "REFUNDED"
     assert rules.refunded_status(Decimal("3.00"), Decimal("10.00")) == "PARTIALLY_REFUNDED"

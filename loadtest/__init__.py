@@ -1,0 +1,1 @@
+"""The load and fault suite: `python -m loadtest` (docs/loadtest.md)."""

@@ -1,0 +1,108 @@
+"""The run's timeline without I/O: the user stages (seed 004's 0 → 100 → 200, then the hot-SKU
+phase), the fault windows inside them, and how `--quick` and `--smoke` scale them. Times are
+seconds from the start of the load."""
+
+from __future__ import annotations
+
+import json
+import math
+from dataclasses import asdict, dataclass, field
+from typing import Literal
+
+Mode = Literal["full", "quick", "smoke"]
+FaultKind = Literal["redis", "postgresql", "azurite"]
+
+FULL_SECONDS = 900  # 15 minutes
+QUICK_SECONDS = 180  # --quick: the same run in 3 minutes
+SMOKE_USERS, SMOKE_SECONDS = 20, 20  # make test: 20 users, 20 s, no faults, no hot phase
+POSTGRES_BACK_WITHIN_SECONDS = 5.0  # success again this soon after PostgreSQL is back
+
+
+@dataclass(frozen=True)
+class Stage:
+    """Until `end`, ramp (or hold) to `users` at `spawn_rate` users/s; `hot`: every user orders
+    the hot SKU."""
+
+    name: str
+    end: float
+    users: int
+    spawn_rate: float
+    hot: bool = False
+
+
+@dataclass(frozen=True)
+class Fault:
+    """`kind` goes down at `start` and is brought back at `end`."""
+
+    kind: FaultKind
+    start: float
+    end: float
+
+
+@dataclass(frozen=True)
+class Plan:
+    mode: Mode
+    seconds: float
+    stages: list[Stage]
+    faults: list[Fault] = field(default_factory=list)
+
+    def stage_at(self, elapsed: float) -> Stage | None:
+        return next((stage for stage in self.stages if elapsed < stage.end), None)
+
+    def to_json(self) -> str:
+        return json.dumps(asdict(self))
+
+    @classmethod
+    def from_json(cls, text: str) -> Plan:
+        data = json.loads(text)
+        stages = [Stage(**s) for s in data["stages"]]
+        return cls(
+            mode=data["mode"], seconds=data["seconds"], stages=stages, faults=[Fault(**f) for f in data["faults"]]
+        )
+
+
+# Fractions of the run: ramp to 100, hold 100 (Redis killed in it), ramp to 200, hold 200
+# (PostgreSQL restarted, then Azurite stopped), hot SKU at 200 users.
+STAGE_SHARES = [("ramp to 100", 1 / 6, 100), ("hold 100", 1 / 6, 100), ("ramp to 200", 1 / 6, 200)]
+HOLD_200_SHARE = 1 / 4
+FAULT_SHARES: list[tuple[FaultKind, float, float]] = [
+    ("redis", 0.20, 0.28),
+    ("postgresql", 0.55, 0.58),
+    ("azurite", 0.64, 0.70),
+]
+
+
+def stages_for(seconds: float) -> list[Stage]:
+    stages, end, users_before = [], 0.0, 0
+    for name, share, users in STAGE_SHARES:
+        length = share * seconds
+        end += length
+        rate = max(abs(users - users_before) / length, 1.0) if users != users_before else 100.0
+        stages.append(Stage(name, round(end, 1), users, round(rate, 2)))
+        users_before = users
+    end += HOLD_200_SHARE * seconds
+    stages.append(Stage("hold 200", round(end, 1), 200, 100.0))
+    stages.append(Stage("hot SKU", float(seconds), 200, 100.0, hot=True))
+    return stages
+
+
+def faults_for(seconds: float) -> list[Fault]:
+    return [Fault(kind, round(start * seconds, 1), round(end * seconds, 1)) for kind, start, end in FAULT_SHARES]
+
+
+def plan_for(mode: Mode, *, faults: bool = True) -> Plan:
+    if mode == "smoke":
+        return Plan("smoke", SMOKE_SECONDS, [Stage("smoke", SMOKE_SECONDS, SMOKE_USERS, SMOKE_USERS)])
+    seconds = QUICK_SECONDS if mode == "quick" else FULL_SECONDS
+    return Plan(mode, seconds, stages_for(seconds), faults_for(seconds) if faults else [])
+
+
+def users_at(plan: Plan, elapsed: float) -> int:
+    """Users running `elapsed` seconds in (ramps are linear at their spawn rate)."""
+    users, start = 0, 0.0
+    for stage in plan.stages:
+        if elapsed < stage.end:
+            ramped = users + math.copysign(stage.spawn_rate * (elapsed - start), stage.users - users)
+            return int(min(max(ramped, min(users, stage.users)), max(users, stage.users)))
+        users, start = stage.users, stage.end
+    return users

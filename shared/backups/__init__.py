@@ -1,0 +1,1 @@
+"""Backups to Blob Storage with verified restores and retention (docs/backups.md)."""
