@@ -17,7 +17,9 @@ from functions import (
     orders,
     payments,
     prescriptions,
+    seller_threads,
     sellers,
+    threads,
     users,
 )
 
@@ -37,4 +39,6 @@ app.register_functions(notifications.bp)
 app.register_functions(ops.bp)
 app.register_functions(payments.bp)
 app.register_functions(inbox.bp)
+app.register_functions(threads.bp)
+app.register_functions(seller_threads.bp)
 app.register_functions(fallback.bp)  # last: the catch-all for unknown routes

@@ -92,6 +92,8 @@ class EndpointSpec:
     headers: tuple[HeaderParam, ...] = ()
     errors: tuple[int, ...] = ()
     links: tuple[tuple[str, tuple[str, str]], ...] = ()
+    # Other success statuses answered with the same body (200 when a find-or-create found it).
+    also: tuple[int, ...] = ()
 
 
 ENDPOINTS: dict[str, EndpointSpec] = {}
@@ -112,21 +114,12 @@ def endpoint(
     headers: tuple[HeaderParam, ...] = (),
     errors: tuple[int, ...] = (),
     links: dict[str, tuple[str, str]] | None = None,
+    also: tuple[int, ...] = (),
 ) -> Callable[[Handler], Callable[..., Awaitable[func.HttpResponse]]]:
     spec = EndpointSpec(
-        summary,
-        body,
-        query,
-        response,
-        status,
-        roles,
-        authenticated or roles is not None,
-        tags,
-        in_schema,
-        headers,
-        errors,
-        tuple((links or {}).items()),
-    )
+        summary, body, query, response, status, roles, authenticated or roles is not None, tags, in_schema, headers,
+        errors, tuple((links or {}).items()), also,
+    )  # fmt: skip
 
     def decorate(handler: Handler) -> Callable[..., Awaitable[func.HttpResponse]]:
         async def http_function(req: func.HttpRequest, context: func.Context) -> func.HttpResponse:

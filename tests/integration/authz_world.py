@@ -22,6 +22,7 @@ from tests.support import bearer, call
 
 FUNCTION_KEY = "authz-matrix-function-key"
 PDF = b"%PDF-1.4\n%%EOF\n"
+PNG = b"\x89PNG\r\n\x1a\n" + bytes(32)
 SHOPPER_A, SHOPPER_B = "matrix-shopper-a", "matrix-shopper-b"
 
 
@@ -46,6 +47,9 @@ class World:
     prescription: dict = field(default_factory=dict)  # customer A's, PENDING
     sandbox: Any = None  # tests.payments_support.SandboxServer: the payment gateway
     payment_queue: str = ""
+    thread: str = ""  # customer A's inquiry to seller A
+    attachment: str = ""  # on a message of that thread
+    thread_message: int = 0  # that message
     inbox: dict[str, Any] = field(default_factory=dict)  # seller A's channel connections, made once
 
     @property
@@ -119,6 +123,41 @@ class World:
         assert "paid_confirmed" in await process_queue(self.payment_queue)  # with the webhook row's fakes
         return order
 
+    async def fresh_message(self, *, seller: bool) -> int:
+        """A new message in customer A's thread, by customer A or by seller A's staff."""
+        name, prefix = ("post_seller_thread_message", "seller/") if seller else ("post_thread_message", "")
+        headers = self.callers["seller" if seller else "customer"]
+        status, _, body = await call(
+            name, "POST", f"{prefix}threads/{self.thread}/messages", body={"body": "matrix"}, headers=headers,
+            route_params={"id": self.thread},
+        )  # fmt: skip
+        assert status == 201, body
+        return body["id"]
+
+    async def start_thread(self) -> None:
+        """Customer A's inquiry about Vitamin D to seller A, with a checked PNG on a message."""
+        product, headers = self.catalog.ids["vitamin"], self.callers["customer"]
+        status, _, thread = await call(
+            "start_inquiry", "POST", f"products/{product}/inquiries", body={"seller_id": self.nahdi},
+            headers=headers, route_params={"id": product},
+        )  # fmt: skip
+        assert status == 201, thread
+        self.thread, path = thread["id"], f"threads/{thread['id']}/attachments"
+        status, _, ticket = await call(
+            "start_thread_attachment", "POST", path, body={"file_name": "a.png"}, headers=headers,
+            route_params={"id": self.thread},
+        )  # fmt: skip
+        assert status == 201, ticket
+        async with httpx.AsyncClient(timeout=10) as blob:
+            put = await blob.put(ticket["upload"]["url"], content=PNG, headers=ticket["upload"]["headers"])
+        assert put.status_code == 201, put.text
+        status, _, message = await call(
+            "post_thread_message", "POST", f"threads/{self.thread}/messages", body={"attachment_ids": [ticket["id"]]},
+            headers=headers, route_params={"id": self.thread},
+        )  # fmt: skip
+        assert status == 201, message
+        self.attachment, self.thread_message = ticket["id"], message["id"]
+
     async def fresh(self, kind: str) -> dict:
         """A new category, brand, product or variant (version 1), made by an admin."""
         tag = uuid.uuid4().hex[:10]
@@ -177,6 +216,7 @@ async def build_world(client: httpx.AsyncClient, host: DevHost, catalog: Catalog
     status, _, world.order = await place(callers["customer"], lines, method="delivery", address_id=world.address_a)
     assert status == 201, world.order
     world.prescription = await world.fresh_prescription(submit=True)
+    await world.start_thread()
     return world
 
 
@@ -272,6 +312,21 @@ def _webhook(w: World) -> Req:
     return Req("POST", "webhooks/payments/sandbox", event)
 
 
+def _own_message(method: str, *, seller: bool, suffix: str = "", body: Any = None) -> Builder:
+    """A request on a fresh message of customer A's thread (by A, or by seller A's staff)."""
+
+    async def build(w: World) -> Req:
+        prefix = "seller/" if seller and not suffix else ""
+        message = await w.fresh_message(seller=seller)
+        return Req(method, f"{prefix}threads/{w.thread}/messages/{message}{suffix}", body)
+
+    return build
+
+
+def _thread_path(w: World, suffix: str, *, prefix: str = "") -> str:
+    return f"{prefix}threads/{w.thread}{suffix}"
+
+
 def _product_path(w: World, suffix: str = "") -> str:
     return f"catalog/products/{w.catalog.ids['vitamin']}{suffix}"
 
@@ -342,6 +397,38 @@ BUILDERS: dict[str, Builder] = {
     "payment_webhook": _webhook,
     "refund_order": _refund,
     "list_payments_for_review": get("ops/payments/review"),
+    "start_inquiry": lambda w: Req(
+        "POST", f"products/{w.catalog.ids['brufen']}/inquiries", {"seller_id": w.catalog.sellers["dawaa"]}
+    ),
+    "start_direct_thread": lambda w: Req("POST", f"sellers/{w.catalog.sellers['dawaa']}/direct"),
+    "list_my_threads": get("threads"),
+    "list_thread_messages": lambda w: Req("GET", _thread_path(w, "/messages")),
+    "post_thread_message": lambda w: Req("POST", _thread_path(w, "/messages"), {"body": "matrix"}),
+    "edit_thread_message": _own_message("PATCH", seller=False, body={"body": "edited"}),
+    "delete_thread_message": _own_message("DELETE", seller=False),
+    "mark_thread_read": lambda w: Req("POST", _thread_path(w, "/read"), {"up_to": w.thread_message}),
+    "get_my_unread": get("me/unread"),
+    "start_thread_attachment": lambda w: Req("POST", _thread_path(w, "/attachments"), {"file_name": "b.pdf"}),
+    "get_thread_attachment": lambda w: Req("GET", _thread_path(w, f"/attachments/{w.attachment}")),
+    "report_thread_message": _own_message("POST", seller=True, suffix="/report", body={"reason": "matrix"}),
+    "list_seller_threads": get("seller/threads"),
+    "list_seller_thread_messages": lambda w: Req("GET", _thread_path(w, "/messages", prefix="seller/")),
+    "post_seller_thread_message": lambda w: Req("POST", _thread_path(w, "/messages", prefix="seller/"), {"body": "m"}),
+    "edit_seller_thread_message": _own_message("PATCH", seller=True, body={"body": "edited"}),
+    "delete_seller_thread_message": _own_message("DELETE", seller=True),
+    "mark_seller_thread_read": lambda w: Req(
+        "POST", _thread_path(w, "/read", prefix="seller/"), {"up_to": w.thread_message}
+    ),
+    "get_seller_unread": get("seller/unread"),
+    "start_seller_thread_attachment": lambda w: Req(
+        "POST", _thread_path(w, "/attachments", prefix="seller/"), {"file_name": "c.pdf"}
+    ),
+    "get_seller_thread_attachment": lambda w: Req(
+        "GET", _thread_path(w, f"/attachments/{w.attachment}", prefix="seller/")
+    ),
+    "moderate_thread": lambda w: Req("GET", _thread_path(w, "/messages", prefix="ops/")),
+    "moderate_thread_attachment": lambda w: Req("GET", _thread_path(w, f"/attachments/{w.attachment}", prefix="ops/")),
+    "list_message_reports": get("ops/message-reports"),
     **INBOX_BUILDERS,
 }
 
