@@ -92,7 +92,6 @@ DEMO_CONNECTIONS = [
     ("7e1e0000-0000-4000-8000-000000000004", "WIDGET", "demo-widget", "Pharmacy website chat", True,
      {"widget_secret": "demo-widget-secret"}),
 ]  # fmt: skip
-FIRST_SELLER = "SELECT id FROM sellers WHERE status = 'ACTIVE' ORDER BY slug LIMIT 1"
 
 
 def load_inbox(database_url: str) -> None:
@@ -107,17 +106,17 @@ def load_inbox(database_url: str) -> None:
 async def _load_inbox(database_url: str) -> None:
     from uuid import UUID
 
-    from shared.inbox import connections
+    from shared.inbox import connections, repo_connections
 
     async with await psycopg.AsyncConnection.connect(database_url) as conn, conn.transaction():
-        seller = await (await conn.execute(FIRST_SELLER)).fetchone()
+        seller = await repo_connections.first_active_seller(conn)
         for connection_id, kind, external_id, name, seller_owned, secrets in DEMO_CONNECTIONS:
             await connections.create_connection_in(
                 conn,
                 kind=kind,
                 external_id=external_id,
                 display_name=name,
-                seller_id=seller[0] if seller and seller_owned else None,
+                seller_id=seller if seller_owned else None,
                 channel_secrets=secrets,
                 connection_id=UUID(connection_id),
             )
