@@ -100,3 +100,7 @@ bench-payments: deps
 .PHONY: bench-backups
 bench-backups: deps
 	$(PY) -m bench.backups $(ARGS)
+# Inbox: signed Meta webhook intake (10 events a delivery) vs bare Azurite queue sends; inbound → visible p50/p95.
+.PHONY: bench-inbox
+bench-inbox: deps
+	$(PY) -m bench.inbox $(ARGS)

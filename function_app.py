@@ -10,6 +10,7 @@ from functions import (
     events,
     fallback,
     health,
+    inbox,
     notifications,
     ops,
     order_jobs,
@@ -39,6 +40,7 @@ app.register_functions(events.bp)
 app.register_functions(notifications.bp)
 app.register_functions(ops.bp)
 app.register_functions(payments.bp)
+app.register_functions(inbox.bp)
 app.register_functions(threads.bp)
 app.register_functions(seller_threads.bp)
 app.register_functions(backups.bp)

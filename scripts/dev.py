@@ -133,6 +133,7 @@ def run() -> None:
     demo_data.load(os.environ["DATABASE_URL"])
     seed_demo_catalog(os.environ["DATABASE_URL"])
     demo_threads.load()  # after the catalog: the threads talk about its products
+    demo_data.load_inbox(os.environ["DATABASE_URL"])
     say("the API will be at http://localhost:7071/api  (OpenAPI: http://localhost:7071/api/openapi.json)")
     say("a dev token: make token ROLE=customer   (roles: customer seller pharmacist admin super_admin)")
     say('  curl -H "Authorization: Bearer $(make -s token ROLE=customer)" http://localhost:7071/api/me')

@@ -21,7 +21,7 @@ log = logs.get_logger("partitions")
 MONTHS_AHEAD = 3
 # duplicate_table, unique_violation (pg_type of a concurrent creator), invalid_object_definition (overlap)
 ALREADY_THERE = frozenset({"42P07", "23505", "42P17"})
-MONTHLY_TABLES: tuple[str, ...] = ("messages",)
+MONTHLY_TABLES: tuple[str, ...] = ("messages", "inbox_messages")
 
 
 @dataclass

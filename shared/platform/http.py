@@ -249,8 +249,21 @@ def parse_model(model: type[BaseModel], data: Any, *, location: str) -> BaseMode
         ) from None
 
 
+@dataclass(frozen=True)
+class RawBody:
+    """A body that is not JSON (a webhook's verification challenge, a script): sent as it is."""
+
+    content: bytes
+    media_type: str
+
+
 def render_reply(result: Any, default_status: int) -> func.HttpResponse:
     reply = result if isinstance(result, Reply) else Reply(body=result, status=default_status)
+    if isinstance(reply.body, RawBody):
+        headers = dict(reply.headers)
+        return func.HttpResponse(
+            reply.body.content, status_code=reply.status, headers=headers, mimetype=reply.body.media_type
+        )
     if reply.body is None:
         return func.HttpResponse(status_code=reply.status if reply.status != 200 else 204, headers=dict(reply.headers))
     return func.HttpResponse(

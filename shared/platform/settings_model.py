@@ -102,6 +102,17 @@ class Settings(BaseSettings):
     ops_unused_index_warn_bytes: int = Field(default=10_485_760, ge=0)
     ops_dead_ratio_warn: float = Field(default=0.2, gt=0, le=1)
     ops_connections_warn_ratio: float = Field(default=0.8, gt=0, le=1)
+    # Inbox (shared.inbox): the channel secrets' key ring (a Key Vault reference in Azure; see
+    # shared.inbox.secrets), the channels' API bases, the queues between webhooks, consumer and
+    # senders, and the optional auto-close of quiet conversations (0: never).
+    channel_secrets_key: str = ""
+    meta_graph_base_url: str = "https://graph.facebook.com/v21.0"
+    telegram_api_base_url: str = "https://api.telegram.org"
+    channel_inbound_queue: str = "channel-inbound"
+    channel_outbound_queue: str = "channel-outbound"
+    channel_inbound_container: str = Field(default="channel-inbound", pattern=r"^[a-z0-9][a-z0-9-]{1,61}[a-z0-9]$")
+    channel_http_timeout_seconds: float = Field(default=10.0, gt=0, le=60)
+    inbox_auto_close_after_hours: int = Field(default=0, ge=0, le=8760)
 
     # Files go to Blob through upload URLs, never through the API: a bigger body is refused (413) unread.
     max_request_body_bytes: int = Field(default=262_144, ge=1024, le=104_857_600)

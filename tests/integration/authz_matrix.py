@@ -153,6 +153,24 @@ _ROWS: list[tuple[str, str, str, bool, int, int, int, int, int, int, int, int]] 
     ("post_order_message",              "POST",   "orders/{id:guid}/thread/messages",                   NO_KEY, 401, 201, 404, 404, 404, 404, 404, 404),
     ("get_seller_order_thread",         "GET",    "seller/orders/{id:guid}/thread",                     NO_KEY, 401, 403, 403, 200, 404, 403, 403, 403),
     ("post_seller_order_message",       "POST",   "seller/orders/{id:guid}/thread/messages",            NO_KEY, 401, 403, 403, 201, 404, 403, 403, 403),
+    # inbox: channels post webhooks (a signature or secret token authenticates them, not a bearer
+    # token); seller agents work their seller's connections (another seller's: 404), admins (the
+    # platform's support) all of them
+    ("verify_meta_webhook",             "GET",    "webhooks/meta",                                      NO_KEY, 200, 200, 200, 200, 200, 200, 200, 200),
+    ("meta_webhook",                    "POST",   "webhooks/meta",                                      NO_KEY, 200, 200, 200, 200, 200, 200, 200, 200),
+    ("telegram_webhook",                "POST",   "webhooks/telegram/{connection_id:guid}",             NO_KEY, 200, 200, 200, 200, 200, 200, 200, 200),
+    ("list_inbox_conversations",        "GET",    "inbox/conversations",                                NO_KEY, 401, 403, 403, 200, 200, 403, 200, 200),
+    ("get_inbox_conversation",          "GET",    "inbox/conversations/{id:guid}",                      NO_KEY, 401, 403, 403, 200, 404, 403, 200, 200),
+    ("list_inbox_messages",             "GET",    "inbox/conversations/{id:guid}/messages",             NO_KEY, 401, 403, 403, 200, 404, 403, 200, 200),
+    ("reply_to_conversation",           "POST",   "inbox/conversations/{id:guid}/messages",             NO_KEY, 401, 403, 403, 201, 404, 403, 201, 201),
+    ("close_conversation",              "POST",   "inbox/conversations/{id:guid}/close",                NO_KEY, 401, 403, 403, 200, 404, 403, 200, 200),
+    ("snooze_conversation",             "POST",   "inbox/conversations/{id:guid}/snooze",               NO_KEY, 401, 403, 403, 200, 404, 403, 200, 200),
+    ("reopen_conversation",             "POST",   "inbox/conversations/{id:guid}/reopen",               NO_KEY, 401, 403, 403, 200, 404, 403, 200, 200),
+    ("assign_conversation",             "POST",   "inbox/conversations/{id:guid}/assign",               NO_KEY, 401, 403, 403, 200, 404, 403, 200, 200),
+    ("create_inbox_connection",         "POST",   "inbox/connections",                                  NO_KEY, 401, 403, 403, 201, 201, 403, 201, 201),
+    ("list_inbox_connections",          "GET",    "inbox/connections",                                  NO_KEY, 401, 403, 403, 200, 200, 403, 200, 200),
+    ("rotate_inbox_connection_secrets", "POST",   "inbox/connections/{id:guid}/secrets",                NO_KEY, 401, 403, 403, 200, 404, 403, 200, 200),
+    ("rekey_inbox_connections",         "POST",   "ops/inbox/rekey",                                    KEY,    401, 403, 403, 403, 403, 403, 200, 200),
 ]
 # fmt: on
 

@@ -17,6 +17,7 @@ import httpx
 from devhost.host import DevHost
 from tests.catalog_support import ADMIN, Catalog, admin_call
 from tests.integration import authz_world_thread_orders as thread_orders
+from tests.integration.authz_world_inbox import INBOX_BUILDERS
 from tests.order_support import ADDRESS, line, place, seller_headers
 from tests.support import bearer, call
 
@@ -33,6 +34,7 @@ class Req:
     body: Any = None
     params: dict[str, str] = field(default_factory=dict)
     headers: dict[str, str] = field(default_factory=dict)
+    content: bytes | None = None  # a raw body (signed webhooks), sent instead of `body`
 
 
 @dataclass
@@ -50,6 +52,7 @@ class World:
     attachment: str = ""  # on a message of that thread
     thread_message: int = 0  # that message
     thread_orders: dict = field(default_factory=dict)  # authz_world_thread_orders: thread and request ids
+    inbox: dict[str, Any] = field(default_factory=dict)  # seller A's channel connections, made once
 
     @property
     def nahdi(self) -> str:  # seller A
@@ -65,6 +68,10 @@ class World:
 
     async def send(self, req: Req, column: str, *, key: bool) -> httpx.Response:
         headers = self.callers[column] | req.headers | ({"x-functions-key": FUNCTION_KEY} if key else {})
+        if req.content is not None:
+            return await self.client.request(
+                req.method, f"/api/{req.path}", content=req.content, params=req.params, headers=headers
+            )
         return await self.client.request(
             req.method, f"/api/{req.path}", json=req.body, params=req.params, headers=headers
         )
@@ -429,6 +436,7 @@ BUILDERS: dict[str, Builder] = {
     "moderate_thread": lambda w: Req("GET", _thread_path(w, "/messages", prefix="ops/")),
     "moderate_thread_attachment": lambda w: Req("GET", _thread_path(w, f"/attachments/{w.attachment}", prefix="ops/")),
     "list_message_reports": get("ops/message-reports"),
+    **INBOX_BUILDERS,
 } | thread_orders.builders()
 
 

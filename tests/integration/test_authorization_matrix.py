@@ -14,6 +14,7 @@ import pytest
 import pytest_asyncio
 
 from scripts.dev_tokens import DEV_AUDIENCE, DEV_ISSUER
+from tests.conftest import TEST_CHANNEL_SECRETS_KEY
 from tests.integration.authz_matrix import (
     ALSO_ACCEPTED,
     COLUMNS,
@@ -84,6 +85,9 @@ def _settings(database_url: str, jwks_url: str, redis_url: str, storage: str) ->
         "AUTH_JWKS_URL": jwks_url,
         "DOMAIN_EVENTS_QUEUE": unique("matrix-events"),
         "ORDER_EVENTS_QUEUE": unique("matrix-order-events"),
+        "CHANNEL_INBOUND_QUEUE": unique("matrix-channel-inbound"),
+        "CHANNEL_OUTBOUND_QUEUE": unique("matrix-channel-outbound"),
+        "CHANNEL_SECRETS_KEY": TEST_CHANNEL_SECRETS_KEY,
         "DEVHOST_FUNCTION_KEY": FUNCTION_KEY,
         "LOG_FORMAT": "text",
         "LOG_LEVEL": "WARNING",
