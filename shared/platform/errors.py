@@ -44,6 +44,7 @@ class PlatformError(StrEnum):
     UNSUPPORTED_MEDIA_TYPE = "unsupported_media_type"
     INVALID_TEXT = "invalid_text"
     NOTHING_TO_CHANGE = "nothing_to_change"
+    RATE_LIMITED = "rate_limited"
 
 
 @dataclass(frozen=True)
@@ -121,6 +122,16 @@ class PreconditionRequired(DomainError):
     """An update without the version it was based on (optimistic locking needs it)."""
 
     status, title, code = 428, "Precondition Required", PlatformError.VERSION_REQUIRED
+
+
+class TooManyRequests(DomainError):
+    """The caller sends faster than its limit allows: 429 with `Retry-After` in seconds."""
+
+    status, title, code = 429, "Too Many Requests", PlatformError.RATE_LIMITED
+
+    def __init__(self, detail: str, *, retry_after: int, code: StrEnum | None = None) -> None:
+        super().__init__(detail, code=code, extra={"retry_after": retry_after})
+        self.retry_after = retry_after
 
 
 # Letters, spaces, parentheses, commas, hyphens and underscores: "postgresql",

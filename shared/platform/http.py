@@ -92,6 +92,23 @@ class EndpointSpec:
     headers: tuple[HeaderParam, ...] = ()
     errors: tuple[int, ...] = ()
     links: tuple[tuple[str, tuple[str, str]], ...] = ()
+    # Called from other sites' pages (the chat widget): every answer, problems included, allows
+    # any origin. Only for bearer-token routes without cookies, so `*` grants nothing extra.
+    cross_origin: bool = False
+
+
+@dataclass(frozen=True)
+class StaticContent:
+    """A body that is not JSON (a script, a page): sent as it is, with its media type."""
+
+    data: bytes
+    media_type: str
+
+
+CROSS_ORIGIN_HEADERS = {
+    "Access-Control-Allow-Origin": "*",
+    "Access-Control-Expose-Headers": "Retry-After, x-request-id",
+}
 
 
 ENDPOINTS: dict[str, EndpointSpec] = {}
@@ -112,21 +129,12 @@ def endpoint(
     headers: tuple[HeaderParam, ...] = (),
     errors: tuple[int, ...] = (),
     links: dict[str, tuple[str, str]] | None = None,
+    cross_origin: bool = False,
 ) -> Callable[[Handler], Callable[..., Awaitable[func.HttpResponse]]]:
     spec = EndpointSpec(
-        summary,
-        body,
-        query,
-        response,
-        status,
-        roles,
-        authenticated or roles is not None,
-        tags,
-        in_schema,
-        headers,
-        errors,
-        tuple((links or {}).items()),
-    )
+        summary, body, query, response, status, roles, authenticated or roles is not None, tags, in_schema,
+        headers, errors, tuple((links or {}).items()), cross_origin,
+    )  # fmt: skip
 
     def decorate(handler: Handler) -> Callable[..., Awaitable[func.HttpResponse]]:
         async def http_function(req: func.HttpRequest, context: func.Context) -> func.HttpResponse:
@@ -155,6 +163,8 @@ async def _run(handler: Handler, spec: EndpointSpec, req: func.HttpRequest, cont
     except Exception as error:  # noqa: BLE001 - the last line: log it, never leak it
         response = _unexpected(error, invocation_id)
     response.headers["x-request-id"] = invocation_id
+    if spec.cross_origin:
+        response.headers.update(CROSS_ORIGIN_HEADERS)
     _log_request(req, response, started)
     return response
 
@@ -260,6 +270,11 @@ def render_reply(result: Any, default_status: int) -> func.HttpResponse:
     reply = result if isinstance(result, Reply) else Reply(body=result, status=default_status)
     if reply.body is None:
         return func.HttpResponse(status_code=reply.status if reply.status != 200 else 204, headers=dict(reply.headers))
+    if isinstance(reply.body, StaticContent):
+        content = reply.body
+        return func.HttpResponse(
+            body=content.data, status_code=reply.status, headers=dict(reply.headers), mimetype=content.media_type
+        )
     return func.HttpResponse(
         body=to_json(reply.body), status_code=reply.status, headers=dict(reply.headers), mimetype=JSON
     )

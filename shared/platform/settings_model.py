@@ -87,6 +87,13 @@ class Settings(BaseSettings):
     payment_events_queue: str = "payment-events"
     payment_callback_url: str = "http://localhost:7071/.sandbox/moyasar/return"
 
+    # The chat widget (shared.inbox.widget): visitor tokens are HS256, signed with a key derived per
+    # connection from WIDGET_TOKEN_SECRET (a Key Vault reference in Azure; empty there: the widget
+    # answers 503; empty locally: a fixed development secret). Sending is limited per visitor.
+    widget_token_secret: str = ""
+    widget_visitor_token_days: int = Field(default=90, ge=1, le=365)
+    widget_messages_per_minute: int = Field(default=20, ge=1, le=600)
+
     # Files go to Blob through upload URLs, never through the API: a bigger body is refused (413) unread.
     max_request_body_bytes: int = Field(default=262_144, ge=1024, le=104_857_600)
 

@@ -1,0 +1,15 @@
+"""The chat widget's error codes (moved into shared/inbox/errors.py once the core is merged)."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+
+class WidgetError(StrEnum):
+    WIDGET_NOT_FOUND = "widget_not_found"
+    WIDGET_NOT_CONFIGURED = "widget_not_configured"
+    VISITOR_TOKEN_MISSING = "visitor_token_missing"
+    VISITOR_TOKEN_INVALID = "visitor_token_invalid"
+    VISITOR_TOKEN_EXPIRED = "visitor_token_expired"
+    IDENTITY_NOT_VERIFIED = "identity_not_verified"
+    SENDING_TOO_FAST = "sending_too_fast"
