@@ -20,6 +20,9 @@ import pytest
 from scripts.dev_tokens import DEV_AUDIENCE, DEV_ISSUER, dev_jwks
 from tests.support import ThrowawayRedis, create_database, drop_database, unique
 
+# A fixed key ring for the inbox's sealed channel secrets (shared.inbox.secrets): test only.
+TEST_CHANNEL_SECRETS_KEY = "test1:" + "dGVzdC1vbmx5LWNoYW5uZWwtc2VjcmV0cy1rZXktMzI="
+
 
 def _required_env(name: str) -> str:
     value = os.environ.get(name)
@@ -92,6 +95,9 @@ def app_settings(database_url: str, jwks_url: str) -> dict[str, str]:
         "DOMAIN_EVENTS_QUEUE": unique("events"),
         "ORDER_EVENTS_QUEUE": unique("order-events"),
         "PAYMENT_EVENTS_QUEUE": unique("payment-events"),
+        "CHANNEL_INBOUND_QUEUE": unique("channel-inbound"),
+        "CHANNEL_OUTBOUND_QUEUE": unique("channel-outbound"),
+        "CHANNEL_SECRETS_KEY": TEST_CHANNEL_SECRETS_KEY,
         "LOG_FORMAT": "text",
         "LOG_LEVEL": "WARNING",
     }

@@ -66,6 +66,13 @@ class Settings(BaseSettings):
     order_currency: str = Field(default="SAR", pattern=r"^[A-Z]{3}$")
     outbox_relay_batch_size: int = Field(default=100, ge=1, le=1000)
 
+    # The chat widget (shared.inbox.widget): visitor tokens are HS256, signed with a key derived per
+    # connection from WIDGET_TOKEN_SECRET (a Key Vault reference in Azure; empty there: the widget
+    # answers 503; empty locally: a fixed development secret). Sending is limited per visitor.
+    widget_token_secret: str = ""
+    widget_visitor_token_days: int = Field(default=90, ge=1, le=365)
+    widget_messages_per_minute: int = Field(default=20, ge=1, le=600)
+
     # Prescriptions (shared.prescriptions): a private container, files up to 10 MB, signed URLs of
     # at most 5 minutes, and how long a paid child order may wait for a pending prescription.
     prescriptions_container: str = Field(default="prescriptions", pattern=r"^[a-z0-9][a-z0-9-]{1,61}[a-z0-9]$")
@@ -87,12 +94,17 @@ class Settings(BaseSettings):
     payment_events_queue: str = "payment-events"
     payment_callback_url: str = "http://localhost:7071/.sandbox/moyasar/return"
 
-    # The chat widget (shared.inbox.widget): visitor tokens are HS256, signed with a key derived per
-    # connection from WIDGET_TOKEN_SECRET (a Key Vault reference in Azure; empty there: the widget
-    # answers 503; empty locally: a fixed development secret). Sending is limited per visitor.
-    widget_token_secret: str = ""
-    widget_visitor_token_days: int = Field(default=90, ge=1, le=365)
-    widget_messages_per_minute: int = Field(default=20, ge=1, le=600)
+    # Inbox (shared.inbox): the channel secrets' key ring (a Key Vault reference in Azure; see
+    # shared.inbox.secrets), the channels' API bases, the queues between webhooks, consumer and
+    # senders, and the optional auto-close of quiet conversations (0: never).
+    channel_secrets_key: str = ""
+    meta_graph_base_url: str = "https://graph.facebook.com/v21.0"
+    telegram_api_base_url: str = "https://api.telegram.org"
+    channel_inbound_queue: str = "channel-inbound"
+    channel_outbound_queue: str = "channel-outbound"
+    channel_inbound_container: str = Field(default="channel-inbound", pattern=r"^[a-z0-9][a-z0-9-]{1,61}[a-z0-9]$")
+    channel_http_timeout_seconds: float = Field(default=10.0, gt=0, le=60)
+    inbox_auto_close_after_hours: int = Field(default=0, ge=0, le=8760)
 
     # Files go to Blob through upload URLs, never through the API: a bigger body is refused (413) unread.
     max_request_body_bytes: int = Field(default=262_144, ge=1024, le=104_857_600)
