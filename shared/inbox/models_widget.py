@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Annotated, Literal
 from uuid import UUID
@@ -22,6 +23,18 @@ POLL_CURSOR = Field(
     json_schema_extra={"format": "cursor", "pattern": r"^[A-Za-z0-9_-]*$"},
     description="the `cursor` of the previous poll (opaque); none on the first",
 )
+
+
+@dataclass
+class VisitorMessageRow:
+    """A message of the visitor's conversations as the widget's queries read it."""
+
+    id: int
+    conversation_id: UUID
+    direction: Literal["IN", "OUT"]
+    external_id: str | None
+    text: str
+    created_at: datetime
 
 
 class Identity(AppModel):

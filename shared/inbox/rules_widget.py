@@ -40,6 +40,27 @@ def is_verified_subject(subject: str) -> bool:
     return subject.startswith(VERIFIED_PREFIX)
 
 
+# A visitor's message is stored under "w:<visitor digest>:<client id>": a retried send (same
+# client id) is stored once, and one visitor's client ids can never collide with another's.
+# The digest keeps the key short whatever the identifier's length.
+MESSAGE_KEY_PREFIX = "w:"
+
+
+def message_key(subject: str, client_id: UUID) -> str:
+    digest = hashlib.sha256(subject.encode("utf-8")).hexdigest()[:32]
+    return f"{MESSAGE_KEY_PREFIX}{digest}:{client_id}"
+
+
+def client_id_of(external_id: str | None) -> UUID | None:
+    """The client id a widget message was sent with; None for anything else."""
+    if not external_id or not external_id.startswith(MESSAGE_KEY_PREFIX):
+        return None
+    try:
+        return UUID(external_id.rpartition(":")[2])
+    except ValueError:
+        return None
+
+
 # --- identity verification -----------------------------------------------------------------
 
 

@@ -58,6 +58,18 @@ def test_subjects_keep_anonymous_and_verified_visitors_apart():
     assert rules.is_verified_subject(rules.verified_subject("visitor:x"))  # a prefix inside stays the user's
 
 
+def test_message_keys_are_per_visitor_and_give_back_the_client_id():
+    client = uuid.uuid4()
+    mine = rules.message_key(rules.anonymous_subject(uuid.uuid4()), client)
+    theirs = rules.message_key(rules.anonymous_subject(uuid.uuid4()), client)
+    assert mine != theirs  # the same client id from two visitors: two messages
+    assert len(rules.message_key(rules.verified_subject("x" * 200), client)) <= 200  # the column's limit
+    assert rules.client_id_of(mine) == client
+    assert rules.client_id_of(None) is None
+    assert rules.client_id_of("m_123") is None
+    assert rules.client_id_of("w:abc:not-a-uuid") is None
+
+
 def test_claims_round_trip_through_the_payload():
     claims = rules.new_claims(CONNECTION, rules.verified_subject("c-1"), now=NOW, days=90)
     assert claims.verified and claims.expires_at == NOW.replace(microsecond=0) + timedelta(days=90)
