@@ -77,6 +77,6 @@ async def poll_widget_messages(call: ApiCall) -> VisitorThread:
 
 
 @bp.route(route="widget/{*rest}", methods=["OPTIONS"], auth_level=ANONYMOUS)
-@endpoint(summary="CORS preflight of the widget's routes (any origin; no cookies are used)", tags=TAGS)
+@endpoint(summary="CORS preflight of the widget's routes (any origin; no cookies are used)", status=204, tags=TAGS)
 async def widget_preflight(call: ApiCall) -> Reply:
     return Reply(status=204, headers=PREFLIGHT)

@@ -1,4 +1,5 @@
-"""The chat widget's error codes (moved into shared/inbox/errors.py once the core is merged)."""
+"""Every error code the chat widget answers with (shared.inbox.widget). The values are the API's
+and never change; the OpenAPI document lists them with the inbox's (error_code_catalog)."""
 
 from __future__ import annotations
 

@@ -111,6 +111,13 @@ _ROWS: list[tuple[str, str, str, bool, int, int, int, int, int, int, int, int]] 
     ("payment_webhook",                 "POST",   "webhooks/payments/{gateway}",                        NO_KEY, 200, 200, 200, 200, 200, 200, 200, 200),
     ("refund_order",                    "POST",   "orders/{id:guid}/refunds",                           NO_KEY, 401, 403, 403, 201, 404, 403, 201, 201),
     ("list_payments_for_review",        "GET",    "ops/payments/review",                                KEY,    401, 403, 403, 403, 403, 403, 200, 200),
+    # the chat widget: its script and sessions for anyone (the widget token is in the page); messages with a
+    # visitor token, which every caller below sends in place of its own (the bearer token is the visitor's)
+    ("widget_script",                   "GET",    "widget/v1/widget.js",                                NO_KEY, 200, 200, 200, 200, 200, 200, 200, 200),
+    ("start_widget_session",            "POST",   "widget/{widget_token}/sessions",                     NO_KEY, 201, 201, 201, 201, 201, 201, 201, 201),
+    ("send_widget_message",             "POST",   "widget/messages",                                    NO_KEY, 201, 201, 201, 201, 201, 201, 201, 201),
+    ("poll_widget_messages",            "GET",    "widget/messages",                                    NO_KEY, 200, 200, 200, 200, 200, 200, 200, 200),
+    ("widget_preflight",                "OPTIONS", "widget/{*rest}",                                    NO_KEY, 204, 204, 204, 204, 204, 204, 204, 204),
 ]
 # fmt: on
 

@@ -44,6 +44,7 @@ class World:
     prescription: dict = field(default_factory=dict)  # customer A's, PENDING
     sandbox: Any = None  # tests.payments_support.SandboxServer: the payment gateway
     payment_queue: str = ""
+    widget_ready: bool = False  # the chat widget's connection exists (tests.inbox_support.make_connection)
 
     @property
     def nahdi(self) -> str:  # seller A
@@ -265,6 +266,42 @@ def _webhook(w: World) -> Req:
     return Req("POST", "webhooks/payments/sandbox", event)
 
 
+WIDGET_TOKEN = "matrix-widget-token"
+
+
+async def _widget_session(w: World) -> Req:
+    """The matrix's chat widget (made on first use): a session of a new visitor."""
+    if not w.widget_ready:
+        from tests.inbox_support import make_connection
+
+        await make_connection("WIDGET", WIDGET_TOKEN, name="Matrix widget")
+        w.widget_ready = True
+    return Req("POST", f"widget/{WIDGET_TOKEN}/sessions", {})
+
+
+async def _visitor(w: World) -> dict[str, str]:
+    """A new anonymous visitor of the matrix's widget: its bearer header."""
+    await _widget_session(w)
+    status, _, session = await call(
+        "start_widget_session",
+        "POST",
+        f"widget/{WIDGET_TOKEN}/sessions",
+        body={},
+        route_params={"widget_token": WIDGET_TOKEN},
+    )
+    assert status == 201, session
+    return {"Authorization": f"Bearer {session['visitor_token']}"}
+
+
+async def _widget_send(w: World) -> Req:
+    body = {"client_id": str(uuid.uuid4()), "text": "Is this in stock?"}
+    return Req("POST", "widget/messages", body, headers=await _visitor(w))
+
+
+async def _widget_poll(w: World) -> Req:
+    return Req("GET", "widget/messages", headers=await _visitor(w))
+
+
 def _product_path(w: World, suffix: str = "") -> str:
     return f"catalog/products/{w.catalog.ids['vitamin']}{suffix}"
 
@@ -335,6 +372,11 @@ BUILDERS: dict[str, Builder] = {
     "payment_webhook": _webhook,
     "refund_order": _refund,
     "list_payments_for_review": get("ops/payments/review"),
+    "widget_script": get("widget/v1/widget.js"),
+    "start_widget_session": _widget_session,
+    "send_widget_message": _widget_send,
+    "poll_widget_messages": _widget_poll,
+    "widget_preflight": lambda w: Req("OPTIONS", "widget/messages"),
 }
 
 

@@ -14,6 +14,7 @@ import pytest
 import pytest_asyncio
 
 from scripts.dev_tokens import DEV_AUDIENCE, DEV_ISSUER
+from tests.conftest import TEST_CHANNEL_SECRETS_KEY
 from tests.integration.authz_matrix import (
     COLUMNS,
     DOC,
@@ -84,6 +85,7 @@ def _settings(database_url: str, jwks_url: str, redis_url: str, storage: str) ->
         "DOMAIN_EVENTS_QUEUE": unique("matrix-events"),
         "ORDER_EVENTS_QUEUE": unique("matrix-order-events"),
         "DEVHOST_FUNCTION_KEY": FUNCTION_KEY,
+        "CHANNEL_SECRETS_KEY": TEST_CHANNEL_SECRETS_KEY,
         "LOG_FORMAT": "text",
         "LOG_LEVEL": "WARNING",
     }
