@@ -9,6 +9,7 @@ from functions import (
     events,
     fallback,
     health,
+    inbox,
     inbox_widget,
     notifications,
     ops,
@@ -36,5 +37,6 @@ app.register_functions(events.bp)
 app.register_functions(notifications.bp)
 app.register_functions(ops.bp)
 app.register_functions(payments.bp)
+app.register_functions(inbox.bp)
 app.register_functions(inbox_widget.bp)
 app.register_functions(fallback.bp)  # last: the catch-all for unknown routes

@@ -13,7 +13,7 @@ from shared.inbox.models_widget import (
     VisitorSession,
     VisitorThread,
 )
-from shared.platform.http import ApiCall, Reply, StaticContent, endpoint
+from shared.platform.http import ApiCall, RawBody, Reply, endpoint
 
 bp = func.Blueprint()
 ANONYMOUS = func.AuthLevel.ANONYMOUS  # the widget token (sessions) or the visitor token (messages) is checked inside
@@ -29,7 +29,7 @@ PREFLIGHT = {
 @bp.route(route="widget/v1/widget.js", methods=["GET"], auth_level=ANONYMOUS)
 @endpoint(summary="The chat widget's script (plain JavaScript; embed it with one <script> tag)", tags=TAGS)
 async def widget_script(call: ApiCall) -> Reply:
-    script = StaticContent(inbox.widget_script(), "text/javascript")
+    script = RawBody(inbox.widget_script(), "text/javascript")
     return Reply(body=script, headers={"Cache-Control": "public, max-age=300", "X-Content-Type-Options": "nosniff"})
 
 

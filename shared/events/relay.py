@@ -1,11 +1,11 @@
 """The outbox relay: unpublished events → their Storage queue, in id order per aggregate.
 
 `relay_outbox()` (timer sweep, every 10 s) claims whole aggregates' unpublished events with a
-short lease, sends them outside any transaction (order events to ORDER_EVENTS_QUEUE, the rest
-to DOMAIN_EVENTS_QUEUE), then marks them published. `relay_soon()` does one small batch in
-the background right after a request committed events. A relay that dies mid-way leaves the
-lease to expire and the events are sent again: delivery is at least once, so consumers are
-idempotent (see `shared.events.consumer`).
+short lease, sends them outside any transaction (order events to ORDER_EVENTS_QUEUE, agents'
+replies to CHANNEL_OUTBOUND_QUEUE, the rest to DOMAIN_EVENTS_QUEUE), then marks them published.
+`relay_soon()` does one small batch in the background right after a request committed events.
+A relay that dies mid-way leaves the lease to expire and the events are sent again: delivery
+is at least once, so consumers are idempotent (see `shared.events.consumer`).
 """
 
 from __future__ import annotations
@@ -27,9 +27,14 @@ AFTER_COMMIT_MAX_AGGREGATES = 10
 
 
 def queue_name_for(aggregate_type: str) -> str:
-    """Order events have their own queue (notifications); everything else the domain queue."""
+    """Order events have their own queue (notifications), agents' replies theirs (the channel
+    senders, shared.inbox.outbound); everything else the domain queue."""
     settings = get_settings()
-    return settings.order_events_queue if aggregate_type == "order" else settings.domain_events_queue
+    if aggregate_type == "order":
+        return settings.order_events_queue
+    if aggregate_type == "inbox_outbound":
+        return settings.channel_outbound_queue
+    return settings.domain_events_queue
 
 
 async def send_event(row: OutboxRow) -> None:

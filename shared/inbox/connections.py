@@ -54,3 +54,51 @@ async def create_connection_in(
         seller_id=seller_id,
         sealed=(sealed.key_id, sealed.blob),
     )
+
+
+# Active connections by (kind, external id) and by id, as intake and the consumer look them up
+# for every delivery: read from the database at most every CONNECTION_CACHE_SECONDS per key.
+# A deactivated connection may take that long to stop accepting webhooks; a rotation is seen
+# at once by the process that made it (`forget_connection`).
+CONNECTION_CACHE_SECONDS = 30.0
+_by_key: dict[tuple[str, str], tuple[float, ConnectionRow | None]] = {}
+
+
+async def active_connection(kind: str, external_id: str) -> ConnectionRow | None:
+    from shared.data import db
+
+    key = (kind, external_id)
+    hit = _by_key.get(key)
+    if hit is not None and hit[0] > time.monotonic():
+        return hit[1]
+    async with db.connection(read_only=True) as conn:
+        rows = await repo_connections.active_by_external_ids(conn, kind, [external_id])
+    if len(_by_key) > 10_000:
+        _by_key.clear()
+    _by_key[key] = (time.monotonic() + CONNECTION_CACHE_SECONDS, rows[0] if rows else None)
+    return rows[0] if rows else None
+
+
+async def active_connection_by_id(connection_id: UUID) -> ConnectionRow | None:
+    from shared.data import db
+
+    key = ("id", str(connection_id))
+    hit = _by_key.get(key)
+    if hit is not None and hit[0] > time.monotonic():
+        return hit[1]
+    async with db.connection(read_only=True) as conn:
+        row = await repo_connections.connection(conn, connection_id)
+    row = row if row is not None and row.active else None
+    _by_key[key] = (time.monotonic() + CONNECTION_CACHE_SECONDS, row)
+    return row
+
+
+def forget_connection(row: ConnectionRow) -> None:
+    _by_key.pop((row.kind, row.external_id), None)
+    _by_key.pop(("id", str(row.id)), None)
+
+
+def forget_all() -> None:
+    """Tests: every database is new."""
+    _by_key.clear()
+    _opened.clear()

@@ -97,14 +97,6 @@ class EndpointSpec:
     cross_origin: bool = False
 
 
-@dataclass(frozen=True)
-class StaticContent:
-    """A body that is not JSON (a script, a page): sent as it is, with its media type."""
-
-    data: bytes
-    media_type: str
-
-
 CROSS_ORIGIN_HEADERS = {
     "Access-Control-Allow-Origin": "*",
     "Access-Control-Expose-Headers": "Retry-After, x-request-id",
@@ -266,15 +258,23 @@ def parse_model(model: type[BaseModel], data: Any, *, location: str) -> BaseMode
         ) from None
 
 
+@dataclass(frozen=True)
+class RawBody:
+    """A body that is not JSON (a webhook's verification challenge, a script): sent as it is."""
+
+    content: bytes
+    media_type: str
+
+
 def render_reply(result: Any, default_status: int) -> func.HttpResponse:
     reply = result if isinstance(result, Reply) else Reply(body=result, status=default_status)
+    if isinstance(reply.body, RawBody):
+        headers = dict(reply.headers)
+        return func.HttpResponse(
+            reply.body.content, status_code=reply.status, headers=headers, mimetype=reply.body.media_type
+        )
     if reply.body is None:
         return func.HttpResponse(status_code=reply.status if reply.status != 200 else 204, headers=dict(reply.headers))
-    if isinstance(reply.body, StaticContent):
-        content = reply.body
-        return func.HttpResponse(
-            body=content.data, status_code=reply.status, headers=dict(reply.headers), mimetype=content.media_type
-        )
     return func.HttpResponse(
         body=to_json(reply.body), status_code=reply.status, headers=dict(reply.headers), mimetype=JSON
     )

@@ -13,6 +13,8 @@ from psycopg.rows import class_row
 
 from shared.ops.models import Violation
 from shared.ops.repo import CHECK_QUERIES as CHECKS
+from tests.inbox_channels import fake_channels  # noqa: F401 - fixtures
+from tests.inbox_support import inbox_env  # noqa: F401 - fixtures
 from tests.payments_support import sandbox, sandbox_server  # noqa: F401 - fixtures
 from tests.support import unique
 

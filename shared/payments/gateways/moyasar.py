@@ -35,7 +35,6 @@ domain reconciles by fetching.
 
 from __future__ import annotations
 
-import asyncio
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import quote
@@ -52,19 +51,10 @@ from shared.payments.gateways.base import (
     GatewayUnavailable,
     WebhookEvent,
 )
+from shared.platform.http_clients import pooled_client
 
-_client: httpx.AsyncClient | None = None
-_client_loop: asyncio.AbstractEventLoop | None = None
-
-
-def _shared_client() -> httpx.AsyncClient:
-    """One pooled client per event loop (a new loop, in tests or after a restart, gets its own)."""
-    global _client, _client_loop
-    loop = asyncio.get_running_loop()
-    if _client is None or _client_loop is not loop:
-        _client = httpx.AsyncClient(limits=httpx.Limits(max_connections=50, max_keepalive_connections=10))
-        _client_loop = loop
-    return _client
+# One pooled client per event loop, shared with the other outbound API calls.
+_shared_client = pooled_client
 
 
 @dataclass
