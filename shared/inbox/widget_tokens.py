@@ -22,17 +22,20 @@ log = logs.get_logger("inbox.widget")
 # Only where nothing is deployed: a development stand-in when WIDGET_TOKEN_SECRET is empty.
 LOCAL_ENVIRONMENTS = ("local", "test", "dev")
 LOCAL_SECRET = "local-widget-token-secret-not-for-azure"
+UNRESOLVED_REFERENCE = "@Microsoft.KeyVault("
 
 
 def signing_secret() -> str:
-    """WIDGET_TOKEN_SECRET; empty in a deployed environment is a missing dependency (503),
-    never a guessable default."""
+    """WIDGET_TOKEN_SECRET; empty in a deployed environment, or an unresolved Key Vault
+    reference, is a missing dependency (503), never a guessable key."""
     settings = get_settings()
-    if settings.widget_token_secret:
-        return settings.widget_token_secret
-    if settings.souq_env in LOCAL_ENVIRONMENTS:
+    secret = settings.widget_token_secret
+    # A Key Vault reference the platform could not resolve arrives as its own (public) text.
+    if secret and not secret.startswith(UNRESOLVED_REFERENCE):
+        return secret
+    if not secret and settings.souq_env in LOCAL_ENVIRONMENTS:
         return LOCAL_SECRET
-    log.error("WIDGET_TOKEN_SECRET is not set: the chat widget cannot issue or check visitor tokens")
+    log.error("WIDGET_TOKEN_SECRET is not set (or its Key Vault reference did not resolve): no visitor tokens")
     raise DependencyUnavailable("widget token secret", retry_after=60)
 
 

@@ -231,6 +231,27 @@ async def test_after_a_close_the_next_message_opens_a_new_conversation(widget, d
     assert page["conversation"]["status"] == "OPEN"
 
 
+async def test_an_agents_reply_shows_in_the_visitors_next_poll(widget, database_url):
+    from tests.support import bearer
+
+    auth = await visitor()
+    first = (await send(auth, "Is Panadol in stock?"))[2]
+    _, _, page = await poll(auth)
+    path = f"inbox/conversations/{first['conversation_id']}/messages"
+    status, _, reply = await call(
+        "reply_to_conversation",
+        "POST",
+        path,
+        body={"client_id": "agent-reply-1", "text": "Yes, 24 tablets."},
+        headers=bearer("admin", sub="agent-1"),
+        route_params={"id": first["conversation_id"]},
+    )
+    assert status == 201, reply
+    _, _, next_page = await poll(auth, page["cursor"])
+    replies = [m for m in next_page["messages"] if m["direction"] == "OUT"]
+    assert [(m["text"], m["client_id"]) for m in replies] == [("Yes, 24 tablets.", None)]
+
+
 async def test_the_script_and_the_preflight(widget):
     status, headers, _ = await call_raw("widget_script", "GET", "widget/v1/widget.js")
     assert status == 200 and headers["content-type"].startswith("text/javascript")

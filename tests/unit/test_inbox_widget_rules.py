@@ -211,3 +211,8 @@ def test_no_secret_is_a_local_stand_in_but_a_503_where_deployed(minimal_settings
     reset_settings()
     with pytest.raises(DependencyUnavailable):
         widget_tokens.signing_secret()
+    # a reference Azure could not resolve is passed on as its text: never a key
+    minimal_settings.setenv("WIDGET_TOKEN_SECRET", "@Microsoft.KeyVault(VaultName=kv;SecretName=widget-token-secret)")
+    reset_settings()
+    with pytest.raises(DependencyUnavailable):
+        widget_tokens.signing_secret()
