@@ -259,11 +259,12 @@
     var query = state.cursor ? "?after=" + encodeURIComponent(state.cursor) : "";
     return authorized("GET", "/widget/messages" + query).then(function (r) {
       if (r.status !== 200) { return; }
+      var history = !state.cursor;  // the first poll shows the history: nothing in it is new
       var fresh = 0;
       r.data.messages.forEach(function (message) { if (append(message)) { fresh += 1; } });
       if (r.data.cursor) { state.cursor = r.data.cursor; }
       showConversationStatus(r.data.conversation);
-      if (fresh && !state.open) { state.unread += fresh; showBadge(); }
+      if (fresh && !state.open && !history) { state.unread += fresh; showBadge(); }
       if (fresh || r.data.messages.length) { log.scrollTop = log.scrollHeight; }
     });
   }
