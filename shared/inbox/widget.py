@@ -88,22 +88,30 @@ def _subject(connection: ConnectionRow, request: SessionRequest) -> str:
     return rules.verified_subject(identity.identifier)
 
 
+class _StoredMeanwhile(Exception):
+    """A racing retry stored the message between our read and our key claim: roll back (the
+    slot this send took is given back) and answer that message."""
+
+
 async def send_message(authorization: str | None, body: SendMessage) -> tuple[VisitorMessage, bool]:
     """The stored message, and whether this call stored it (False: a retry of an earlier send)."""
     now = clock()
     claims = tokens.verify(tokens.bearer_visitor_token(authorization), now=now)
     key = rules.message_key(claims.subject, body.client_id)
-    async with db.transaction() as conn:
-        await _active_widget(conn, claims.connection_id)
-        earlier = await repo_widget.message_by_key(conn, claims.connection_id, key)
-        if earlier is not None:
-            return _visible(earlier), False
-        await _take_slot(conn, claims, now)
-        outcome = await inbound.record_message(conn, claims.connection_id, _inbound(claims, key, body, now), now)
-        stored = outcome.message
-    relay.relay_soon()
-    if stored is None:  # a racing retry stored it between our read and our claim
+    try:
+        async with db.transaction() as conn:
+            await _active_widget(conn, claims.connection_id)
+            earlier = await repo_widget.message_by_key(conn, claims.connection_id, key)
+            if earlier is not None:
+                return _visible(earlier), False
+            await _take_slot(conn, claims, now)
+            outcome = await inbound.record_message(conn, claims.connection_id, _inbound(claims, key, body, now), now)
+            if outcome.message is None:
+                raise _StoredMeanwhile
+            stored = outcome.message
+    except _StoredMeanwhile:
         return await _replayed(claims.connection_id, key), False
+    relay.relay_soon()
     row = VisitorMessageRow(stored.id, stored.conversation_id, "IN", key, stored.text, stored.created_at)
     return _visible(row), True
 

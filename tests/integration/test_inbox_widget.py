@@ -94,6 +94,24 @@ async def test_a_retried_send_is_stored_once_and_answers_the_first_message(widge
     assert rows(database_url, "SELECT count(*) FROM inbox_messages")[0][0] == 1
 
 
+async def test_two_racing_sends_with_one_client_id_store_one_message(widget, database_url):
+    """Both pass the "stored before?" read, then queue on the visitor's window row (held by the
+    gate); released together, the second's key claim waits for the first's commit and finds the
+    key taken: it answers the first's message (200), and one message is stored."""
+    auth = await visitor()
+    assert (await send(auth, "opens the window row"))[0] == 201
+    client_id = str(uuid.uuid4())
+    lock = "SELECT 1 FROM widget_send_windows FOR UPDATE"
+    async with LockGate.holding(database_url, lock, None) as gate:
+        racing = asyncio.gather(send(auth, "twice", client_id), send(auth, "twice", client_id))
+        await gate.open_when_waiting(2, racing)
+        answers = await racing
+    assert sorted(status for status, _, _ in answers) == [200, 201]
+    assert answers[0][2]["id"] == answers[1][2]["id"]
+    assert rows(database_url, "SELECT count(*) FROM inbox_messages WHERE text = 'twice'")[0][0] == 1
+    assert rows(database_url, "SELECT sent FROM widget_send_windows") == [(2,)]  # the retry gave its slot back
+
+
 async def test_the_same_client_id_from_two_visitors_is_two_messages(widget, database_url):
     client_id = str(uuid.uuid4())
     assert (await send(await visitor(), "a", client_id))[0] == 201
