@@ -43,13 +43,12 @@ async def act(
     """Runs `action` on the conversation at `body.version`; the changed conversation."""
     scope = rules.agent_scope(principal)
     actor = rules.agent_id(principal)
-    params = {"id": conversation_id, "version": body.version, "now": now, "actor_id": actor} | _params(
-        action, body, now
-    )
     async with db.transaction() as conn:
         current = await repo_conversations.conversation_in_scope(conn, conversation_id, scope.seller_id)
         if current is None:
             raise rules.conversation_not_found(conversation_id)
+        own = _params(action, body, now)  # after the 404: a missing conversation is missing whatever the body
+        params = {"id": conversation_id, "version": body.version, "now": now, "actor_id": actor} | own
         changed = await _apply(conn, action, params, current)
         if changed is None:
             raise rules.action_refused(action, current, body.version)

@@ -8,6 +8,7 @@ from enum import StrEnum
 class InboxError(StrEnum):
     CONNECTION_NOT_FOUND = "connection_not_found"
     CONNECTION_EXISTS = "connection_exists"
+    SELLER_NOT_FOUND = "seller_not_found"
     CONVERSATION_NOT_FOUND = "conversation_not_found"
     VERSION_CONFLICT = "conversation_version_conflict"
     NOT_ACTIVE = "conversation_not_active"

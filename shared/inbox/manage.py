@@ -11,6 +11,7 @@ from shared.inbox import connections, repo_connections, rules, secrets
 from shared.inbox.errors import InboxError
 from shared.inbox.models import ConnectionRow
 from shared.inbox.models_api import (
+    REQUIRED_SECRETS,
     ChannelSecrets,
     ConnectionOut,
     ConnectionPage,
@@ -20,15 +21,9 @@ from shared.inbox.models_api import (
     RotateSecrets,
 )
 from shared.platform.auth import Principal
-from shared.platform.errors import Conflict, FieldError, ValidationFailed
+from shared.platform.errors import Conflict, FieldError, NotFound, ValidationFailed
 from shared.platform.pagination import OLDEST_FIRST, after_created, cut_page, fetch_size
 
-REQUIRED_SECRETS = {
-    "MESSENGER": ("app_secret", "page_access_token", "verify_token"),
-    "INSTAGRAM": ("app_secret", "page_access_token", "verify_token"),
-    "TELEGRAM": ("bot_token", "webhook_secret_token"),
-    "WIDGET": ("widget_secret",),
-}
 REKEY_BATCH = 100
 
 
@@ -68,15 +63,20 @@ async def create(principal: Principal, body: CreateConnection) -> ConnectionOut:
     scope = rules.agent_scope(principal)
     seller_id = scope.seller_id if scope.seller_id is not None else body.seller_id
     values = _secrets_of(body.kind, body.secrets)
-    async with db.transaction() as conn:
-        row = await connections.create_connection_in(
-            conn,
-            kind=body.kind,
-            external_id=body.external_id,
-            display_name=body.display_name,
-            seller_id=seller_id,
-            channel_secrets=values,
-        )
+    from psycopg.errors import ForeignKeyViolation
+
+    try:
+        async with db.transaction() as conn:
+            row = await connections.create_connection_in(
+                conn,
+                kind=body.kind,
+                external_id=body.external_id,
+                display_name=body.display_name,
+                seller_id=seller_id,
+                channel_secrets=values,
+            )
+    except ForeignKeyViolation:
+        raise NotFound(f"no seller {seller_id}", code=InboxError.SELLER_NOT_FOUND) from None
     if row is None:
         raise Conflict(f"a {body.kind} connection {body.external_id} exists already", code=InboxError.CONNECTION_EXISTS)
     return connection_out(row)

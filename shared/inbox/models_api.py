@@ -174,8 +174,8 @@ class AssignRequest(AppModel):
     model_config = ConfigDict(extra="forbid")
 
     version: Version
-    agent: str | None = Field(
-        min_length=1, max_length=255, pattern=r"^[^\u0000\s]+$", description="the agent's user id; null unassigns"
+    agent: Annotated[str, Field(min_length=1, max_length=255), NOT_BLANK] | None = Field(
+        description="the agent's user id; null unassigns"
     )
 
 
@@ -196,8 +196,31 @@ class ChannelSecrets(AppModel):
     widget_secret: Secret | None = None
 
 
+# The secrets each kind needs: checked by shared.inbox.manage, stated in the document.
+REQUIRED_SECRETS: dict[str, list[str]] = {
+    "MESSENGER": ["app_secret", "page_access_token", "verify_token"],
+    "INSTAGRAM": ["app_secret", "page_access_token", "verify_token"],
+    "TELEGRAM": ["bot_token", "webhook_secret_token"],
+    "WIDGET": ["widget_secret"],
+}
+
+
+def _secrets_by_kind() -> dict[str, Any]:
+    return {
+        "oneOf": [
+            {
+                "properties": {
+                    "kind": {"const": kind},
+                    "secrets": {"required": names, "properties": {name: {"type": "string"} for name in names}},
+                }
+            }
+            for kind, names in REQUIRED_SECRETS.items()
+        ]
+    }
+
+
 class CreateConnection(AppModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", json_schema_extra=_secrets_by_kind())
 
     kind: Kind
     external_id: str = Field(

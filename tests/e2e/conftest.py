@@ -11,6 +11,7 @@ import pytest
 
 from devhost.process import start_devhost
 from scripts.dev_tokens import DEV_AUDIENCE, DEV_ISSUER
+from tests.conftest import TEST_CHANNEL_SECRETS_KEY
 from tests.support import create_database, drop_database, free_port, unique
 
 FUNCTION_KEY = "e2e-function-key"
@@ -36,6 +37,9 @@ def host_settings(e2e_database) -> dict[str, str]:
         "DOMAIN_EVENTS_QUEUE": unique("e2e-events"),
         "ORDER_EVENTS_QUEUE": unique("e2e-order-events"),
         "PAYMENT_EVENTS_QUEUE": unique("e2e-payment-events"),
+        "CHANNEL_INBOUND_QUEUE": unique("e2e-channel-inbound"),
+        "CHANNEL_OUTBOUND_QUEUE": unique("e2e-channel-outbound"),
+        "CHANNEL_SECRETS_KEY": TEST_CHANNEL_SECRETS_KEY,
         "AUTH_ISSUER": DEV_ISSUER,
         "AUTH_AUDIENCE": DEV_AUDIENCE,
         "AUTH_JWKS_URL": f"http://127.0.0.1:{port}/.dev/jwks.json",

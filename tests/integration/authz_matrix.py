@@ -111,6 +111,24 @@ _ROWS: list[tuple[str, str, str, bool, int, int, int, int, int, int, int, int]] 
     ("payment_webhook",                 "POST",   "webhooks/payments/{gateway}",                        NO_KEY, 200, 200, 200, 200, 200, 200, 200, 200),
     ("refund_order",                    "POST",   "orders/{id:guid}/refunds",                           NO_KEY, 401, 403, 403, 201, 404, 403, 201, 201),
     ("list_payments_for_review",        "GET",    "ops/payments/review",                                KEY,    401, 403, 403, 403, 403, 403, 200, 200),
+    # inbox: channels post webhooks (a signature or secret token authenticates them, not a bearer
+    # token); seller agents work their seller's connections (another seller's: 404), admins (the
+    # platform's support) all of them
+    ("verify_meta_webhook",             "GET",    "webhooks/meta",                                      NO_KEY, 200, 200, 200, 200, 200, 200, 200, 200),
+    ("meta_webhook",                    "POST",   "webhooks/meta",                                      NO_KEY, 200, 200, 200, 200, 200, 200, 200, 200),
+    ("telegram_webhook",                "POST",   "webhooks/telegram/{connection_id:guid}",             NO_KEY, 200, 200, 200, 200, 200, 200, 200, 200),
+    ("list_inbox_conversations",        "GET",    "inbox/conversations",                                NO_KEY, 401, 403, 403, 200, 200, 403, 200, 200),
+    ("get_inbox_conversation",          "GET",    "inbox/conversations/{id:guid}",                      NO_KEY, 401, 403, 403, 200, 404, 403, 200, 200),
+    ("list_inbox_messages",             "GET",    "inbox/conversations/{id:guid}/messages",             NO_KEY, 401, 403, 403, 200, 404, 403, 200, 200),
+    ("reply_to_conversation",           "POST",   "inbox/conversations/{id:guid}/messages",             NO_KEY, 401, 403, 403, 201, 404, 403, 201, 201),
+    ("close_conversation",              "POST",   "inbox/conversations/{id:guid}/close",                NO_KEY, 401, 403, 403, 200, 404, 403, 200, 200),
+    ("snooze_conversation",             "POST",   "inbox/conversations/{id:guid}/snooze",               NO_KEY, 401, 403, 403, 200, 404, 403, 200, 200),
+    ("reopen_conversation",             "POST",   "inbox/conversations/{id:guid}/reopen",               NO_KEY, 401, 403, 403, 200, 404, 403, 200, 200),
+    ("assign_conversation",             "POST",   "inbox/conversations/{id:guid}/assign",               NO_KEY, 401, 403, 403, 200, 404, 403, 200, 200),
+    ("create_inbox_connection",         "POST",   "inbox/connections",                                  NO_KEY, 401, 403, 403, 201, 201, 403, 201, 201),
+    ("list_inbox_connections",          "GET",    "inbox/connections",                                  NO_KEY, 401, 403, 403, 200, 200, 403, 200, 200),
+    ("rotate_inbox_connection_secrets", "POST",   "inbox/connections/{id:guid}/secrets",                NO_KEY, 401, 403, 403, 200, 404, 403, 200, 200),
+    ("rekey_inbox_connections",         "POST",   "ops/inbox/rekey",                                    KEY,    401, 403, 403, 403, 403, 403, 200, 200),
     # the chat widget: its script and sessions for anyone (the widget token is in the page); messages with a
     # visitor token, which every caller below sends in place of its own (the bearer token is the visitor's)
     ("widget_script",                   "GET",    "widget/v1/widget.js",                                NO_KEY, 200, 200, 200, 200, 200, 200, 200, 200),

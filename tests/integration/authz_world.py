@@ -16,6 +16,7 @@ import httpx
 
 from devhost.host import DevHost
 from tests.catalog_support import ADMIN, Catalog, admin_call
+from tests.integration.authz_world_inbox import INBOX_BUILDERS
 from tests.order_support import ADDRESS, line, place, seller_headers
 from tests.support import bearer, call
 
@@ -31,6 +32,7 @@ class Req:
     body: Any = None
     params: dict[str, str] = field(default_factory=dict)
     headers: dict[str, str] = field(default_factory=dict)
+    content: bytes | None = None  # a raw body (signed webhooks), sent instead of `body`
 
 
 @dataclass
@@ -44,6 +46,7 @@ class World:
     prescription: dict = field(default_factory=dict)  # customer A's, PENDING
     sandbox: Any = None  # tests.payments_support.SandboxServer: the payment gateway
     payment_queue: str = ""
+    inbox: dict[str, Any] = field(default_factory=dict)  # seller A's channel connections, made once
     widget_ready: bool = False  # the chat widget's connection exists (tests.inbox_support.make_connection)
 
     @property
@@ -60,6 +63,10 @@ class World:
 
     async def send(self, req: Req, column: str, *, key: bool) -> httpx.Response:
         headers = self.callers[column] | req.headers | ({"x-functions-key": FUNCTION_KEY} if key else {})
+        if req.content is not None:
+            return await self.client.request(
+                req.method, f"/api/{req.path}", content=req.content, params=req.params, headers=headers
+            )
         return await self.client.request(
             req.method, f"/api/{req.path}", json=req.body, params=req.params, headers=headers
         )
@@ -372,6 +379,7 @@ BUILDERS: dict[str, Builder] = {
     "payment_webhook": _webhook,
     "refund_order": _refund,
     "list_payments_for_review": get("ops/payments/review"),
+    **INBOX_BUILDERS,
     "widget_script": get("widget/v1/widget.js"),
     "start_widget_session": _widget_session,
     "send_widget_message": _widget_send,

@@ -84,8 +84,10 @@ def _settings(database_url: str, jwks_url: str, redis_url: str, storage: str) ->
         "AUTH_JWKS_URL": jwks_url,
         "DOMAIN_EVENTS_QUEUE": unique("matrix-events"),
         "ORDER_EVENTS_QUEUE": unique("matrix-order-events"),
-        "DEVHOST_FUNCTION_KEY": FUNCTION_KEY,
+        "CHANNEL_INBOUND_QUEUE": unique("matrix-channel-inbound"),
+        "CHANNEL_OUTBOUND_QUEUE": unique("matrix-channel-outbound"),
         "CHANNEL_SECRETS_KEY": TEST_CHANNEL_SECRETS_KEY,
+        "DEVHOST_FUNCTION_KEY": FUNCTION_KEY,
         "LOG_FORMAT": "text",
         "LOG_LEVEL": "WARNING",
     }
