@@ -81,3 +81,8 @@ bench-orders: deps
 .PHONY: bench-payments
 bench-payments: deps
 	$(PY) -m bench.payments $(ARGS)
+
+# Inbox: signed Meta webhook intake (10 events a delivery) vs bare Azurite queue sends; inbound → visible p50/p95.
+.PHONY: bench-inbox
+bench-inbox: deps
+	$(PY) -m bench.inbox $(ARGS)

@@ -18,7 +18,9 @@ from functions import (
     orders,
     payments,
     prescriptions,
+    seller_threads,
     sellers,
+    threads,
     users,
 )
 
@@ -38,5 +40,7 @@ app.register_functions(notifications.bp)
 app.register_functions(ops.bp)
 app.register_functions(payments.bp)
 app.register_functions(inbox.bp)
+app.register_functions(threads.bp)
+app.register_functions(seller_threads.bp)
 app.register_functions(inbox_widget.bp)
 app.register_functions(fallback.bp)  # last: the catch-all for unknown routes

@@ -118,6 +118,8 @@ def dev_host(
         "DOMAIN_EVENTS_QUEUE": f"bench-events-{run_id}",
         "ORDER_EVENTS_QUEUE": f"bench-order-events-{run_id}",
         "PAYMENT_EVENTS_QUEUE": f"bench-payment-events-{run_id}",
+        "CHANNEL_INBOUND_QUEUE": f"bench-channel-inbound-{run_id}",
+        "CHANNEL_OUTBOUND_QUEUE": f"bench-channel-outbound-{run_id}",
         "REDIS_KEY_PREFIX": f"bench:{run_id}:",  # a cache of its own: nothing cached before the run
     } | {name: value.replace("{port}", str(port)) for name, value in (extra_env or {}).items()}
     log_path = Path(tempfile.gettempdir()) / f"souq-bench-{run_id}.log"

@@ -56,6 +56,7 @@ async def start_widget_session(call: ApiCall) -> Reply:
     status=201,
     tags=TAGS,
     errors=(401, 404, 429, 503),
+    also=(200,),
     cross_origin=True,
 )
 async def send_widget_message(call: ApiCall) -> Reply:

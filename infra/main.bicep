@@ -83,6 +83,12 @@ param domainEventsQueue string = 'domain-events'
 param orderEventsQueue string = 'order-events'
 @description('Queue of verified payment webhooks (PAYMENT_EVENTS_QUEUE).')
 param paymentEventsQueue string = 'payment-events'
+@description('Queue of verified channel webhooks, raw (CHANNEL_INBOUND_QUEUE).')
+param channelInboundQueue string = 'channel-inbound'
+@description('Queue of agents\' replies to send through their channel (CHANNEL_OUTBOUND_QUEUE).')
+param channelOutboundQueue string = 'channel-outbound'
+@description('Key Vault secret holding the inbox\'s channel-secrets key ring (CHANNEL_SECRETS_KEY; docs/inbox.md).')
+param channelSecretsKeySecret string = 'channel-secrets-key'
 
 @description('App settings backed by Key Vault secrets: [{ setting: NAME, secret: secret-name }].')
 param keyVaultSecretSettings array = []
@@ -104,8 +110,8 @@ var redisName = '${abbrs.cacheRedisEnterprise}${resourceToken}'
 var deploymentContainerName = 'app-package-${take(resourceToken, 8)}'
 
 // Every queue a function binds to; the storage module adds each `-poison` twin.
-var appQueues = [domainEventsQueue, orderEventsQueue, paymentEventsQueue]
-var blobContainers = [deploymentContainerName, 'backups', 'prescriptions', 'attachments']
+var appQueues = [domainEventsQueue, orderEventsQueue, paymentEventsQueue, channelInboundQueue, channelOutboundQueue]
+var blobContainers = [deploymentContainerName, 'backups', 'prescriptions', 'attachments', 'channel-inbound']
 
 var pgbouncerOn = postgresPgBouncer && postgresSkuTier != 'Burstable'
 // The app goes through PgBouncer when it is on; admin work and migrations use 5432.
@@ -276,6 +282,12 @@ var appSettings = {
   PAYMENT_EVENTS_QUEUE: paymentEventsQueue
   // Moyasar's keys and webhook secret come from Key Vault (keyVaultSecretSettings); never the sandbox here.
   PAYMENT_GATEWAY: 'moyasar'
+  // The inbox: channel webhooks queued raw, replies queued for the senders, large bodies in Blob;
+  // the channel secrets' AES-GCM key ring is a Key Vault reference (made by hooks/postprovision.sh).
+  CHANNEL_INBOUND_QUEUE: channelInboundQueue
+  CHANNEL_OUTBOUND_QUEUE: channelOutboundQueue
+  CHANNEL_INBOUND_CONTAINER: 'channel-inbound'
+  CHANNEL_SECRETS_KEY: '@Microsoft.KeyVault(VaultName=${keyVaultName};SecretName=${channelSecretsKeySecret})'
   LOG_FORMAT: 'azure'
   LOG_LEVEL: 'INFO'
 }

@@ -137,7 +137,8 @@ CREATE TABLE IF NOT EXISTS inbox_reply_keys (
     PRIMARY KEY (conversation_id, client_id)
 );
 
--- This month's partition and the next 3 (same names as thread messages: inbox_messages_pYYYYMM).
+-- This month's partition and the next 3; the maintain_partitions timer keeps 3 months ahead
+-- (shared/data/partitions.py registers inbox_messages; names inbox_messages_pYYYYMM).
 DO $$
 DECLARE
     first date := date_trunc('month', now() AT TIME ZONE 'UTC')::date;

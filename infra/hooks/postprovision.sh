@@ -7,6 +7,15 @@
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 
+# The inbox's channel-secrets key ring (CHANNEL_SECRETS_KEY is a Key Vault reference to it):
+# made once with a random 32-byte key, never overwritten (rotation: docs/inbox.md).
+if [ -n "${AZURE_KEY_VAULT_NAME:-}" ] && \
+   ! az keyvault secret show --vault-name "$AZURE_KEY_VAULT_NAME" --name channel-secrets-key --output none 2>/dev/null; then
+  az keyvault secret set --vault-name "$AZURE_KEY_VAULT_NAME" --name channel-secrets-key --output none \
+    --value "k1:$(openssl rand -base64 32)" \
+    || echo "[souq] could not create the Key Vault secret channel-secrets-key: create it as docs/inbox.md says" >&2
+fi
+
 step="${SOUQ_DB_SETUP:-all}"
 if [ "$step" = "skip" ]; then
   echo "[souq] SOUQ_DB_SETUP=skip: database setup skipped"

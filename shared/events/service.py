@@ -13,10 +13,11 @@ from shared.platform.config import get_settings
 
 def domain_event_consumers() -> dict[str, Consumer]:
     from shared.inbox.service import EVENT_CONSUMERS as INBOX_CONSUMERS
+    from shared.notifications.service import EVENT_CONSUMERS as NOTIFICATION_CONSUMERS
     from shared.payments.service import EVENT_CONSUMERS as PAYMENT_CONSUMERS
     from shared.users.service import EVENT_CONSUMERS as USER_CONSUMERS
 
-    return {**USER_CONSUMERS, **PAYMENT_CONSUMERS, **INBOX_CONSUMERS}
+    return {**USER_CONSUMERS, **PAYMENT_CONSUMERS, **NOTIFICATION_CONSUMERS, **INBOX_CONSUMERS}
 
 
 async def relay_outbox() -> int:

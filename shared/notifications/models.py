@@ -76,6 +76,16 @@ class Recipient(AppModel):
     id: str
 
 
+class ThreadMessagePosted(AppModel):
+    """`thread.message_posted` (shared.threads): who is told about which message."""
+
+    thread_id: UUID
+    message_id: int
+    subject: str
+    preview: str
+    recipients: list[Recipient]
+
+
 class NewNotification(AppModel):
     """One notification to write; `kind` is the event type."""
 

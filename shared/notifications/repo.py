@@ -104,3 +104,42 @@ WHERE recipient_type = %(recipient_type)s AND recipient_id = %(recipient_id)s AN
 async def mark_read(conn: AsyncConnection, recipient: Recipient, *, ids: list[UUID] | None, everything: bool) -> int:
     params = {"recipient_type": recipient.type, "recipient_id": recipient.id, "all": everything, "ids": ids or []}
     return await db.execute(conn, MARK_READ, params)
+
+
+# A thread's unread "new messages" notification collects every message until it is read: a
+# new one inserts, a later one counts up (the partial unique index of migration 0009 decides,
+# atomically, whatever the consumers' concurrency).
+UPSERT_THREAD_NOTIFICATIONS = """
+INSERT INTO notifications (event_id, recipient_type, recipient_id, kind, title_en, title_ar, data)
+SELECT %(event_id)s, n.recipient_type, n.recipient_id, %(kind)s, %(title_en)s, %(title_ar)s, %(data)s
+FROM unnest(%(recipient_type)s::text[], %(recipient_id)s::text[]) AS n(recipient_type, recipient_id)
+ON CONFLICT (recipient_type, recipient_id, (data ->> 'thread_id'))
+    WHERE read_at IS NULL AND kind = 'thread.message_posted'
+DO UPDATE SET data = notifications.data || jsonb_build_object(
+                  'count', (notifications.data ->> 'count')::int + 1,
+                  'last_message_id', excluded.data -> 'last_message_id', 'preview', excluded.data -> 'preview'),
+              title_en = format(%(many_en)s, (notifications.data ->> 'count')::int + 1),
+              title_ar = format(%(many_ar)s, (notifications.data ->> 'count')::int + 1),
+              created_at = now()
+"""
+
+
+async def upsert_thread_notifications(
+    conn: AsyncConnection, event_id: UUID, notes: list[NewNotification], templates: tuple[str, str]
+) -> int:
+    """Notifications made or counted up (one per recipient)."""
+    if not notes:
+        return 0
+    first = notes[0]
+    params = {
+        "event_id": event_id,
+        "kind": first.kind,
+        "title_en": first.title_en,
+        "title_ar": first.title_ar,
+        "data": db.json_param(first.data),
+        "recipient_type": [n.recipient.type for n in notes],
+        "recipient_id": [n.recipient.id for n in notes],
+        "many_en": templates[0],
+        "many_ar": templates[1],
+    }
+    return await db.execute(conn, UPSERT_THREAD_NOTIFICATIONS, params)

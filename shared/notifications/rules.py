@@ -19,6 +19,7 @@ from shared.notifications.models import (
     OrderStatusChanged,
     PrescriptionLinesCancelled,
     Recipient,
+    ThreadMessagePosted,
 )
 from shared.platform.errors import Forbidden
 
@@ -102,6 +103,30 @@ def rx_hold_expired_titles(number: str) -> tuple[str, str]:
         f"Order {number} cancelled: the prescription was not reviewed in time; your payment will be refunded",
         f"تم إلغاء الطلب {number}: لم تُراجع الوصفة الطبية في الوقت المحدد، وسيُسترد المبلغ المدفوع",
     )
+
+
+# -- thread messages: one unread notification per (thread, recipient), counting the messages
+
+THREAD_MESSAGE_POSTED = "thread.message_posted"
+
+
+def thread_message_titles(subject: str, count: int) -> tuple[str, str]:
+    """(English, Arabic) title of a thread's unread "new messages" notification."""
+    if count == 1:
+        return f"New message: {subject}", f"رسالة جديدة: {subject}"
+    return f"{count} new messages: {subject}", f"{count} رسائل جديدة: {subject}"
+
+
+def thread_title_templates(subject: str) -> tuple[str, str]:
+    """The many-messages titles with `%s` where the database puts the count (PostgreSQL's
+    format(); a `%` of the subject is escaped)."""
+    en, ar = thread_message_titles(subject.replace("%", "%%"), 2)
+    return en.replace("2", "%s", 1), ar.replace("2", "%s", 1)
+
+
+def thread_notes(p: ThreadMessagePosted) -> list[NewNotification]:
+    data = {"thread_id": str(p.thread_id), "count": 1, "last_message_id": p.message_id, "preview": p.preview}
+    return [note(r, THREAD_MESSAGE_POSTED, thread_message_titles(p.subject, 1), data) for r in p.recipients]
 
 
 # -- recipients

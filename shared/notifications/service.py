@@ -2,14 +2,26 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from shared.data import db
 from shared.events import consumer
-from shared.events.models import AggregateNotVisible, EventEnvelope, MalformedEvent
+from shared.events.models import AggregateNotVisible, Consumer, EventEnvelope, MalformedEvent
 from shared.notifications import repo, rules
-from shared.notifications.models import MarkedRead, MarkRead, NotificationPage, NotificationQuery, Recipient
+from shared.notifications.models import (
+    MarkedRead,
+    MarkRead,
+    NotificationPage,
+    NotificationQuery,
+    Recipient,
+    ThreadMessagePosted,
+)
 from shared.platform import logs
 from shared.platform.auth import Principal
 from shared.platform.pagination import NEWEST_FIRST, after_created, created_key_of, cut_page, fetch_size
+
+if TYPE_CHECKING:
+    from psycopg import AsyncConnection
 
 log = logs.get_logger("notifications")
 
@@ -41,6 +53,24 @@ async def notify_about_order_event(event: EventEnvelope) -> str:
             return rules.IGNORED
         created = await repo.insert_notifications(conn, event.event_id, notes)
     return rules.outcome(created=created)
+
+
+# -- thread messages (DOMAIN_EVENTS_QUEUE): at most one unread notification per thread and recipient
+
+
+async def on_thread_message_posted(conn: AsyncConnection, event: EventEnvelope) -> None:
+    """Runs in the consumer's transaction (processed once per event): makes the recipients'
+    "new messages" notification of the thread, or counts it up while it is unread."""
+    payload = ThreadMessagePosted.model_validate(event.payload)
+    notes = rules.thread_notes(payload)
+    await repo.upsert_thread_notifications(conn, event.event_id, notes, rules.thread_title_templates(payload.subject))
+    return None
+
+
+# The name is recorded per processed event: never rename it.
+EVENT_CONSUMERS: dict[str, Consumer] = {
+    rules.THREAD_MESSAGE_POSTED: Consumer("notify_thread_message", on_thread_message_posted)
+}
 
 
 # -- reading and marking: a shopper's own, or those of the seller the token is bound to

@@ -77,11 +77,27 @@ ORDER BY o.id, f.field
 LIMIT %(limit)s
 """
 
+# A thread's message_seq counts its messages (live and archived: posts number them under the
+# thread's lock, the archival moves them) and last_message_id is the newest.
+THREAD_MESSAGES = """
+SELECT 'thread_messages' AS kind, t.id AS entity_id, f.field, f.expected, f.actual
+FROM threads t
+CROSS JOIN LATERAL (SELECT count(*) AS n, coalesce(max(id), 0) AS newest FROM (
+        SELECT id FROM messages m WHERE m.thread_id = t.id
+        UNION ALL SELECT id FROM archived_messages a WHERE a.thread_id = t.id) x) c
+CROSS JOIN LATERAL (VALUES ('message_seq', c.n, t.message_seq),
+                           ('last_message_id', c.newest, coalesce(t.last_message_id, 0))) AS f(field, expected, actual)
+WHERE f.expected <> f.actual
+ORDER BY t.id, f.field
+LIMIT %(limit)s
+"""
+
 CHECK_QUERIES: dict[ViolationKind, str] = {
     "order_totals": ORDER_TOTALS_VS_CHILDREN,
     "seller_order_subtotal": SELLER_ORDER_SUBTOTAL_VS_ITEMS,
     "offer_reserved": OFFER_RESERVED_VS_ACTIVE_RESERVATIONS,
     "negative_stock": NEGATIVE_STOCK,
+    "thread_messages": THREAD_MESSAGES,
 }
 
 

@@ -21,7 +21,7 @@ from shared.ops.models import (
 )
 from shared.platform.errors import DependencyUnavailable
 
-# -- consistency: invariants of orders and stock that no CHECK constraint can hold, because
+# -- consistency: invariants of orders, stock and threads that no CHECK constraint can hold, because
 # they span rows. Each has one set-based query in repo.CHECK_QUERIES.
 
 CHECKS: dict[ViolationKind, str] = {
@@ -29,6 +29,7 @@ CHECKS: dict[ViolationKind, str] = {
     "seller_order_subtotal": "a child's subtotal is the sum of its items' line_total",
     "offer_reserved": "offers.reserved is the sum of the offer's ACTIVE reservations",
     "negative_stock": "on_hand, reserved and available (on_hand - reserved) are not below zero",
+    "thread_messages": "a thread's message_seq counts its messages (live and archived), last_message_id is the newest",
 }
 MAX_ROWS_PER_CHECK = 1000  # a broken migration could flag every row: the report stays bounded
 MAX_LOGGED_VIOLATIONS = 100  # the hourly timer's ERROR lines, at most

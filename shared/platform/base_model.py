@@ -140,6 +140,10 @@ def _amount(pattern: str) -> Any:
 WHOLE = BeforeValidator(whole_number)
 Int4 = Annotated[int, Field(ge=INT4_MIN, le=INT4_MAX), WHOLE]
 Int2 = Annotated[int, Field(ge=INT2_MIN, le=INT2_MAX), WHOLE]
+# The id of a row of a bigint identity column (messages): up to 2^53 - 1, the integers every
+# JSON parser reads exactly (I-JSON, RFC 7493), far beyond what an identity reaches.
+JSON_SAFE_INTEGER_MAX = 2**53 - 1
+BigId = Annotated[int, Field(ge=1, le=JSON_SAFE_INTEGER_MAX), WHOLE]
 # The version an optimistic update was read at (a row's `version` column, from 1).
 Version = Annotated[int, Field(ge=1, le=INT4_MAX), WHOLE]
 IsoDate = Annotated[date, BeforeValidator(_iso_date_only)]

@@ -92,6 +92,8 @@ class EndpointSpec:
     headers: tuple[HeaderParam, ...] = ()
     errors: tuple[int, ...] = ()
     links: tuple[tuple[str, tuple[str, str]], ...] = ()
+    # Other success statuses answered with the same body (200 when a find-or-create found it).
+    also: tuple[int, ...] = ()
     # Called from other sites' pages (the chat widget): every answer, problems included, allows
     # any origin. Only for bearer-token routes without cookies, so `*` grants nothing extra.
     cross_origin: bool = False
@@ -121,11 +123,12 @@ def endpoint(
     headers: tuple[HeaderParam, ...] = (),
     errors: tuple[int, ...] = (),
     links: dict[str, tuple[str, str]] | None = None,
+    also: tuple[int, ...] = (),
     cross_origin: bool = False,
 ) -> Callable[[Handler], Callable[..., Awaitable[func.HttpResponse]]]:
     spec = EndpointSpec(
-        summary, body, query, response, status, roles, authenticated or roles is not None, tags, in_schema,
-        headers, errors, tuple((links or {}).items()), cross_origin,
+        summary, body, query, response, status, roles, authenticated or roles is not None, tags, in_schema, headers,
+        errors, tuple((links or {}).items()), also, cross_origin,
     )  # fmt: skip
 
     def decorate(handler: Handler) -> Callable[..., Awaitable[func.HttpResponse]]:

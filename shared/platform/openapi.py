@@ -215,7 +215,8 @@ def operation(
             link: {"operationId": target, "parameters": {parameter: "$response.body#/id"}}
             for link, (target, parameter) in spec.links
         }
-    op["responses"][str(spec.status)] = ok
+    for status in (spec.status, *spec.also):
+        op["responses"][str(status)] = ok
     for status in error_statuses(route, spec):
         op["responses"][str(status)] = problem_response(ERROR_DESCRIPTIONS.get(status, "Error"))
     security: dict[str, list[str]] = {}

@@ -81,6 +81,11 @@ class Settings(BaseSettings):
     prescription_hold_hours: int = Field(default=48, ge=1, le=720)
     # The Blob endpoint clients reach, when it is not the app's own (a proxy, a container network).
     uploads_public_blob_endpoint: str | None = None
+    # Threads (shared.threads): how long a sender may edit or delete a message, when a quiet
+    # thread is archived, and the private container of message attachments.
+    thread_edit_window_minutes: int = Field(default=15, ge=1, le=1440)
+    thread_archive_after_days: int = Field(default=180, ge=1, le=3650)
+    thread_attachments_container: str = Field(default="attachments", pattern=r"^[a-z0-9][a-z0-9-]{1,61}[a-z0-9]$")
     # Payments (shared.payments.gateways): which gateway new checkouts use (unset: the sandbox in
     # local, test and dev, else Moyasar), and each one's wire.
     payment_gateway: Literal["moyasar", "sandbox"] = "moyasar"

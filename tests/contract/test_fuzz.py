@@ -77,6 +77,7 @@ STATE_CODES = {
     "date_range_too_long",
     "invalid_date_range",
     "invalid_prescriptions",  # an order line naming a prescription that is not the caller's
+    "attachment_not_found",  # a post naming an attachment the caller did not upload to that thread
 }
 # Field codes of rules between two fields, which JSON Schema cannot compare: min_price above
 # max_price, sort=relevance without q (query parameters), sale_price not below price (a body).
@@ -136,7 +137,9 @@ def test_denied_roles_get_401_or_403_problems(devhost, credentials):
             url = path.replace("{", "").replace("}", "")
             url = "/".join(
                 "00000000-0000-4000-8000-000000000000"
-                if part in ("id", "image_id", "seller_id", "variant_id")
+                if part in ("id", "image_id", "seller_id", "variant_id", "attachment_id")
+                else "1"
+                if part == "message_id"
                 else part
                 for part in url.split("/")
             )

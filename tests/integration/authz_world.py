@@ -17,11 +17,13 @@ import httpx
 from devhost.host import DevHost
 from tests.catalog_support import ADMIN, Catalog, admin_call
 from tests.integration.authz_world_inbox import INBOX_BUILDERS
+from tests.integration.authz_world_widget import WIDGET_BUILDERS
 from tests.order_support import ADDRESS, line, place, seller_headers
 from tests.support import bearer, call
 
 FUNCTION_KEY = "authz-matrix-function-key"
 PDF = b"%PDF-1.4\n%%EOF\n"
+PNG = b"\x89PNG\r\n\x1a\n" + bytes(32)
 SHOPPER_A, SHOPPER_B = "matrix-shopper-a", "matrix-shopper-b"
 
 
@@ -46,8 +48,11 @@ class World:
     prescription: dict = field(default_factory=dict)  # customer A's, PENDING
     sandbox: Any = None  # tests.payments_support.SandboxServer: the payment gateway
     payment_queue: str = ""
+    thread: str = ""  # customer A's inquiry to seller A
+    attachment: str = ""  # on a message of that thread
+    thread_message: int = 0  # that message
     inbox: dict[str, Any] = field(default_factory=dict)  # seller A's channel connections, made once
-    widget_ready: bool = False  # the chat widget's connection exists (tests.inbox_support.make_connection)
+    widget_ready: bool = False  # the chat widget's connection exists (authz_world_widget)
 
     @property
     def nahdi(self) -> str:  # seller A
@@ -120,6 +125,41 @@ class World:
         assert "paid_confirmed" in await process_queue(self.payment_queue)  # with the webhook row's fakes
         return order
 
+    async def fresh_message(self, *, seller: bool) -> int:
+        """A new message in customer A's thread, by customer A or by seller A's staff."""
+        name, prefix = ("post_seller_thread_message", "seller/") if seller else ("post_thread_message", "")
+        headers = self.callers["seller" if seller else "customer"]
+        status, _, body = await call(
+            name, "POST", f"{prefix}threads/{self.thread}/messages", body={"body": "matrix"}, headers=headers,
+            route_params={"id": self.thread},
+        )  # fmt: skip
+        assert status == 201, body
+        return body["id"]
+
+    async def start_thread(self) -> None:
+        """Customer A's inquiry about Vitamin D to seller A, with a checked PNG on a message."""
+        product, headers = self.catalog.ids["vitamin"], self.callers["customer"]
+        status, _, thread = await call(
+            "start_inquiry", "POST", f"products/{product}/inquiries", body={"seller_id": self.nahdi},
+            headers=headers, route_params={"id": product},
+        )  # fmt: skip
+        assert status == 201, thread
+        self.thread, path = thread["id"], f"threads/{thread['id']}/attachments"
+        status, _, ticket = await call(
+            "start_thread_attachment", "POST", path, body={"file_name": "a.png"}, headers=headers,
+            route_params={"id": self.thread},
+        )  # fmt: skip
+        assert status == 201, ticket
+        async with httpx.AsyncClient(timeout=10) as blob:
+            put = await blob.put(ticket["upload"]["url"], content=PNG, headers=ticket["upload"]["headers"])
+        assert put.status_code == 201, put.text
+        status, _, message = await call(
+            "post_thread_message", "POST", f"threads/{self.thread}/messages", body={"attachment_ids": [ticket["id"]]},
+            headers=headers, route_params={"id": self.thread},
+        )  # fmt: skip
+        assert status == 201, message
+        self.attachment, self.thread_message = ticket["id"], message["id"]
+
     async def fresh(self, kind: str) -> dict:
         """A new category, brand, product or variant (version 1), made by an admin."""
         tag = uuid.uuid4().hex[:10]
@@ -178,6 +218,7 @@ async def build_world(client: httpx.AsyncClient, host: DevHost, catalog: Catalog
     status, _, world.order = await place(callers["customer"], lines, method="delivery", address_id=world.address_a)
     assert status == 201, world.order
     world.prescription = await world.fresh_prescription(submit=True)
+    await world.start_thread()
     return world
 
 
@@ -273,40 +314,19 @@ def _webhook(w: World) -> Req:
     return Req("POST", "webhooks/payments/sandbox", event)
 
 
-WIDGET_TOKEN = "matrix-widget-token"
+def _own_message(method: str, *, seller: bool, suffix: str = "", body: Any = None) -> Builder:
+    """A request on a fresh message of customer A's thread (by A, or by seller A's staff)."""
+
+    async def build(w: World) -> Req:
+        prefix = "seller/" if seller and not suffix else ""
+        message = await w.fresh_message(seller=seller)
+        return Req(method, f"{prefix}threads/{w.thread}/messages/{message}{suffix}", body)
+
+    return build
 
 
-async def _widget_session(w: World) -> Req:
-    """The matrix's chat widget (made on first use): a session of a new visitor."""
-    if not w.widget_ready:
-        from tests.inbox_support import make_connection
-
-        await make_connection("WIDGET", WIDGET_TOKEN, name="Matrix widget")
-        w.widget_ready = True
-    return Req("POST", f"widget/{WIDGET_TOKEN}/sessions", {})
-
-
-async def _visitor(w: World) -> dict[str, str]:
-    """A new anonymous visitor of the matrix's widget: its bearer header."""
-    await _widget_session(w)
-    status, _, session = await call(
-        "start_widget_session",
-        "POST",
-        f"widget/{WIDGET_TOKEN}/sessions",
-        body={},
-        route_params={"widget_token": WIDGET_TOKEN},
-    )
-    assert status == 201, session
-    return {"Authorization": f"Bearer {session['visitor_token']}"}
-
-
-async def _widget_send(w: World) -> Req:
-    body = {"client_id": str(uuid.uuid4()), "text": "Is this in stock?"}
-    return Req("POST", "widget/messages", body, headers=await _visitor(w))
-
-
-async def _widget_poll(w: World) -> Req:
-    return Req("GET", "widget/messages", headers=await _visitor(w))
+def _thread_path(w: World, suffix: str, *, prefix: str = "") -> str:
+    return f"{prefix}threads/{w.thread}{suffix}"
 
 
 def _product_path(w: World, suffix: str = "") -> str:
@@ -379,12 +399,40 @@ BUILDERS: dict[str, Builder] = {
     "payment_webhook": _webhook,
     "refund_order": _refund,
     "list_payments_for_review": get("ops/payments/review"),
+    "start_inquiry": lambda w: Req(
+        "POST", f"products/{w.catalog.ids['brufen']}/inquiries", {"seller_id": w.catalog.sellers["dawaa"]}
+    ),
+    "start_direct_thread": lambda w: Req("POST", f"sellers/{w.catalog.sellers['dawaa']}/direct"),
+    "list_my_threads": get("threads"),
+    "list_thread_messages": lambda w: Req("GET", _thread_path(w, "/messages")),
+    "post_thread_message": lambda w: Req("POST", _thread_path(w, "/messages"), {"body": "matrix"}),
+    "edit_thread_message": _own_message("PATCH", seller=False, body={"body": "edited"}),
+    "delete_thread_message": _own_message("DELETE", seller=False),
+    "mark_thread_read": lambda w: Req("POST", _thread_path(w, "/read"), {"up_to": w.thread_message}),
+    "get_my_unread": get("me/unread"),
+    "start_thread_attachment": lambda w: Req("POST", _thread_path(w, "/attachments"), {"file_name": "b.pdf"}),
+    "get_thread_attachment": lambda w: Req("GET", _thread_path(w, f"/attachments/{w.attachment}")),
+    "report_thread_message": _own_message("POST", seller=True, suffix="/report", body={"reason": "matrix"}),
+    "list_seller_threads": get("seller/threads"),
+    "list_seller_thread_messages": lambda w: Req("GET", _thread_path(w, "/messages", prefix="seller/")),
+    "post_seller_thread_message": lambda w: Req("POST", _thread_path(w, "/messages", prefix="seller/"), {"body": "m"}),
+    "edit_seller_thread_message": _own_message("PATCH", seller=True, body={"body": "edited"}),
+    "delete_seller_thread_message": _own_message("DELETE", seller=True),
+    "mark_seller_thread_read": lambda w: Req(
+        "POST", _thread_path(w, "/read", prefix="seller/"), {"up_to": w.thread_message}
+    ),
+    "get_seller_unread": get("seller/unread"),
+    "start_seller_thread_attachment": lambda w: Req(
+        "POST", _thread_path(w, "/attachments", prefix="seller/"), {"file_name": "c.pdf"}
+    ),
+    "get_seller_thread_attachment": lambda w: Req(
+        "GET", _thread_path(w, f"/attachments/{w.attachment}", prefix="seller/")
+    ),
+    "moderate_thread": lambda w: Req("GET", _thread_path(w, "/messages", prefix="ops/")),
+    "moderate_thread_attachment": lambda w: Req("GET", _thread_path(w, f"/attachments/{w.attachment}", prefix="ops/")),
+    "list_message_reports": get("ops/message-reports"),
     **INBOX_BUILDERS,
-    "widget_script": get("widget/v1/widget.js"),
-    "start_widget_session": _widget_session,
-    "send_widget_message": _widget_send,
-    "poll_widget_messages": _widget_poll,
-    "widget_preflight": lambda w: Req("OPTIONS", "widget/messages"),
+    **WIDGET_BUILDERS,
 }
 
 

@@ -1,0 +1,217 @@
+"""Inbox: Meta webhook intake against bare queue sends, and inbound webhook → visible to agents.
+
+    python -m bench.inbox [--concurrency 16] [--seconds 5] [--rounds 3] [--messages 40] [--rate 4]
+
+1. Intake throughput, in rounds interleaved with its baseline (same machine conditions):
+   `POST /api/webhooks/meta` on the dev host, each request a new signed delivery of 10 message
+   events (HTTP → X-Hub-Signature-256 checked against the page's app secret → the raw body
+   sent to Azurite's channel-inbound queue → 200), against bare `azure-storage-queue`
+   `send_message` calls of the same bodies to Azurite from this process at the same
+   concurrency. The figure is intake ÷ bare sends. Target: ≥ 0.5.
+2. End to end: `--messages` signed one-message deliveries at `--rate` per second into one
+   conversation; the time from the webhook's 200 to the first agent's
+   `GET /api/inbox/conversations/{id}/messages?after=` that shows it (polled every 20 ms;
+   `on_channel_delivery` polls the queue every ≤ 100 ms here). p50 and p95.
+
+Exit status 1 if any request failed (the numbers then mean nothing), else 0.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import time
+import uuid
+
+import httpx
+
+from bench.harness import Stats, bench_database, dev_host, run_cli
+from bench.payments import _round
+from scripts.dev import provision, say
+from scripts.dev_tokens import DEV_AUDIENCE, DEV_ISSUER, mint_token
+from scripts.migrate import migrate_up
+from shared.inbox.rules import meta_signature
+
+TARGET_RATIO = 0.5
+APP_SECRET = "bench-meta-app-secret"
+PAGE = "bench-page"
+PSID = "bench-psid"
+EVENTS_PER_DELIVERY = 10
+INTAKE, BARE = "webhook intake", "bare queue sends"
+POLL_SECONDS = 0.02
+# A key for this run's connection secrets only (the dev host seals and opens them with it).
+BENCH_KEY = "bench1:YmVuY2gtb25seS1jaGFubmVsLXNlY3JldHMta2V5ISE="
+
+
+def delivery(events: int = EVENTS_PER_DELIVERY, psid: str = PSID) -> tuple[bytes, list[str]]:
+    """A signed-to-be Messenger delivery of `events` new messages, and their mids."""
+    mids = [f"m_{uuid.uuid4().hex}" for _ in range(events)]
+    now = int(time.time() * 1000)
+    messaging = [
+        {"sender": {"id": psid}, "recipient": {"id": PAGE}, "timestamp": now, "message": {"mid": mid, "text": "Hi"}}
+        for mid in mids
+    ]
+    body = {"object": "page", "entry": [{"id": PAGE, "time": now, "messaging": messaging}]}
+    return json.dumps(body).encode(), mids
+
+
+def signed(body: bytes) -> dict[str, str]:
+    return {"content-type": "application/json", "x-hub-signature-256": meta_signature(APP_SECRET, body)}
+
+
+def admin_headers() -> dict[str, str]:
+    token = mint_token(role="admin", sub="bench-agent", issuer=DEV_ISSUER, audience=DEV_AUDIENCE)
+    return {"Authorization": f"Bearer {token}"}
+
+
+async def connect_page(client: httpx.AsyncClient) -> None:
+    body = {
+        "kind": "MESSENGER",
+        "external_id": PAGE,
+        "display_name": "Bench page",
+        "secrets": {"app_secret": APP_SECRET, "page_access_token": "bench", "verify_token": "bench"},
+    }
+    response = await client.post("/api/inbox/connections", json=body, headers=admin_headers())
+    if response.status_code not in (201, 409):
+        raise RuntimeError(f"connection: HTTP {response.status_code}: {response.text[:300]}")
+
+
+async def intake_ratio(base_url: str, queue_name: str, args: argparse.Namespace) -> dict[str, Stats]:
+    from azure.storage.queue.aio import QueueClient
+
+    from shared.storage import AZURITE_CONNECTION_STRING, encode_queue_message
+
+    results = {INTAKE: Stats(), BARE: Stats()}
+    limits = httpx.Limits(max_connections=args.concurrency, max_keepalive_connections=args.concurrency)
+    async with (
+        httpx.AsyncClient(base_url=base_url, limits=limits, timeout=30) as client,
+        QueueClient.from_connection_string(AZURITE_CONNECTION_STRING, f"{queue_name}-bare") as queue,
+    ):
+        await connect_page(client)
+        await queue.create_queue()
+
+        async def webhook() -> None:
+            body, _ = delivery()
+            response = await client.post("/api/webhooks/meta", content=body, headers=signed(body))
+            if response.status_code != 200:
+                raise RuntimeError(f"HTTP {response.status_code}: {response.text[:300]}")
+
+        async def bare() -> None:
+            await queue.send_message(encode_queue_message(delivery()[0].decode()))
+
+        for send in (webhook, bare):  # warm-up, not counted
+            await _round(send, args.concurrency, 1.0, Stats())
+        for number in range(args.rounds):
+            await _round(webhook, args.concurrency, args.seconds, results[INTAKE])
+            await _round(bare, args.concurrency, args.seconds, results[BARE])
+            say(f"intake round {number + 1}/{args.rounds} done")
+        await queue.delete_queue()
+    return results
+
+
+async def end_to_end(base_url: str, args: argparse.Namespace) -> Stats:
+    """`--messages` deliveries at `--rate` per second; time 200 → visible in the agent API."""
+    stats = Stats()
+    async with httpx.AsyncClient(base_url=base_url, timeout=30) as client:
+        await connect_page(client)
+        conversation = await _first_conversation(client)
+        started = time.perf_counter()
+        tasks = []
+        for n in range(args.messages):
+            await asyncio.sleep(max(0.0, started + n / args.rate - time.perf_counter()))
+            tasks.append(asyncio.create_task(_one_message(client, conversation, stats)))
+        await asyncio.gather(*tasks)
+        stats.seconds = time.perf_counter() - started
+    return stats
+
+
+async def _first_conversation(client: httpx.AsyncClient) -> str:
+    """The conversation the timed messages land in (opened by a first, untimed message)."""
+    body, _ = delivery(1)
+    await client.post("/api/webhooks/meta", content=body, headers=signed(body))
+    deadline = time.perf_counter() + 30
+    while time.perf_counter() < deadline:
+        page = (await client.get("/api/inbox/conversations", headers=admin_headers())).json()
+        if page["items"]:
+            return str(page["items"][0]["id"])
+        await asyncio.sleep(POLL_SECONDS)
+    raise RuntimeError("the first message never opened a conversation")
+
+
+async def _one_message(client: httpx.AsyncClient, conversation: str, stats: Stats) -> None:
+    path = f"/api/inbox/conversations/{conversation}/messages"
+    latest = (await client.get(path, params={"limit": "1"}, headers=admin_headers())).json()["next_after"] or 0
+    body, (mid,) = delivery(1)
+    response = await client.post("/api/webhooks/meta", content=body, headers=signed(body))
+    accepted_at = time.perf_counter()
+    if response.status_code != 200:
+        stats.failures += 1
+        stats.first_failure = stats.first_failure or f"webhook: {response.status_code} {response.text[:200]}"
+        return
+    while time.perf_counter() < accepted_at + 30:
+        page = (await client.get(path, params={"after": str(latest), "limit": "100"}, headers=admin_headers())).json()
+        if any(item["external_id"] == mid for item in page["items"]):
+            stats.ok += 1
+            stats.latencies.append(time.perf_counter() - accepted_at)
+            return
+        await asyncio.sleep(POLL_SECONDS)
+    stats.failures += 1
+    stats.first_failure = stats.first_failure or f"message {mid} not visible after 30 s"
+
+
+def report(intake: dict[str, Stats], e2e: Stats, args: argparse.Namespace) -> int:
+    rounds = f"{args.seconds:g} s per round · {args.rounds} rounds · {EVENTS_PER_DELIVERY} events a delivery"
+    print(f"\nintake: concurrency {args.concurrency} · {rounds} · {os.cpu_count()} CPUs")
+    print(f"{'what':<26}{'per s':>9}{'p50 ms':>10}{'p95 ms':>9}{'count':>8}{'failed':>8}")
+    for name, s in [*intake.items(), ("webhook → visible to agent", e2e)]:
+        print(
+            f"{name:<26}{s.rate:>9.1f}{s.percentile_ms(0.50):>10.1f}{s.percentile_ms(0.95):>9.1f}{s.ok:>8}{s.failures:>8}"
+        )
+    failed = [(name, s) for name, s in [*intake.items(), ("end to end", e2e)] if s.failures]
+    for name, s in failed:
+        print(f"FAILED {name}: {s.first_failure}")
+    if failed:
+        return 1
+    ratio = intake[INTAKE].rate / intake[BARE].rate
+    verdict = "met" if ratio >= TARGET_RATIO else "NOT met"
+    print(f"ratio intake/bare sends: {ratio:.2f}  (target >= {TARGET_RATIO}: {verdict})")
+    p50, p95 = e2e.percentile_ms(0.5), e2e.percentile_ms(0.95)
+    print(f"inbound webhook → visible in the agent API at {args.rate:g} messages/s: p50 {p50:.0f} ms, p95 {p95:.0f} ms")
+    return 0
+
+
+def parse_args(argv: list[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog="python -m bench.inbox", description=__doc__.splitlines()[0])
+    parser.add_argument("--concurrency", type=int, default=16, help="concurrent intake clients (default 16)")
+    parser.add_argument("--seconds", type=float, default=5.0, help="length of one intake round (default 5)")
+    parser.add_argument("--rounds", type=int, default=3, help="intake rounds of each kind (default 3)")
+    parser.add_argument("--messages", type=int, default=40, help="messages timed end to end (default 40)")
+    parser.add_argument("--rate", type=float, default=4.0, help="messages sent per second (default 4)")
+    return parser.parse_args(argv)
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    provision()
+    run_id = uuid.uuid4().hex[:8]
+    queue = f"bench-channel-inbound-{run_id}"
+    with bench_database(os.environ["DATABASE_URL"], f"souq_bench_{run_id}") as database_url:
+        migrate_up(database_url)
+        settings = {"CHANNEL_SECRETS_KEY": BENCH_KEY, "CHANNEL_INBOUND_QUEUE": queue}
+        with dev_host(database_url, run_id, settings) as host:
+            say(f"dev host at {host.base_url} (no queues): intake")
+            intake = asyncio.run(intake_ratio(host.base_url, queue, args))
+        settings |= {
+            "CHANNEL_INBOUND_QUEUE": f"{queue}-e2e",
+            "AzureFunctionsJobHost__extensions__queues__maxPollingInterval": "00:00:00.1",
+        }
+        with dev_host(database_url, run_id, settings, queues=True) as host:
+            say(f"dev host at {host.base_url} (queues on): end to end")
+            e2e = asyncio.run(end_to_end(host.base_url, args))
+    return report(intake, e2e, args)
+
+
+if __name__ == "__main__":
+    run_cli(main, "dev host stopped, bench database dropped")

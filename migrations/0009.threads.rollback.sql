@@ -1,0 +1,14 @@
+DROP INDEX IF EXISTS notifications_one_unread_per_thread;
+DELETE FROM notifications WHERE kind = 'thread.message_posted';
+DROP TABLE thread_moderation_audit;
+DROP FUNCTION thread_moderation_audit_append_only();
+DROP TABLE message_reports;
+DROP TABLE message_attachments;
+DROP TABLE message_edits;
+DROP TABLE message_client_ids;
+DROP TABLE archived_threads;
+DROP TABLE archived_messages;
+DROP TABLE messages;
+DROP TABLE thread_participants;
+DROP TABLE threads;
+ALTER TABLE sellers DROP COLUMN welcome_message_ar, DROP COLUMN welcome_message_en;

@@ -1,0 +1,220 @@
+-- depends: 0007.payments 0008.prescriptions
+-- Message threads between shoppers and sellers (docs/threads.md): one thread per product
+-- inquiry (product, seller, shopper), per direct pair (seller, shopper) and per child order;
+-- messages range-partitioned by month on created_at, watermarks that only move forward,
+-- attachments in private Blob storage, reports and an audited moderation read, and archive
+-- tables the daily archival moves quiet threads' messages into.
+
+-- A seller's own welcome text for new inquiry threads (else the bilingual default of
+-- shared.threads.rules).
+ALTER TABLE sellers
+    ADD COLUMN welcome_message_en text CHECK (length(welcome_message_en) BETWEEN 1 AND 1000),
+    ADD COLUMN welcome_message_ar text CHECK (length(welcome_message_ar) BETWEEN 1 AND 1000);
+
+CREATE TABLE threads (
+    id                   uuid PRIMARY KEY DEFAULT gen_random_uuid(),
+    kind                 text NOT NULL CHECK (kind IN ('PRODUCT_INQUIRY', 'ORDER', 'DIRECT', 'SUPPORT')),
+    subject              text NOT NULL CHECK (length(subject) BETWEEN 1 AND 300),
+    product_id           uuid REFERENCES products (id),
+    seller_id            uuid REFERENCES sellers (id),
+    shopper_id           text NOT NULL REFERENCES users (id),
+    -- ORDER threads: the child order (seller_orders) they are about.
+    order_id             uuid REFERENCES seller_orders (id),
+    -- Messages posted so far: each message takes the next number (its seq) under this row's
+    -- lock, so a participant's unread count is message_seq - last_read_seq, no counting.
+    message_seq          bigint NOT NULL DEFAULT 0 CHECK (message_seq >= 0),
+    last_message_id      bigint,
+    last_message_at      timestamptz,
+    last_message_preview text CHECK (length(last_message_preview) <= 200),
+    last_sender_side     text CHECK (last_sender_side IN ('SHOPPER', 'SELLER', 'SUPPORT')),
+    -- Newest activity (creation, then every message): lists sort by it, archival reads it.
+    last_activity_at     timestamptz NOT NULL DEFAULT now(),
+    archived_at          timestamptz,
+    -- Some of its messages live in archived_messages (reads take the slower path).
+    has_archived         boolean NOT NULL DEFAULT false,
+    version              int NOT NULL DEFAULT 1,
+    created_at           timestamptz NOT NULL DEFAULT now(),
+    updated_at           timestamptz NOT NULL DEFAULT now(),
+    CHECK (kind <> 'PRODUCT_INQUIRY' OR (product_id IS NOT NULL AND seller_id IS NOT NULL)),
+    CHECK (kind <> 'DIRECT' OR (seller_id IS NOT NULL AND product_id IS NULL)),
+    CHECK (kind <> 'ORDER' OR (order_id IS NOT NULL AND seller_id IS NOT NULL)),
+    CHECK (kind = 'ORDER' OR order_id IS NULL),
+    CHECK (kind <> 'SUPPORT' OR seller_id IS NULL)
+);
+-- Exactly one inquiry per (product, seller, shopper), one direct thread per (seller, shopper),
+-- one thread per child order: find-or-create is INSERT … ON CONFLICT DO NOTHING, then SELECT.
+CREATE UNIQUE INDEX threads_one_inquiry ON threads (product_id, seller_id, shopper_id) WHERE kind = 'PRODUCT_INQUIRY';
+CREATE UNIQUE INDEX threads_one_direct ON threads (seller_id, shopper_id) WHERE kind = 'DIRECT';
+CREATE UNIQUE INDEX threads_one_per_order ON threads (order_id) WHERE kind = 'ORDER';
+-- A shopper's and a seller's lists, newest activity first (keyset).
+CREATE INDEX threads_by_shopper ON threads (shopper_id, last_activity_at DESC, id DESC);
+CREATE INDEX threads_by_seller ON threads (seller_id, last_activity_at DESC, id DESC) WHERE seller_id IS NOT NULL;
+-- The daily archival: quiet threads not archived yet, oldest activity first.
+CREATE INDEX threads_to_archive ON threads (last_activity_at) WHERE archived_at IS NULL;
+
+-- Who takes part, per side: the shopper (user id), the seller (seller id: every staff user of
+-- that seller shares it) or support. The read watermark only moves forward.
+CREATE TABLE thread_participants (
+    thread_id            uuid NOT NULL REFERENCES threads (id),
+    side                 text NOT NULL CHECK (side IN ('SHOPPER', 'SELLER', 'SUPPORT')),
+    party_id             text NOT NULL CHECK (length(party_id) BETWEEN 1 AND 255),
+    last_read_message_id bigint NOT NULL DEFAULT 0 CHECK (last_read_message_id >= 0),
+    last_read_seq        bigint NOT NULL DEFAULT 0 CHECK (last_read_seq >= 0),
+    last_read_at         timestamptz,
+    created_at           timestamptz NOT NULL DEFAULT now(),
+    PRIMARY KEY (thread_id, side)
+);
+-- /api/me/unread and the seller's unread: a party's threads.
+CREATE INDEX thread_participants_by_party ON thread_participants (side, party_id, thread_id);
+
+-- Messages: time-ordered ids (a bigint identity, taken under the thread's row lock, so within
+-- a thread id order is commit order), range-partitioned by month on created_at. The primary
+-- key must include the partition key; no foreign key may point at messages (docs/threads.md).
+CREATE TABLE messages (
+    id          bigint GENERATED BY DEFAULT AS IDENTITY,
+    thread_id   uuid NOT NULL REFERENCES threads (id),
+    seq         bigint NOT NULL CHECK (seq >= 1),
+    sender_id   text NOT NULL CHECK (length(sender_id) BETWEEN 1 AND 255),
+    sender_side text NOT NULL CHECK (sender_side IN ('SHOPPER', 'SELLER', 'SUPPORT')),
+    kind        text NOT NULL CHECK (kind IN ('TEXT', 'SYSTEM', 'ORDER_REQUEST', 'ATTACHMENT')),
+    body        text NOT NULL CHECK (length(body) <= 4000),
+    -- A message of the same thread: kept by the insert itself (no foreign key, see above).
+    reply_to    bigint,
+    metadata    jsonb NOT NULL DEFAULT '{}'::jsonb CHECK (jsonb_typeof(metadata) = 'object'),
+    created_at  timestamptz NOT NULL DEFAULT now(),
+    edited_at   timestamptz,
+    deleted_at  timestamptz,
+    CHECK (deleted_at IS NULL OR body = ''),
+    PRIMARY KEY (id, created_at)
+) PARTITION BY RANGE (created_at);
+-- Keyset pages of a thread both ways: an index range per partition.
+CREATE INDEX messages_by_thread ON messages (thread_id, id);
+
+-- Archived messages: the same rows, moved here by the archival in the same transaction that
+-- marks their thread archived. Not partitioned: read by thread only.
+CREATE TABLE archived_messages (
+    id          bigint PRIMARY KEY,
+    thread_id   uuid NOT NULL REFERENCES threads (id),
+    seq         bigint NOT NULL,
+    sender_id   text NOT NULL,
+    sender_side text NOT NULL,
+    kind        text NOT NULL,
+    body        text NOT NULL,
+    reply_to    bigint,
+    metadata    jsonb NOT NULL,
+    created_at  timestamptz NOT NULL,
+    edited_at   timestamptz,
+    deleted_at  timestamptz,
+    archived_at timestamptz NOT NULL DEFAULT now()
+);
+CREATE INDEX archived_messages_by_thread ON archived_messages (thread_id, id);
+
+-- Archived threads: one row per archival of a thread (when, how many messages moved). The
+-- thread row itself stays in threads, so its unique indexes keep holding while it is archived.
+CREATE TABLE archived_threads (
+    id             bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    thread_id      uuid NOT NULL REFERENCES threads (id),
+    messages_moved int NOT NULL CHECK (messages_moved >= 0),
+    archived_at    timestamptz NOT NULL DEFAULT now()
+);
+CREATE INDEX archived_threads_by_thread ON archived_threads (thread_id, id);
+
+-- A retried post (same client message id) never posts twice: the unique key a partitioned
+-- table cannot hold without created_at lives here.
+CREATE TABLE message_client_ids (
+    thread_id  uuid NOT NULL REFERENCES threads (id),
+    sender_id  text NOT NULL,
+    client_id  text NOT NULL CHECK (length(client_id) BETWEEN 1 AND 100),
+    message_id bigint,
+    created_at timestamptz NOT NULL DEFAULT now(),
+    PRIMARY KEY (thread_id, sender_id, client_id)
+);
+
+-- Edit history: the text a message had before each edit (and before its deletion).
+CREATE TABLE message_edits (
+    id            bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    message_id    bigint NOT NULL,
+    thread_id     uuid NOT NULL REFERENCES threads (id),
+    previous_body text NOT NULL,
+    action        text NOT NULL CHECK (action IN ('edited', 'deleted')),
+    edited_by     text NOT NULL,
+    edited_at     timestamptz NOT NULL DEFAULT now()
+);
+CREATE INDEX message_edits_by_message ON message_edits (message_id, id);
+CREATE INDEX message_edits_by_thread ON message_edits (thread_id, id);
+
+-- Files attached to messages: uploaded first (write-only URL), checked, then linked by the post.
+CREATE TABLE message_attachments (
+    id           uuid PRIMARY KEY DEFAULT gen_random_uuid(),
+    thread_id    uuid NOT NULL REFERENCES threads (id),
+    uploader_id  text NOT NULL,
+    uploader_side text NOT NULL CHECK (uploader_side IN ('SHOPPER', 'SELLER', 'SUPPORT')),
+    blob_name    text NOT NULL UNIQUE CHECK (length(blob_name) BETWEEN 1 AND 1024),
+    file_name    text NOT NULL CHECK (length(file_name) BETWEEN 1 AND 255),
+    content_type text CHECK (content_type IN ('image/jpeg', 'image/png', 'application/pdf', 'image/webp')),
+    size_bytes   bigint CHECK (size_bytes >= 0),
+    verified_at  timestamptz,
+    message_id   bigint,
+    created_at   timestamptz NOT NULL DEFAULT now(),
+    CHECK (verified_at IS NULL OR (content_type IS NOT NULL AND size_bytes IS NOT NULL)),
+    CHECK (message_id IS NULL OR verified_at IS NOT NULL)
+);
+CREATE INDEX message_attachments_by_thread ON message_attachments (thread_id, message_id);
+
+-- A participant reports a message; support reads the list. One report per (message, reporter).
+CREATE TABLE message_reports (
+    id          uuid PRIMARY KEY DEFAULT gen_random_uuid(),
+    thread_id   uuid NOT NULL REFERENCES threads (id),
+    message_id  bigint NOT NULL,
+    reporter_id text NOT NULL,
+    reason      text NOT NULL CHECK (length(reason) BETWEEN 1 AND 1000),
+    created_at  timestamptz NOT NULL DEFAULT now(),
+    UNIQUE (message_id, reporter_id)
+);
+CREATE INDEX message_reports_newest ON message_reports (created_at DESC, id DESC);
+
+-- Who read which thread as support/admin (moderation), when, from where. Append-only.
+CREATE TABLE thread_moderation_audit (
+    id         bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    thread_id  uuid NOT NULL REFERENCES threads (id),
+    actor_id   text NOT NULL,
+    actor_role text NOT NULL,
+    action     text NOT NULL CHECK (action IN ('thread_read', 'attachment_viewed')),
+    client_ip  text CHECK (length(client_ip) <= 100),
+    user_agent text CHECK (length(user_agent) <= 500),
+    created_at timestamptz NOT NULL DEFAULT now()
+);
+CREATE INDEX thread_moderation_audit_by_thread ON thread_moderation_audit (thread_id, id);
+CREATE FUNCTION thread_moderation_audit_append_only() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    RAISE EXCEPTION 'thread_moderation_audit is append-only (% refused)', TG_OP USING ERRCODE = 'insufficient_privilege';
+END
+$$;
+CREATE TRIGGER thread_moderation_audit_no_change BEFORE UPDATE OR DELETE ON thread_moderation_audit
+    FOR EACH ROW EXECUTE FUNCTION thread_moderation_audit_append_only();
+CREATE TRIGGER thread_moderation_audit_no_truncate BEFORE TRUNCATE ON thread_moderation_audit
+    FOR EACH STATEMENT EXECUTE FUNCTION thread_moderation_audit_append_only();
+
+-- At most one unread "new messages" notification per (thread, recipient): the consumer of
+-- thread.message_posted updates it instead of adding one per message.
+CREATE UNIQUE INDEX notifications_one_unread_per_thread
+    ON notifications (recipient_type, recipient_id, (data ->> 'thread_id'))
+    WHERE read_at IS NULL AND kind = 'thread.message_posted';
+
+-- This month's partition and the next 3; the maintain_partitions timer keeps 3 months ahead
+-- (shared/data/partitions.py; same names: messages_pYYYYMM).
+DO $$
+DECLARE
+    first date := date_trunc('month', now() AT TIME ZONE 'UTC')::date;
+    month date;
+BEGIN
+    FOR i IN 0..3 LOOP
+        month := first + make_interval(months => i);
+        EXECUTE format(
+            'CREATE TABLE IF NOT EXISTS %I PARTITION OF messages FOR VALUES FROM (%L) TO (%L)',
+            'messages_p' || to_char(month, 'YYYYMM'),
+            (month::timestamp AT TIME ZONE 'UTC'),
+            ((month + interval '1 month')::timestamp AT TIME ZONE 'UTC'));
+    END LOOP;
+END
+$$;
