@@ -2,9 +2,10 @@
 
 Built-in paths come first, like the host's reserved routes: `POST /admin/functions/{name}`
 (master key), `GET /.dev/jwks.json` (dev only) and the sandbox payment gateway under
-`/.sandbox/moyasar/` (dev only, `devhost.sandbox_gateway`) and the chat widget's demo page
-`GET /.dev/widget` (dev only, `devhost.widget_demo`). Everything else goes through the
-route table of HTTP triggers under the route prefix.
+`/.sandbox/moyasar/` (dev only, `devhost.sandbox_gateway`), stand-ins for the inbox's channel
+APIs under `/.sandbox/graph/` and `/.sandbox/telegram/` (`devhost.sandbox_channels`), and the
+chat widget's demo page `GET /.dev/widget` (dev only, `devhost.widget_demo`). Everything else
+goes through the route table of HTTP triggers under the route prefix.
 """
 
 from __future__ import annotations
@@ -31,6 +32,7 @@ from devhost.http_io import (
 )
 from devhost.invoke import RETURN, Invocation, InvocationFailed
 from devhost.routing import Resolution
+from devhost.sandbox_channels import SandboxChannels
 from devhost.sandbox_gateway import PREFIX as SANDBOX_PREFIX
 from devhost.sandbox_gateway import SandboxGateway
 from devhost.widget_demo import PATH as WIDGET_DEMO_PATH
@@ -52,6 +54,7 @@ class DevHostApp:
     def __init__(self, host: DevHost, sandbox: SandboxGateway | None = None) -> None:
         self.host = host
         self.sandbox = sandbox or SandboxGateway.from_environ(os.environ)
+        self.channels = SandboxChannels()
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "lifespan":
@@ -95,6 +98,8 @@ class DevHostApp:
             return self._admin(request, admin.group(1))
         if request.path.startswith(SANDBOX_PREFIX + "/"):
             return await self.sandbox.dispatch(request)
+        if self.channels.handles(request.path):
+            return self.channels.dispatch(request)
         resolution = self.host.router.resolve(request.method, request.path)
         if resolution.route is None:
             return self._unrouted(request, resolution)

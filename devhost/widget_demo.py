@@ -17,7 +17,7 @@ from html import escape
 from devhost.http_io import IncomingRequest, OutgoingResponse, problem
 
 PATH = "/.dev/widget"
-DEMO_WIDGET_TOKEN = "demo-widget-token"
+DEMO_WIDGET_TOKEN = "demo-widget"  # scripts/demo_data.py
 ORIGIN = re.compile(r"https?://[A-Za-z0-9.\-]+(:[0-9]{1,5})?|\[[0-9a-fA-F:]+\](:[0-9]{1,5})?")
 TEXTS = {
     "en": ("Al-Shifa Pharmacy", "Vitamins, skincare and prescriptions, delivered. Questions? Use the chat bubble."),

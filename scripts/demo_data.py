@@ -1,5 +1,7 @@
 """Demo data for `make run`: two shoppers with addresses, and a pharmacist's profile (the name a
-seller sees on the lines they approve). Idempotent (fixed ids, ON CONFLICT in shared.users.repo)."""
+seller sees on the lines they approve); after the catalog, one inbox channel connection of each
+kind (README "Inbox demo"). Idempotent (fixed ids, ON CONFLICT in shared.users.repo and on
+(kind, external id) for connections)."""
 
 from __future__ import annotations
 
@@ -76,3 +78,45 @@ def load(database_url: str) -> None:
         " make token ROLE=pharmacist SUB=demo-pharmacist-1)",
         flush=True,
     )
+
+
+# One connection of each kind, with local-only secrets the README's curl steps use. Telegram's
+# webhook URL names its connection id, so the ids are fixed.
+DEMO_CONNECTIONS = [
+    ("7e1e0000-0000-4000-8000-000000000001", "MESSENGER", "demo-page", "Souq support (Messenger)", False,
+     {"app_secret": "demo-meta-app-secret", "verify_token": "demo-verify-token", "page_access_token": "demo-token"}),
+    ("7e1e0000-0000-4000-8000-000000000002", "INSTAGRAM", "demo-ig", "Pharmacy Instagram", True,
+     {"app_secret": "demo-meta-app-secret", "verify_token": "demo-verify-token", "page_access_token": "demo-token"}),
+    ("7e1e0000-0000-4000-8000-000000000003", "TELEGRAM", "demo-bot", "Souq support (Telegram)", False,
+     {"bot_token": "123456:demo-bot-token", "webhook_secret_token": "demo-telegram-secret"}),
+    ("7e1e0000-0000-4000-8000-000000000004", "WIDGET", "demo-widget", "Pharmacy website chat", True,
+     {"widget_secret": "demo-widget-secret"}),
+]  # fmt: skip
+
+
+def load_inbox(database_url: str) -> None:
+    """The demo connections (the Instagram and widget ones belong to the first seller, when the
+    catalog has one; the others to the platform's support)."""
+    import asyncio
+
+    asyncio.run(_load_inbox(database_url))
+    print("[souq] demo inbox: connections " + ", ".join(c[2] for c in DEMO_CONNECTIONS) + " (README: Inbox demo)")
+
+
+async def _load_inbox(database_url: str) -> None:
+    from uuid import UUID
+
+    from shared.inbox import connections, repo_connections
+
+    async with await psycopg.AsyncConnection.connect(database_url) as conn, conn.transaction():
+        seller = await repo_connections.first_active_seller(conn)
+        for connection_id, kind, external_id, name, seller_owned, secrets in DEMO_CONNECTIONS:
+            await connections.create_connection_in(
+                conn,
+                kind=kind,
+                external_id=external_id,
+                display_name=name,
+                seller_id=seller if seller_owned else None,
+                channel_secrets=secrets,
+                connection_id=UUID(connection_id),
+            )

@@ -132,6 +132,7 @@ def run() -> None:
     say(f"migrations: applied {migrate.migrate_up(os.environ['DATABASE_URL'])} new")
     demo_data.load(os.environ["DATABASE_URL"])
     seed_demo_catalog(os.environ["DATABASE_URL"])
+    demo_data.load_inbox(os.environ["DATABASE_URL"])
     say("the API will be at http://localhost:7071/api  (OpenAPI: http://localhost:7071/api/openapi.json)")
     say("a dev token: make token ROLE=customer   (roles: customer seller pharmacist admin super_admin)")
     say('  curl -H "Authorization: Bearer $(make -s token ROLE=customer)" http://localhost:7071/api/me')

@@ -41,9 +41,11 @@ async def create_connection_in(
     display_name: str,
     seller_id: UUID | None,
     channel_secrets: dict[str, str],
+    connection_id: UUID | None = None,
 ) -> ConnectionRow | None:
-    """A new connection with its secrets sealed; None when (kind, external id) is taken."""
-    connection_id = uuid4()
+    """A new connection with its secrets sealed; None when (kind, external id) is taken.
+    `connection_id`: a fixed id (demo data), else a new one."""
+    connection_id = connection_id or uuid4()
     sealed = secrets.seal(connection_id, channel_secrets)
     return await repo_connections.insert_connection(
         conn,

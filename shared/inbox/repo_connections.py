@@ -129,3 +129,11 @@ ORDER BY id LIMIT %(limit)s FOR UPDATE SKIP LOCKED
 
 async def sealed_under_other_keys(conn: AsyncConnection, key_id: str, limit: int) -> list[ConnectionRow]:
     return await db.fetch_all(conn, SELECT_SEALED_UNDER_OTHER_KEYS, {"key_id": key_id, "limit": limit}, ConnectionRow)
+
+
+# Demo data (scripts/demo_data.py): the seller the demo's seller-owned connections belong to.
+SELECT_FIRST_ACTIVE_SELLER = "SELECT id FROM sellers WHERE status = 'ACTIVE' ORDER BY slug LIMIT 1"
+
+
+async def first_active_seller(conn: AsyncConnection) -> UUID | None:
+    return await db.fetch_value(conn, SELECT_FIRST_ACTIVE_SELLER, None)
