@@ -137,6 +137,19 @@ async def test_polls_show_the_history_and_then_what_is_new(widget, database_url,
     assert last_page["cursor"] == next_page["cursor"]  # nothing newer: the cursor stays
 
 
+async def test_a_visitor_sees_only_its_own_conversations(widget, database_url):
+    other_widget = await make_connection("WIDGET", "widget-token-test-2")
+    mine, theirs = await visitor(), await visitor()
+    await send(mine, "mine")
+    await send(theirs, "theirs")
+    _, _, page = await poll(mine)
+    assert [m["text"] for m in page["messages"]] == ["mine"]
+    status, _, other = await session("widget-token-test-2")
+    assert status == 201 and other["display_name"] == other_widget.display_name
+    _, _, empty = await poll({"Authorization": f"Bearer {other['visitor_token']}"})
+    assert empty["messages"] == [] and empty["conversation"] is None and empty["cursor"] is None
+
+
 async def test_an_unknown_or_inactive_widget_is_404(widget, database_url):
     status, _, problem = await session("no-such-widget-token")
     assert status == 404 and problem["code"] == "widget_not_found"
