@@ -67,14 +67,18 @@ class ServerFacts(AppModel):
     server_version: str
 
 
-ViolationKind = Literal["order_totals", "seller_order_subtotal", "offer_reserved", "negative_stock", "thread_messages"]
+ViolationKind = Literal[
+    "order_totals", "seller_order_subtotal", "offer_reserved", "negative_stock", "thread_messages", "inbox_messages"
+]
 
 
 class Violation(AppModel):
     """Row (and report item): one invariant broken by one entity's field."""
 
     kind: ViolationKind
-    entity_id: UUID = Field(description="orders.id, seller_orders.id, offers.id or threads.id, by kind")
+    entity_id: UUID = Field(
+        description="orders.id, seller_orders.id, offers.id, threads.id or conversations.id, by kind"
+    )
     field: str
     expected: Decimal = Field(description="what the children / items / reservations add up to; 0 for the stock floor")
     actual: Decimal

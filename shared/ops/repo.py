@@ -92,12 +92,36 @@ ORDER BY t.id, f.field
 LIMIT %(limit)s
 """
 
+# Every channel message (not an agent's reply) is the one its (connection, external id) key names,
+# and a conversation's last_message_at is not older than its newest message (it only moves forward).
+INBOX_MESSAGES = """
+SELECT 'inbox_messages' AS kind, c.id AS entity_id, f.field, f.expected, f.actual
+FROM conversations c
+CROSS JOIN LATERAL (
+    SELECT count(*) FILTER (WHERE m.agent_id IS NULL AND m.external_id IS NOT NULL) AS channel_messages,
+           count(k.message_id) FILTER (WHERE m.agent_id IS NULL AND m.external_id IS NOT NULL) AS keyed,
+           max(CASE WHEN m.agent_id IS NULL THEN m.sent_at ELSE m.created_at END) AS newest
+    FROM inbox_messages m
+    LEFT JOIN inbox_message_keys k
+           ON k.connection_id = m.connection_id AND k.external_id = m.external_id AND k.message_id = m.id
+    WHERE m.conversation_id = c.id) x
+CROSS JOIN LATERAL (VALUES
+    ('keyed_messages', x.channel_messages::numeric, x.keyed::numeric),
+    ('last_message_at', extract(epoch FROM GREATEST(c.last_message_at, x.newest)),
+                        extract(epoch FROM c.last_message_at))
+) AS f(field, expected, actual)
+WHERE f.expected <> f.actual
+ORDER BY c.id, f.field
+LIMIT %(limit)s
+"""
+
 CHECK_QUERIES: dict[ViolationKind, str] = {
     "order_totals": ORDER_TOTALS_VS_CHILDREN,
     "seller_order_subtotal": SELLER_ORDER_SUBTOTAL_VS_ITEMS,
     "offer_reserved": OFFER_RESERVED_VS_ACTIVE_RESERVATIONS,
     "negative_stock": NEGATIVE_STOCK,
     "thread_messages": THREAD_MESSAGES,
+    "inbox_messages": INBOX_MESSAGES,
 }
 
 

@@ -30,6 +30,8 @@ CHECKS: dict[ViolationKind, str] = {
     "offer_reserved": "offers.reserved is the sum of the offer's ACTIVE reservations",
     "negative_stock": "on_hand, reserved and available (on_hand - reserved) are not below zero",
     "thread_messages": "a thread's message_seq counts its messages (live and archived), last_message_id is the newest",
+    "inbox_messages": "every channel message is the one its (connection, external id) key names; a conversation's"
+    " last_message_at is not older than its newest message",
 }
 MAX_ROWS_PER_CHECK = 1000  # a broken migration could flag every row: the report stays bounded
 MAX_LOGGED_VIOLATIONS = 100  # the hourly timer's ERROR lines, at most

@@ -125,7 +125,7 @@ async def test_the_hourly_timer_logs_each_violation_and_a_summary(placed, databa
     offers = sql(database_url, "SELECT count(*) FROM offers")[0][0]
     assert summary == {
         "order_totals": 0, "seller_order_subtotal": 0, "offer_reserved": offers, "negative_stock": 0,
-        "thread_messages": 0,
+        "thread_messages": 0, "inbox_messages": 0,
     }  # fmt: skip
     errors = [r for r in records if r.levelno == logging.ERROR]
     assert len(errors) == 2 * offers and all("offer_reserved" in r.getMessage() for r in errors)

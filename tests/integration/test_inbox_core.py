@@ -155,3 +155,20 @@ async def test_a_close_racing_an_inbound_message_never_loses_it(app_env, databas
             outcome = arriving.result()
     assert rows(database_url, "SELECT count(*) FROM inbox_messages") == [(2,)]
     assert outcome.outcome == "stored"
+
+
+@pytest.mark.inconsistent_on_purpose
+async def test_the_consistency_check_sees_a_rewound_conversation_and_an_unkeyed_message(app_env, database_url):
+    from tests.integration.conftest import violations_in
+
+    page = await make_connection("MESSENGER", "page-1")
+    outcome = await record(page.id, message("psid-1", "m1", at=later(5)))
+    assert violations_in(database_url) == []
+    rows(database_url, "UPDATE conversations SET last_message_at = %s RETURNING id", (later(1),))
+    rows(database_url, "DELETE FROM inbox_message_keys RETURNING 1")
+    found = {(v.kind, v.field, v.entity_id) for v in violations_in(database_url)}
+    conversation = outcome.conversation.id
+    assert found == {
+        ("inbox_messages", "last_message_at", conversation),
+        ("inbox_messages", "keyed_messages", conversation),
+    }

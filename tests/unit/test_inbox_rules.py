@@ -113,6 +113,12 @@ def test_meta_every_entry_and_every_event():
     assert isinstance(postback, InboundMessage) and postback.kind == "postback" and postback.text == "Start"
 
 
+def test_an_instagram_read_receipt_names_a_mid_and_its_time_stands_for_the_watermark():
+    receipt = meta.normalize("IG", messaging(read={"mid": "aWdfZAG1"}))
+    assert isinstance(receipt, Watermark) and receipt.status == "READ"
+    assert receipt.watermark == datetime.fromtimestamp(1764763200, UTC)
+
+
 def test_meta_echo_is_outbound_to_the_recipient():
     echo = {"mid": "m9", "is_echo": True, "text": "from another tool"}
     event = meta.normalize("PAGE", messaging(sender={"id": "PAGE"}, recipient={"id": "PSID"}, message=echo))

@@ -57,6 +57,7 @@ def test_the_summary_lists_every_check_even_those_that_found_nothing():
         "offer_reserved": 2,
         "negative_stock": 0,
         "thread_messages": 0,
+        "inbox_messages": 0,
     }
     assert rules.violations_by_kind([]) == dict.fromkeys(rules.CHECKS, 0)
 

@@ -83,8 +83,17 @@ def normalize(page_id: str, raw: Any) -> ChannelEvent | None:
         return _postback(raw, sender)
     for receipt, status in (("delivery", "DELIVERED"), ("read", "READ")):
         if isinstance(raw.get(receipt), dict):
-            return Watermark(contact_external_id=sender, status=status, watermark=_time(raw[receipt].get("watermark")))  # type: ignore[arg-type]
+            return _receipt(raw, receipt, status, sender)
     return None
+
+
+def _receipt(raw: dict, receipt: str, status: str, sender: str) -> Watermark | None:
+    """Messenger receipts carry a watermark; Instagram's `read` names a `mid` only, so the
+    event's own timestamp stands for it (everything sent before it was seen)."""
+    watermark = raw[receipt].get("watermark") or raw.get("timestamp")
+    if not isinstance(watermark, int | float):
+        return None
+    return Watermark(contact_external_id=sender, status=status, watermark=_time(watermark))  # type: ignore[arg-type]
 
 
 def _message(raw: dict, sender: str, recipient: str) -> InboundMessage:
