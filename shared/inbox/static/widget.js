@@ -310,7 +310,7 @@
     }).catch(function () {
       node.setAttribute("data-state", "failed");
       input.value = text;
-      say(T.failed);
+      say(state.session ? T.failed : T.unavailable);  // no session: the widget itself is unavailable
     });
   }
 
