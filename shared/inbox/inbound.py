@@ -8,7 +8,9 @@ Order of the writes, and why:
 2. the contact (upserted: names fill in, last_seen_at forward only);
 3. the active conversation, found or created and locked (repo_contacts explains the race with
    a close); an echo (OUT) never opens one: it joins the active one or the latest one;
-4. the message, then the conversation's activity (forward-only times, unread count, a
+4. the message (its id taken now, under the conversation's lock: ids follow commit order within
+   a conversation, so agents and visitors polling `after=<id>` never skip one), then the
+   conversation's activity (forward-only times, unread count, a
    SNOOZED conversation wakes), then `inbox.message_received` in the outbox.
 """
 
@@ -48,8 +50,7 @@ async def record_message(
     conn: AsyncConnection, connection_id: UUID, message: InboundMessage, now: datetime
 ) -> InboundOutcome:
     """Stores `message` once per (connection, external id); see the module's order of writes."""
-    message_id = await repo_messages.claim_keys(conn, connection_id, message.external_id, message.dedupe_keys, now)
-    if message_id is None:
+    if not await repo_messages.claim_keys(conn, connection_id, message.external_id, message.dedupe_keys):
         return InboundOutcome("duplicate")
     contact = await repo_contacts.upsert_contact(conn, connection_id, message.contact, now)
     created = False
@@ -58,12 +59,12 @@ async def record_message(
         conversation, created = await repo_contacts.find_or_create_active(conn, connection_id, contact.id, now)
     else:
         conversation = await repo_contacts.active_for_update(conn, connection_id, contact.id)
-        conversation = conversation or await repo_contacts.latest_conversation(conn, contact.id)
+        conversation = conversation or await repo_contacts.latest_conversation_for_update(conn, contact.id)
         if conversation is None:
             return InboundOutcome("no_conversation")
     if message.direction == "IN" and conversation.status == "SNOOZED":
         await repo_conversations.add_history(conn, conversation, "woke", "contact", to_status="OPEN", now=now)
-    stored = await repo_messages.insert_message(conn, message_id, conversation, message, now)
+    stored = await repo_messages.insert_message(conn, conversation, message, now)
     await repo_messages.record_activity(conn, conversation.id, message.sent_at, inbound=message.direction == "IN")
     await write_received_event(conn, conversation, stored, created=created)
     return InboundOutcome("stored", message=stored, conversation=conversation, conversation_created=created)

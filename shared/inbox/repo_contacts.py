@@ -121,4 +121,11 @@ ORDER BY opened_at DESC, id DESC LIMIT 1
 
 
 async def latest_conversation(conn: AsyncConnection, contact_id: UUID) -> ConversationRow | None:
+    """The contact's newest conversation, whatever its status (a read)."""
     return await db.fetch_one(conn, SELECT_LATEST_CONVERSATION, {"contact_id": contact_id}, ConversationRow)
+
+
+async def latest_conversation_for_update(conn: AsyncConnection, contact_id: UUID) -> ConversationRow | None:
+    """The same, locked: an echo joins it, and message ids follow commit order per conversation."""
+    sql = SELECT_LATEST_CONVERSATION + "FOR UPDATE"
+    return await db.fetch_one(conn, sql, {"contact_id": contact_id}, ConversationRow)

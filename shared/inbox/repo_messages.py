@@ -1,7 +1,7 @@
 """SQL for inbox messages. Unique (connection, external id) is `inbox_message_keys` (a
 partitioned table's unique index must hold its partition key, created_at, which a redelivery
-does not know): a message's key is claimed first, with the message's id taken from the
-sequence in the same statement, and the message is written only by whoever claimed it."""
+does not know): a message's key is claimed first, and the message is written only by whoever
+claimed it, pointing the key at it in the same statement."""
 
 from __future__ import annotations
 
@@ -20,50 +20,48 @@ COLUMNS = """id, conversation_id, connection_id, direction, external_id, kind, t
 # Receipts only look this far back for the messages they cover (partition pruning).
 WATERMARK_LOOKBACK = timedelta(days=30)
 
-# The new message id when every key was new; nothing when any was claimed before (a duplicate).
+# True when every key was new; false when any was claimed before (a duplicate). The message id
+# is not taken here: ids are taken under the conversation's row lock (INSERT_MESSAGE), so within
+# a conversation they follow commit order and a poll with after=<id> never skips a message.
 CLAIM_KEYS = """
-WITH new_id AS (SELECT nextval(pg_get_serial_sequence('inbox_messages', 'id')) AS id),
-claimed AS (
-    INSERT INTO inbox_message_keys (connection_id, external_id, message_id, message_created_at)
-    SELECT %(connection_id)s, key, CASE WHEN key = %(message_key)s THEN new_id.id END, %(now)s
-    FROM new_id, unnest(%(keys)s::text[]) AS key
+WITH claimed AS (
+    INSERT INTO inbox_message_keys (connection_id, external_id)
+    SELECT %(connection_id)s, key FROM unnest(%(keys)s::text[]) AS key
     ON CONFLICT DO NOTHING
-    RETURNING message_id
+    RETURNING 1
 )
-SELECT (SELECT id FROM new_id) FROM claimed HAVING count(*) = cardinality(%(keys)s::text[])
+SELECT count(*) = cardinality(%(keys)s::text[]) FROM claimed
 """
 
 
-async def claim_keys(
-    conn: AsyncConnection, connection_id: UUID, message_key: str, extra_keys: tuple[str, ...], now: datetime
-) -> int | None:
-    """The id the new message gets, or None when it (or one of its extra keys) was seen before.
-    A concurrent claim of the same key waits for the first transaction to finish."""
-    params = {
-        "connection_id": connection_id,
-        "message_key": message_key,
-        "keys": [message_key, *extra_keys],
-        "now": now,
-    }
-    value = await db.fetch_value(conn, CLAIM_KEYS, params)
-    return None if value is None else int(value)
+async def claim_keys(conn: AsyncConnection, connection_id: UUID, message_key: str, extra_keys: tuple[str, ...]) -> bool:
+    """Whether the message (and its extra keys) is new. A concurrent claim of the same key waits
+    for the first transaction to finish, then finds it taken."""
+    params = {"connection_id": connection_id, "keys": [message_key, *extra_keys]}
+    return bool(await db.fetch_value(conn, CLAIM_KEYS, params))
 
 
+# The message, and its key pointed at it, in one statement.
 INSERT_MESSAGE = f"""
-INSERT INTO inbox_messages (id, conversation_id, connection_id, direction, external_id, kind, text, attachments,
-                            reply_to, agent_id, delivery_status, sent_at, created_at)
-VALUES (%(id)s, %(conversation_id)s, %(connection_id)s, %(direction)s, %(external_id)s, %(kind)s, %(text)s,
-        %(attachments)s, %(reply_to)s, %(agent_id)s, %(delivery_status)s, %(sent_at)s, %(now)s)
-RETURNING {COLUMNS}
+WITH inserted AS (
+    INSERT INTO inbox_messages (conversation_id, connection_id, direction, external_id, kind, text, attachments,
+                                reply_to, agent_id, delivery_status, sent_at, created_at)
+    VALUES (%(conversation_id)s, %(connection_id)s, %(direction)s, %(external_id)s, %(kind)s, %(text)s,
+            %(attachments)s, %(reply_to)s, %(agent_id)s, %(delivery_status)s, %(sent_at)s, %(now)s)
+    RETURNING {COLUMNS}
+), keyed AS (
+    UPDATE inbox_message_keys k SET message_id = inserted.id, message_created_at = inserted.created_at
+    FROM inserted WHERE k.connection_id = inserted.connection_id AND k.external_id = inserted.external_id
+)
+SELECT {COLUMNS} FROM inserted
 """
 
 
 async def insert_message(
-    conn: AsyncConnection, message_id: int, conversation: ConversationRow, message: InboundMessage, now: datetime
+    conn: AsyncConnection, conversation: ConversationRow, message: InboundMessage, now: datetime
 ) -> MessageRow:
-    """A channel's message (or echo) under the id its key claim returned."""
+    """A channel's message (or echo), once its key is claimed and its conversation locked."""
     params: dict[str, Any] = {
-        "id": message_id,
         "conversation_id": conversation.id,
         "connection_id": conversation.connection_id,
         "direction": message.direction,
