@@ -71,11 +71,13 @@ async def visitor_messages(
     return await db.fetch_all(conn, SELECT_VISITOR_MESSAGES_SINCE, params, VisitorMessageRow)
 
 
+# The visitor's current conversation: the active one (at most one, by the partial unique
+# index), else the one opened last.
 SELECT_LATEST_CONVERSATION = """
 SELECT c.id, c.status
 FROM contacts ct JOIN conversations c ON c.contact_id = ct.id
 WHERE ct.connection_id = %(connection_id)s AND ct.external_id = %(visitor)s
-ORDER BY c.opened_at DESC, c.id DESC LIMIT 1
+ORDER BY c.status IN ('OPEN', 'SNOOZED') DESC, c.opened_at DESC, c.id DESC LIMIT 1
 """
 
 
