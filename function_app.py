@@ -11,6 +11,7 @@ from functions import (
     fallback,
     health,
     inbox,
+    inbox_widget,
     notifications,
     ops,
     order_jobs,
@@ -45,4 +46,5 @@ app.register_functions(threads.bp)
 app.register_functions(seller_threads.bp)
 app.register_functions(backups.bp)
 app.register_functions(thread_orders.bp)
+app.register_functions(inbox_widget.bp)
 app.register_functions(fallback.bp)  # last: the catch-all for unknown routes

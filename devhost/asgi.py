@@ -2,9 +2,10 @@
 
 Built-in paths come first, like the host's reserved routes: `POST /admin/functions/{name}`
 (master key), `GET /.dev/jwks.json` (dev only) and the sandbox payment gateway under
-`/.sandbox/moyasar/` (dev only, `devhost.sandbox_gateway`), and stand-ins for the inbox's channel
-APIs under `/.sandbox/graph/` and `/.sandbox/telegram/` (`devhost.sandbox_channels`). Everything
-else goes through the route table of HTTP triggers under the route prefix.
+`/.sandbox/moyasar/` (dev only, `devhost.sandbox_gateway`), stand-ins for the inbox's channel
+APIs under `/.sandbox/graph/` and `/.sandbox/telegram/` (`devhost.sandbox_channels`), and the
+chat widget's demo page `GET /.dev/widget` (dev only, `devhost.widget_demo`). Everything else
+goes through the route table of HTTP triggers under the route prefix.
 """
 
 from __future__ import annotations
@@ -34,6 +35,8 @@ from devhost.routing import Resolution
 from devhost.sandbox_channels import SandboxChannels
 from devhost.sandbox_gateway import PREFIX as SANDBOX_PREFIX
 from devhost.sandbox_gateway import SandboxGateway
+from devhost.widget_demo import PATH as WIDGET_DEMO_PATH
+from devhost.widget_demo import page as widget_demo_page
 
 log = logging.getLogger("devhost.http")
 
@@ -88,6 +91,8 @@ class DevHostApp:
     async def dispatch(self, request: IncomingRequest) -> OutgoingResponse:
         if request.path == JWKS_PATH:
             return self._jwks(request)
+        if request.path == WIDGET_DEMO_PATH:
+            return widget_demo_page(request)
         admin = ADMIN_PATH.fullmatch(request.path)
         if admin:
             return self._admin(request, admin.group(1))

@@ -95,6 +95,8 @@ param channelInboundQueue string = 'channel-inbound'
 param channelOutboundQueue string = 'channel-outbound'
 @description('Key Vault secret holding the inbox\'s channel-secrets key ring (CHANNEL_SECRETS_KEY; docs/inbox.md).')
 param channelSecretsKeySecret string = 'channel-secrets-key'
+@description('Key Vault secret that signs the chat widget\'s visitor tokens (WIDGET_TOKEN_SECRET; docs/widget.md).')
+param widgetTokenSecret string = 'widget-token-secret'
 
 @description('App settings backed by Key Vault secrets: [{ setting: NAME, secret: secret-name }].')
 param keyVaultSecretSettings array = []
@@ -309,6 +311,8 @@ var appSettings = {
   CHANNEL_OUTBOUND_QUEUE: channelOutboundQueue
   CHANNEL_INBOUND_CONTAINER: 'channel-inbound'
   CHANNEL_SECRETS_KEY: '@Microsoft.KeyVault(VaultName=${keyVaultName};SecretName=${channelSecretsKeySecret})'
+  // The chat widget's visitor tokens are signed with a key derived from this (made by hooks/postprovision.sh).
+  WIDGET_TOKEN_SECRET: '@Microsoft.KeyVault(VaultName=${keyVaultName};SecretName=${widgetTokenSecret})'
   LOG_FORMAT: 'azure'
   LOG_LEVEL: 'INFO'
 }

@@ -15,6 +15,14 @@ if [ -n "${AZURE_KEY_VAULT_NAME:-}" ] && \
     --value "k1:$(openssl rand -base64 32)" \
     || echo "[souq] could not create the Key Vault secret channel-secrets-key: create it as docs/inbox.md says" >&2
 fi
+# The chat widget's visitor-token secret (WIDGET_TOKEN_SECRET is a Key Vault reference to it):
+# made once, never overwritten (a new value logs every widget visitor out; docs/widget.md).
+if [ -n "${AZURE_KEY_VAULT_NAME:-}" ] && \
+   ! az keyvault secret show --vault-name "$AZURE_KEY_VAULT_NAME" --name widget-token-secret --output none 2>/dev/null; then
+  az keyvault secret set --vault-name "$AZURE_KEY_VAULT_NAME" --name widget-token-secret --output none \
+    --value "$(openssl rand -base64 48)" \
+    || echo "[souq] could not create the Key Vault secret widget-token-secret: create it as docs/widget.md says" >&2
+fi
 
 step="${SOUQ_DB_SETUP:-all}"
 if [ "$step" = "skip" ]; then

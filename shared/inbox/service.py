@@ -13,7 +13,7 @@ from uuid import UUID
 
 from shared.events.consumer import max_dequeue_count
 from shared.events.models import Consumer, EventEnvelope, MalformedEvent
-from shared.inbox import actions, delivery, intake, manage, outbound, reads, replies
+from shared.inbox import actions, delivery, intake, manage, outbound, reads, replies, widget
 from shared.inbox.models import MESSAGE_RECEIVED
 from shared.inbox.models_api import (
     AssignRequest,
@@ -34,6 +34,14 @@ from shared.inbox.models_api import (
     RotateSecrets,
     SnoozeRequest,
     WebhookAck,
+)
+from shared.inbox.models_widget import (
+    PollQuery,
+    SendMessage,
+    SessionRequest,
+    VisitorMessage,
+    VisitorSession,
+    VisitorThread,
 )
 from shared.platform.auth import Principal
 from shared.platform.config import get_settings
@@ -146,3 +154,22 @@ async def message_received(conn: AsyncConnection, event: EventEnvelope) -> None:
 
 # The name is recorded with each processed event: never rename it.
 EVENT_CONSUMERS: dict[str, Consumer] = {MESSAGE_RECEIVED: Consumer("inbox_message_received", message_received)}
+
+
+# --- the chat widget (shared.inbox.widget) -------------------------------------------------
+
+
+def widget_script() -> bytes:
+    return widget.widget_script()
+
+
+async def start_widget_session(widget_token: str, request: SessionRequest) -> VisitorSession:
+    return await widget.start_session(widget_token, request)
+
+
+async def send_widget_message(authorization: str | None, body: SendMessage) -> tuple[VisitorMessage, bool]:
+    return await widget.send_message(authorization, body)
+
+
+async def poll_widget_messages(authorization: str | None, query: PollQuery) -> VisitorThread:
+    return await widget.poll_messages(authorization, query)

@@ -44,6 +44,7 @@ class PlatformError(StrEnum):
     UNSUPPORTED_MEDIA_TYPE = "unsupported_media_type"
     INVALID_TEXT = "invalid_text"
     NOTHING_TO_CHANGE = "nothing_to_change"
+    RATE_LIMITED = "rate_limited"
 
 
 @dataclass(frozen=True)
@@ -123,6 +124,16 @@ class PreconditionRequired(DomainError):
     status, title, code = 428, "Precondition Required", PlatformError.VERSION_REQUIRED
 
 
+class TooManyRequests(DomainError):
+    """The caller sends faster than its limit allows: 429 with `Retry-After` in seconds."""
+
+    status, title, code = 429, "Too Many Requests", PlatformError.RATE_LIMITED
+
+    def __init__(self, detail: str, *, retry_after: int, code: StrEnum | None = None) -> None:
+        super().__init__(detail, code=code, extra={"retry_after": retry_after})
+        self.retry_after = retry_after
+
+
 # Letters, spaces, parentheses, commas, hyphens and underscores: "postgresql",
 # "identity provider (JWKS)", "postgresql, storage". Nothing an address or a message needs.
 DEPENDENCY_NAME = re.compile(r"[A-Za-z][A-Za-z ()_,-]{0,63}")
@@ -148,14 +159,14 @@ class DependencyUnavailable(DomainError):
 
 def error_code_catalog() -> dict[str, list[str]]:
     """Every error code the API can answer with, by the enum that defines it: the platform's
-    and each `shared.<package>.errors` module's StrEnums (found, not listed, so a new domain
-    cannot forget to register)."""
+    and each `shared.<package>.errors` (and `errors_<part>`) module's StrEnums (found, not
+    listed, so a new domain cannot forget to register)."""
     import shared
 
     enums: list[type[StrEnum]] = [PlatformError]
-    for package in pkgutil.iter_modules(shared.__path__):
-        if package.ispkg and importlib.util.find_spec(f"shared.{package.name}.errors") is not None:
-            module = importlib.import_module(f"shared.{package.name}.errors")
+    for name in _error_modules(shared.__path__):
+        if importlib.util.find_spec(name) is not None:
+            module = importlib.import_module(name)
             enums += [
                 v
                 for v in vars(module).values()
@@ -165,3 +176,19 @@ def error_code_catalog() -> dict[str, list[str]]:
                 and v.__module__ == module.__name__
             ]
     return {enum.__name__: [member.value for member in enum] for enum in enums}
+
+
+def _error_modules(paths: Any) -> list[str]:
+    """`shared.<package>.errors`, and its `errors_<part>` siblings (a part of a large domain)."""
+    names = []
+    for package in pkgutil.iter_modules(paths):
+        if package.ispkg:
+            names.append(f"shared.{package.name}.errors")
+            inner = importlib.util.find_spec(f"shared.{package.name}")
+            locations = inner.submodule_search_locations if inner is not None else None
+            names += [
+                f"shared.{package.name}.{module.name}"
+                for module in pkgutil.iter_modules(locations or [])
+                if module.name.startswith("errors_")
+            ]
+    return names

@@ -94,6 +94,15 @@ class EndpointSpec:
     links: tuple[tuple[str, tuple[str, str]], ...] = ()
     # Other success statuses answered with the same body (200 when a find-or-create found it).
     also: tuple[int, ...] = ()
+    # Called from other sites' pages (the chat widget): every answer, problems included, allows
+    # any origin. Only for bearer-token routes without cookies, so `*` grants nothing extra.
+    cross_origin: bool = False
+
+
+CROSS_ORIGIN_HEADERS = {
+    "Access-Control-Allow-Origin": "*",
+    "Access-Control-Expose-Headers": "Retry-After, x-request-id",
+}
 
 
 ENDPOINTS: dict[str, EndpointSpec] = {}
@@ -115,10 +124,11 @@ def endpoint(
     errors: tuple[int, ...] = (),
     links: dict[str, tuple[str, str]] | None = None,
     also: tuple[int, ...] = (),
+    cross_origin: bool = False,
 ) -> Callable[[Handler], Callable[..., Awaitable[func.HttpResponse]]]:
     spec = EndpointSpec(
         summary, body, query, response, status, roles, authenticated or roles is not None, tags, in_schema, headers,
-        errors, tuple((links or {}).items()), also,
+        errors, tuple((links or {}).items()), also, cross_origin,
     )  # fmt: skip
 
     def decorate(handler: Handler) -> Callable[..., Awaitable[func.HttpResponse]]:
@@ -148,6 +158,8 @@ async def _run(handler: Handler, spec: EndpointSpec, req: func.HttpRequest, cont
     except Exception as error:  # noqa: BLE001 - the last line: log it, never leak it
         response = _unexpected(error, invocation_id)
     response.headers["x-request-id"] = invocation_id
+    if spec.cross_origin:
+        response.headers.update(CROSS_ORIGIN_HEADERS)
     _log_request(req, response, started)
     return response
 

@@ -38,6 +38,7 @@ ERROR_DESCRIPTIONS = {
     415: "Request body is not application/json",
     422: "Invalid parameters or body (the field errors say which)",
     428: "A version is required (If-Match or the body's version)",
+    429: "Sending faster than the limit allows (retry after Retry-After seconds)",
     503: "A dependency is unavailable (named in the problem)",
 }
 SECURITY_SCHEMES = {

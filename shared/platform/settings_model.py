@@ -66,6 +66,13 @@ class Settings(BaseSettings):
     order_currency: str = Field(default="SAR", pattern=r"^[A-Z]{3}$")
     outbox_relay_batch_size: int = Field(default=100, ge=1, le=1000)
 
+    # The chat widget (shared.inbox.widget): visitor tokens are HS256, signed with a key derived per
+    # connection from WIDGET_TOKEN_SECRET (a Key Vault reference in Azure; empty there: the widget
+    # answers 503; empty locally: a fixed development secret). Sending is limited per visitor.
+    widget_token_secret: str = ""
+    widget_visitor_token_days: int = Field(default=90, ge=1, le=365)
+    widget_messages_per_minute: int = Field(default=20, ge=1, le=600)
+
     # Prescriptions (shared.prescriptions): a private container, files up to 10 MB, signed URLs of
     # at most 5 minutes, and how long a paid child order may wait for a pending prescription.
     prescriptions_container: str = Field(default="prescriptions", pattern=r"^[a-z0-9][a-z0-9-]{1,61}[a-z0-9]$")

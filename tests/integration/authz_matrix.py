@@ -171,6 +171,13 @@ _ROWS: list[tuple[str, str, str, bool, int, int, int, int, int, int, int, int]] 
     ("list_inbox_connections",          "GET",    "inbox/connections",                                  NO_KEY, 401, 403, 403, 200, 200, 403, 200, 200),
     ("rotate_inbox_connection_secrets", "POST",   "inbox/connections/{id:guid}/secrets",                NO_KEY, 401, 403, 403, 200, 404, 403, 200, 200),
     ("rekey_inbox_connections",         "POST",   "ops/inbox/rekey",                                    KEY,    401, 403, 403, 403, 403, 403, 200, 200),
+    # the chat widget: its script and sessions for anyone (the widget token is in the page); messages with a
+    # visitor token, which every caller below sends in place of its own (the bearer token is the visitor's)
+    ("widget_script",                   "GET",    "widget/v1/widget.js",                                NO_KEY, 200, 200, 200, 200, 200, 200, 200, 200),
+    ("start_widget_session",            "POST",   "widget/{widget_token}/sessions",                     NO_KEY, 201, 201, 201, 201, 201, 201, 201, 201),
+    ("send_widget_message",             "POST",   "widget/messages",                                    NO_KEY, 201, 201, 201, 201, 201, 201, 201, 201),
+    ("poll_widget_messages",            "GET",    "widget/messages",                                    NO_KEY, 200, 200, 200, 200, 200, 200, 200, 200),
+    ("widget_preflight",                "OPTIONS", "widget/{*rest}",                                    NO_KEY, 204, 204, 204, 204, 204, 204, 204, 204),
 ]
 # fmt: on
 

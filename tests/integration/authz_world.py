@@ -18,6 +18,7 @@ from devhost.host import DevHost
 from tests.catalog_support import ADMIN, Catalog, admin_call
 from tests.integration import authz_world_thread_orders as thread_orders
 from tests.integration.authz_world_inbox import INBOX_BUILDERS
+from tests.integration.authz_world_widget import WIDGET_BUILDERS
 from tests.order_support import ADDRESS, line, place, seller_headers
 from tests.support import bearer, call
 
@@ -53,6 +54,7 @@ class World:
     thread_message: int = 0  # that message
     thread_orders: dict = field(default_factory=dict)  # authz_world_thread_orders: thread and request ids
     inbox: dict[str, Any] = field(default_factory=dict)  # seller A's channel connections, made once
+    widget_ready: bool = False  # the chat widget's connection exists (authz_world_widget)
 
     @property
     def nahdi(self) -> str:  # seller A
@@ -437,6 +439,7 @@ BUILDERS: dict[str, Builder] = {
     "moderate_thread_attachment": lambda w: Req("GET", _thread_path(w, f"/attachments/{w.attachment}", prefix="ops/")),
     "list_message_reports": get("ops/message-reports"),
     **INBOX_BUILDERS,
+    **WIDGET_BUILDERS,
 } | thread_orders.builders()
 
 
