@@ -106,6 +106,9 @@ param keyVaultSecretSettings array = []
 param backupKeepDaily int = 7
 param backupKeepWeekly int = 4
 param backupKeepMonthly int = 12
+@description('Browser origins allowed to upload to and download from Blob upload/read URLs (CORS), e.g. [\'https://shop.example.sa\']; empty: no browser uploads.')
+param uploadBrowserOrigins array = []
+
 @minValue(1)
 @description('Days each backup blob is immutable (WORM); at most backupKeepDaily, so retention can delete on time.')
 param backupImmutabilityDays int = 7
@@ -194,6 +197,7 @@ module storage 'modules/storage.bicep' = {
     containerNames: blobContainers
     backupContainerName: backupContainerName
     backupImmutabilityDays: min(backupImmutabilityDays, backupKeepDaily)
+    browserOrigins: uploadBrowserOrigins
     queueNames: appQueues
     privateNetworking: privateNetworking
     workspaceId: monitoring.outputs.workspaceId

@@ -25,6 +25,9 @@ param backupImmutabilityDays int = 7
 @description('Days a deleted or overwritten blob stays recoverable (soft delete, and previous versions).')
 param blobRecoveryDays int = 14
 
+@description('Browser origins (the shop\'s web apps) that PUT files to upload URLs and GET read URLs (prescriptions, thread attachments); none: uploads from servers and native apps only.')
+param browserOrigins array = []
+
 param privateNetworking bool
 param workspaceId string
 
@@ -75,6 +78,19 @@ resource blobService 'Microsoft.Storage/storageAccounts/blobServices@2023-05-01'
     isVersioningEnabled: true
     deleteRetentionPolicy: { enabled: true, days: blobRecoveryDays }
     containerDeleteRetentionPolicy: { enabled: true, days: blobRecoveryDays }
+    // A browser's PUT to an upload URL is cross-origin: without a rule Blob refuses its preflight.
+    // Only the named origins, only what an upload or a download needs; the SAS still authorizes.
+    cors: {
+      corsRules: empty(browserOrigins) ? [] : [
+        {
+          allowedOrigins: browserOrigins
+          allowedMethods: ['GET', 'HEAD', 'PUT', 'OPTIONS']
+          allowedHeaders: ['content-type', 'x-ms-blob-type', 'x-ms-blob-content-type', 'x-ms-version', 'x-ms-date']
+          exposedHeaders: ['etag', 'x-ms-request-id']
+          maxAgeInSeconds: 3600
+        }
+      ]
+    }
   }
 }
 

@@ -5,7 +5,7 @@ import re
 
 import pytest
 
-from tests.infra.bicep import INFRA, PARAMETER_FILES, ROOT, main_scope, module_scope, resource_properties
+from tests.infra.bicep import INFRA, PARAMETER_FILES, ROOT, Scope, main_scope, module_scope, resource_properties
 
 EXTENSION = re.compile(r'CREATE\s+EXTENSION\s+(?:IF\s+NOT\s+EXISTS\s+)?"?(\w+)', re.IGNORECASE)
 # Named by the issue for catalog search and query statistics, whether or not a migration uses them yet.
@@ -128,3 +128,13 @@ def test_function_app_is_flex_consumption_python_311_https_only():
     plan = scope.template["resources"]["plan"]["config"]
     assert plan["sku"] == {"name": "FC1", "tier": "FlexConsumption"}
     assert all(resource_properties(scope, name)["allow"] is False for name in ("ftpPublishing", "scmPublishing"))
+
+
+@pytest.mark.parametrize("parameter_file", PARAMETER_FILES, ids=lambda p: p.name)
+def test_blob_cors_admits_only_the_named_origins_and_upload_methods(parameter_file):
+    scope = module_scope(main_scope(parameter_file), "storage")
+    assert resource_properties(scope, "blobService")["cors"] == {"corsRules": []}  # none named: no browser
+    named = Scope(scope.template, scope.values | {"browserOrigins": ["https://shop.example.sa"]}, scope.path)
+    [rule] = resource_properties(named, "blobService")["cors"]["corsRules"]
+    assert rule["allowedOrigins"] == ["https://shop.example.sa"]
+    assert set(rule["allowedMethods"]) == {"GET", "HEAD", "PUT", "OPTIONS"}  # never DELETE or POST
