@@ -31,8 +31,11 @@ lint: $(VENV)/.installed
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/mypy
 
+# Three processes, one test file each at a time (pytest-xdist): a test waits mostly on
+# PostgreSQL cloning its database, so one process left the cores half idle.
+TEST_PROCESSES ?= 3
 test: deps lint
-	$(PY) -m scripts.dev test
+	$(PY) -m scripts.dev test -n $(TEST_PROCESSES) --dist loadfile
 
 # The contract suite at release strength: FUZZ_EXAMPLES cases per operation and role, random
 # seeds (make test runs the same suite with a few deterministic ones). docs/api-contract.md.
