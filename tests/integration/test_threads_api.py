@@ -11,6 +11,7 @@ from datetime import UTC, datetime, timedelta
 from uuid import UUID
 
 import httpx
+import psycopg
 import pytest
 
 from shared.events import service as events
@@ -204,6 +205,9 @@ async def test_edits_and_deletes_within_the_window_keep_their_history_for_suppor
     assert sql(database_url, "SELECT actor_id, action FROM thread_moderation_audit") == [
         ("support-agent", "thread_read")
     ]
+    for statement in ("UPDATE thread_moderation_audit SET actor_id = 'x'", "TRUNCATE thread_moderation_audit"):
+        with pytest.raises(psycopg.errors.InsufficientPrivilege, match="append-only"):
+            sql(database_url, statement)  # a row is there: nothing may change or erase it
     assert (await api("moderate_thread", "GET", f"ops/threads/{tid}/messages", SARA, id=tid))[0] == 403
 
 
