@@ -200,6 +200,15 @@ def report(
     statements: dict[str, tuple[int, int]],
     args: argparse.Namespace,
 ) -> int:
+    report_pages(pages, offsets, sizes, args)
+    failed = report_lists(lists, args)
+    report_statements(statements)
+    return 1 if failed else 0
+
+
+def report_pages(
+    pages: dict[str, list[float]], offsets: dict[str, list[float]], sizes: dict[str, Seeded], args: argparse.Namespace
+) -> None:
     print(f"\n{os.cpu_count()} CPUs · {args.rounds} rounds · latest page: {args.pages} pages per database per round")
     print(f"{'database':<26}{'messages':>12}{'in thread':>12}{'page p50 ms':>13}{'p95 ms':>9}{'OFFSET page ms':>16}")
     for name in (SMALL, BIG):
@@ -215,8 +224,10 @@ def report(
         f"latest page 10M/10k p50 ratio: {page_ratio:.2f}  "
         f"(target <= {PAGE_TARGET}: {verdict(page_ratio <= PAGE_TARGET)})"
     )
-    print(f"OFFSET page 10M/10k ratio, for contrast: {offset_ratio:.0f}")
-    print()
+    print(f"OFFSET page 10M/10k ratio, for contrast: {offset_ratio:.0f}\n")
+
+
+def report_lists(lists: dict[str, Stats], args: argparse.Namespace) -> list[str]:
     from bench.harness import print_table
 
     print_table(lists)
@@ -228,11 +239,14 @@ def report(
         met = verdict(ratio >= LIST_TARGET)
         print(f"ratio threads/addresses at {args.clients} clients: {ratio:.2f}  (target >= {LIST_TARGET}: {met})")
     print()
+    return failed
+
+
+def report_statements(statements: dict[str, tuple[int, int]]) -> None:
     for label, (size, count) in statements.items():
         print(f"statements per post, {label} ({size:,} messages): {count}")
     counts = {count for _, count in statements.values()}
     print(f"statements constant whatever the thread size: {verdict(len(counts) == 1)}")
-    return 1 if failed else 0
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
