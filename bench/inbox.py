@@ -28,18 +28,16 @@ import uuid
 import httpx
 
 from bench.harness import Stats, bench_database, dev_host, run_cli
-from bench.payments import _round
+from bench.intake import intake_arguments, intake_client, intake_ratio, report
 from scripts.dev import provision, say
 from scripts.dev_tokens import DEV_AUDIENCE, DEV_ISSUER, mint_token
 from scripts.migrate import migrate_up
 from shared.inbox.rules import meta_signature
 
-TARGET_RATIO = 0.5
 APP_SECRET = "bench-meta-app-secret"
 PAGE = "bench-page"
 PSID = "bench-psid"
 EVENTS_PER_DELIVERY = 10
-INTAKE, BARE = "webhook intake", "bare queue sends"
 POLL_SECONDS = 0.02
 # A key for this run's connection secrets only (the dev host seals and opens them with it).
 BENCH_KEY = "bench1:YmVuY2gtb25seS1jaGFubmVsLXNlY3JldHMta2V5ISE="
@@ -78,19 +76,9 @@ async def connect_page(client: httpx.AsyncClient) -> None:
         raise RuntimeError(f"connection: HTTP {response.status_code}: {response.text[:300]}")
 
 
-async def intake_ratio(base_url: str, queue_name: str, args: argparse.Namespace) -> dict[str, Stats]:
-    from azure.storage.queue.aio import QueueClient
-
-    from shared.storage import AZURITE_CONNECTION_STRING, encode_queue_message
-
-    results = {INTAKE: Stats(), BARE: Stats()}
-    limits = httpx.Limits(max_connections=args.concurrency, max_keepalive_connections=args.concurrency)
-    async with (
-        httpx.AsyncClient(base_url=base_url, limits=limits, timeout=30) as client,
-        QueueClient.from_connection_string(AZURITE_CONNECTION_STRING, f"{queue_name}-bare") as queue,
-    ):
+async def inbox_intake(base_url: str, queue_name: str, args: argparse.Namespace) -> dict[str, Stats]:
+    async with intake_client(base_url, args) as client:
         await connect_page(client)
-        await queue.create_queue()
 
         async def webhook() -> None:
             body, _ = delivery()
@@ -98,17 +86,7 @@ async def intake_ratio(base_url: str, queue_name: str, args: argparse.Namespace)
             if response.status_code != 200:
                 raise RuntimeError(f"HTTP {response.status_code}: {response.text[:300]}")
 
-        async def bare() -> None:
-            await queue.send_message(encode_queue_message(delivery()[0].decode()))
-
-        for send in (webhook, bare):  # warm-up, not counted
-            await _round(send, args.concurrency, 1.0, Stats())
-        for number in range(args.rounds):
-            await _round(webhook, args.concurrency, args.seconds, results[INTAKE])
-            await _round(bare, args.concurrency, args.seconds, results[BARE])
-            say(f"intake round {number + 1}/{args.rounds} done")
-        await queue.delete_queue()
-    return results
+        return await intake_ratio(client, queue_name, args, webhook, lambda: delivery()[0].decode())
 
 
 async def end_to_end(base_url: str, args: argparse.Namespace) -> Stats:
@@ -177,35 +155,8 @@ async def _poll(
         stats.first_failure = stats.first_failure or f"{expected - len(seen)} message(s) never visible"
 
 
-def report(intake: dict[str, Stats], e2e: Stats, args: argparse.Namespace) -> int:
-    rounds = f"{args.seconds:g} s per round · {args.rounds} rounds · {EVENTS_PER_DELIVERY} events a delivery"
-    print(f"\nintake: concurrency {args.concurrency} · {rounds} · {os.cpu_count()} CPUs")
-    print(f"{'what':<26}{'per s':>9}{'p50 ms':>10}{'p95 ms':>9}{'count':>8}{'failed':>8}")
-    for name, s in [*intake.items(), ("webhook → visible to agent", e2e)]:
-        print(
-            f"{name:<26}{s.rate:>9.1f}{s.percentile_ms(0.50):>10.1f}{s.percentile_ms(0.95):>9.1f}{s.ok:>8}{s.failures:>8}"
-        )
-    failed = [(name, s) for name, s in [*intake.items(), ("end to end", e2e)] if s.failures]
-    for name, s in failed:
-        print(f"FAILED {name}: {s.first_failure}")
-    if failed:
-        return 1
-    ratio = intake[INTAKE].rate / intake[BARE].rate
-    verdict = "met" if ratio >= TARGET_RATIO else "NOT met"
-    print(f"ratio intake/bare sends: {ratio:.2f}  (target >= {TARGET_RATIO}: {verdict})")
-    p50, p95 = e2e.percentile_ms(0.5), e2e.percentile_ms(0.95)
-    print(f"inbound webhook → visible in the agent API at {args.rate:g} messages/s: p50 {p50:.0f} ms, p95 {p95:.0f} ms")
-    return 0
-
-
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(prog="python -m bench.inbox", description=__doc__.splitlines()[0])
-    parser.add_argument("--concurrency", type=int, default=16, help="concurrent intake clients (default 16)")
-    parser.add_argument("--seconds", type=float, default=5.0, help="length of one intake round (default 5)")
-    parser.add_argument("--rounds", type=int, default=3, help="intake rounds of each kind (default 3)")
-    parser.add_argument("--messages", type=int, default=40, help="messages timed end to end (default 40)")
-    parser.add_argument("--rate", type=float, default=4.0, help="messages sent per second (default 4)")
-    return parser.parse_args(argv)
+    return intake_arguments("python -m bench.inbox", __doc__.splitlines()[0], "messages").parse_args(argv)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -218,7 +169,7 @@ def main(argv: list[str] | None = None) -> int:
         settings = {"CHANNEL_SECRETS_KEY": BENCH_KEY, "CHANNEL_INBOUND_QUEUE": queue}
         with dev_host(database_url, run_id, settings) as host:
             say(f"dev host at {host.base_url} (no queues): intake")
-            intake = asyncio.run(intake_ratio(host.base_url, queue, args))
+            intake = asyncio.run(inbox_intake(host.base_url, queue, args))
         settings |= {
             "CHANNEL_INBOUND_QUEUE": f"{queue}-e2e",
             "AzureFunctionsJobHost__extensions__queues__maxPollingInterval": "00:00:00.1",
@@ -226,7 +177,13 @@ def main(argv: list[str] | None = None) -> int:
         with dev_host(database_url, run_id, settings, queues=True) as host:
             say(f"dev host at {host.base_url} (queues on): end to end")
             e2e = asyncio.run(end_to_end(host.base_url, args))
-    return report(intake, e2e, args)
+    return report(
+        intake,
+        e2e,
+        args,
+        "webhook → visible to agent",
+        "inbound webhook → visible in the agent API at {rate} messages/s",
+    )
 
 
 if __name__ == "__main__":

@@ -28,14 +28,13 @@ import uuid
 import httpx
 
 from bench.harness import Stats, bench_database, dev_host, run_cli
+from bench.intake import intake_arguments, intake_client, intake_ratio, report
 from scripts.dev import provision, say
 from scripts.dev_tokens import DEV_AUDIENCE, DEV_ISSUER, mint_token
 from scripts.migrate import migrate_up
 from scripts.seed_catalog import seed_catalog
 
-TARGET_RATIO = 0.5
 SECRET = "bench-sandbox-secret"
-INTAKE, BARE = "webhook intake", "bare queue sends"
 POLL_SECONDS = 0.02
 
 
@@ -53,54 +52,15 @@ def webhook_body() -> bytes:
     return json.dumps(event).encode()
 
 
-async def _loop(send, deadline: float, stats: Stats) -> None:
-    while time.perf_counter() < deadline:
-        started = time.perf_counter()
-        try:
-            await send()
-        except Exception as error:  # noqa: BLE001 - counted and reported, the run is void
-            stats.failures += 1
-            stats.first_failure = stats.first_failure or f"{type(error).__name__}: {error}"
-            return
-        stats.ok += 1
-        stats.latencies.append(time.perf_counter() - started)
-
-
-async def _round(send, concurrency: int, seconds: float, stats: Stats) -> None:
-    started = time.perf_counter()
-    await asyncio.gather(*(_loop(send, started + seconds, stats) for _ in range(concurrency)))
-    stats.seconds += time.perf_counter() - started
-
-
-async def intake_ratio(base_url: str, queue_name: str, args: argparse.Namespace) -> dict[str, Stats]:
-    from azure.storage.queue.aio import QueueClient
-
-    from shared.storage import AZURITE_CONNECTION_STRING, encode_queue_message
-
-    results = {INTAKE: Stats(), BARE: Stats()}
-    limits = httpx.Limits(max_connections=args.concurrency, max_keepalive_connections=args.concurrency)
-    async with (
-        httpx.AsyncClient(base_url=base_url, limits=limits, timeout=30) as client,
-        QueueClient.from_connection_string(AZURITE_CONNECTION_STRING, f"{queue_name}-bare") as queue,
-    ):
-        await queue.create_queue()
+async def payments_intake(base_url: str, queue_name: str, args: argparse.Namespace) -> dict[str, Stats]:
+    async with intake_client(base_url, args) as client:
 
         async def webhook() -> None:
             response = await client.post("/api/webhooks/payments/sandbox", content=webhook_body())
             if response.status_code != 200:
                 raise RuntimeError(f"HTTP {response.status_code}: {response.text[:300]}")
 
-        async def bare() -> None:
-            await queue.send_message(encode_queue_message(webhook_body().decode()))
-
-        for send in (webhook, bare):  # warm-up, not counted
-            await _round(send, args.concurrency, 1.0, Stats())
-        for number in range(args.rounds):
-            await _round(webhook, args.concurrency, args.seconds, results[INTAKE])
-            await _round(bare, args.concurrency, args.seconds, results[BARE])
-            say(f"intake round {number + 1}/{args.rounds} done")
-        await queue.delete_queue()
-    return results
+        return await intake_ratio(client, queue_name, args, webhook, lambda: webhook_body().decode())
 
 
 async def end_to_end(base_url: str, order_line: dict[str, object], args: argparse.Namespace) -> Stats:
@@ -162,35 +122,8 @@ async def _one_payment(client: httpx.AsyncClient, order_line: dict[str, object],
     stats.first_failure = stats.first_failure or f"order {order_id} not CONFIRMED after 30 s"
 
 
-def report(intake: dict[str, Stats], e2e: Stats, args: argparse.Namespace) -> int:
-    rounds = f"{args.seconds:g} s per round · {args.rounds} rounds"
-    print(f"\nintake: concurrency {args.concurrency} · {rounds} · {os.cpu_count()} CPUs")
-    print(f"{'what':<22}{'per s':>9}{'p50 ms':>10}{'p95 ms':>9}{'count':>8}{'failed':>8}")
-    for name, s in [*intake.items(), ("webhook → CONFIRMED", e2e)]:
-        print(
-            f"{name:<22}{s.rate:>9.1f}{s.percentile_ms(0.50):>10.1f}{s.percentile_ms(0.95):>9.1f}{s.ok:>8}{s.failures:>8}"
-        )
-    failed = [(name, s) for name, s in [*intake.items(), ("end to end", e2e)] if s.failures]
-    for name, s in failed:
-        print(f"FAILED {name}: {s.first_failure}")
-    if failed:
-        return 1
-    ratio = intake[INTAKE].rate / intake[BARE].rate
-    verdict = "met" if ratio >= TARGET_RATIO else "NOT met"
-    print(f"ratio intake/bare sends: {ratio:.2f}  (target >= {TARGET_RATIO}: {verdict})")
-    p50, p95 = e2e.percentile_ms(0.5), e2e.percentile_ms(0.95)
-    print(f"webhook → CONFIRMED at {args.rate:g} payments/s: p50 {p50:.0f} ms, p95 {p95:.0f} ms")
-    return 0
-
-
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(prog="python -m bench.payments", description=__doc__.splitlines()[0])
-    parser.add_argument("--concurrency", type=int, default=16, help="concurrent intake clients (default 16)")
-    parser.add_argument("--seconds", type=float, default=5.0, help="length of one intake round (default 5)")
-    parser.add_argument("--rounds", type=int, default=3, help="intake rounds of each kind (default 3)")
-    parser.add_argument("--payments", type=int, default=40, help="payments timed end to end (default 40)")
-    parser.add_argument("--rate", type=float, default=4.0, help="payments started per second (default 4)")
-    return parser.parse_args(argv)
+    return intake_arguments("python -m bench.payments", __doc__.splitlines()[0], "payments").parse_args(argv)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -210,7 +143,7 @@ def main(argv: list[str] | None = None) -> int:
         }
         with dev_host(database_url, run_id, settings) as host:
             say(f"dev host at {host.base_url} (no queues): intake")
-            intake = asyncio.run(intake_ratio(host.base_url, queue, args))
+            intake = asyncio.run(payments_intake(host.base_url, queue, args))
         settings |= {
             "PAYMENT_EVENTS_QUEUE": f"{queue}-e2e",
             "AzureFunctionsJobHost__extensions__queues__maxPollingInterval": "00:00:00.1",
@@ -218,7 +151,7 @@ def main(argv: list[str] | None = None) -> int:
         with dev_host(database_url, run_id, settings, queues=True) as host:
             say(f"dev host at {host.base_url} (queues on): end to end")
             e2e = asyncio.run(end_to_end(host.base_url, orderable_line(database_url), args))
-    return report(intake, e2e, args)
+    return report(intake, e2e, args, "webhook → CONFIRMED", "webhook → CONFIRMED at {rate} payments/s")
 
 
 if __name__ == "__main__":
