@@ -33,17 +33,17 @@ lint: $(VENV)/.installed
 
 # Three processes, one test file each at a time (pytest-xdist): a test waits mostly on
 # PostgreSQL cloning its database, so one process left the cores half idle. The contract suite
-# runs after, in one process: under xdist schemathesis' generated tests pass without running.
+# runs beside them in a process of its own (under xdist schemathesis' generated tests pass
+# without running); its output follows the rest's (scripts/dev.py `suite`).
 TEST_PROCESSES ?= 3
 test: deps lint
-	$(PY) -m scripts.dev test -n $(TEST_PROCESSES) --dist loadfile --ignore=tests/contract
-	$(PY) -m scripts.dev test tests/contract
+	$(PY) -m scripts.dev suite $(TEST_PROCESSES)
 
 # The contract suite at release strength: FUZZ_EXAMPLES cases per operation and role, random
 # seeds (make test runs the same suite with a few deterministic ones). docs/api-contract.md.
 FUZZ_EXAMPLES ?= 2000
 fuzz: deps
-	CONTRACT_EXAMPLES=$(FUZZ_EXAMPLES) CONTRACT_RANDOM=1 $(PY) -m scripts.dev test tests/contract -q -p no:cacheprovider
+	CONTRACT_EXAMPLES=$(FUZZ_EXAMPLES) CONTRACT_RANDOM=1 $(PY) -m scripts.dev fuzz
 
 stop: $(VENV)/.installed
 	$(PY) -m scripts.dev stop

@@ -2,6 +2,8 @@
 
     python -m scripts.dev run     # services + migrations + demo data, then the dev host
     python -m scripts.dev test    # services, then pytest (extra args go to pytest)
+    python -m scripts.dev suite [processes]  # services, then the whole suite (`make test`)
+    python -m scripts.dev fuzz    # services, then the contract suite's roles in 2 processes
     python -m scripts.dev migrate up|down|status
     python -m scripts.dev env     # services, then print the settings as shell exports
     python -m scripts.dev stop    # stop the private PostgreSQL and Redis left running
@@ -146,6 +148,56 @@ def test() -> None:
     os.execv(sys.executable, [sys.executable, "-m", "pytest", *sys.argv[2:]])
 
 
+PYTEST = [sys.executable, "-m", "pytest"]
+# The contract suite runs in a process of its own beside the rest: under pytest-xdist
+# schemathesis' generated tests pass without running, and one after the other the two took
+# over 20 minutes of CI.
+CONTRACT_SUITE = ["tests/contract", "-p", "no:cacheprovider"]
+REST_OF_SUITE = ["--dist", "loadfile", "--ignore=tests/contract"]
+# `make fuzz` splits the roles in two processes of about equal work (the 2 cores).
+FUZZ = "tests/contract/test_fuzz.py::"
+FUZZ_FIRST = [
+    f"{FUZZ}test_{name}" for name in ("anonymous", "customer", "seller", "denied_roles_get_401_or_403_problems")
+]
+FUZZ_SECOND = [f"{FUZZ}test_{name}" for name in ("pharmacist", "admin_with_function_key")]
+
+
+def side_by_side(shown: list[str], held: dict[str, list[str]]) -> None:
+    """pytest runs at once after one provisioning: `shown` prints as it goes; each of `held`
+    writes to .local/<name>.log, printed after. Fails when any run failed."""
+    provision()
+    os.environ.setdefault("SOUQ_ENV", "test")
+    LOCAL.mkdir(parents=True, exist_ok=True)
+    logs = {name: open(LOCAL / f"{name}.log", "w+") for name in held}  # noqa: SIM115 - closed below
+    running = {
+        name: subprocess.Popen([*PYTEST, *args], stdout=logs[name], stderr=subprocess.STDOUT)
+        for name, args in held.items()
+    }
+    codes = {"tests": subprocess.run([*PYTEST, *shown]).returncode}
+    for name, process in running.items():
+        if process.poll() is None:
+            say(f"waiting for {name}")
+        codes[name] = process.wait()
+        logs[name].seek(0)
+        sys.stdout.write(logs[name].read())
+        logs[name].close()
+    failed = [name for name, code in codes.items() if code]
+    if failed:
+        raise SystemExit(f"failed: {', '.join(failed)}")
+
+
+def suite() -> None:
+    processes = sys.argv[2] if len(sys.argv) > 2 else "3"
+    side_by_side(["-n", processes, *REST_OF_SUITE], {"contract-suite": CONTRACT_SUITE})
+
+
+def fuzz() -> None:
+    options = ["-q", "-p", "no:cacheprovider"]
+    side_by_side(
+        [*FUZZ_FIRST, "tests/contract/test_moyasar_adapter.py", *options], {"fuzz-second": [*FUZZ_SECOND, *options]}
+    )
+
+
 def migrate_command() -> None:
     from scripts import migrate
 
@@ -164,6 +216,8 @@ if __name__ == "__main__":
     commands = {
         "run": run,
         "test": test,
+        "suite": suite,
+        "fuzz": fuzz,
         "migrate": migrate_command,
         "env": print_env,
         "stop": dev_services.stop_private_servers,
