@@ -269,7 +269,7 @@ def seed(database_url: str, recipient_type: str, recipient_id: str, count: int) 
         """
         INSERT INTO notifications (recipient_type, recipient_id, event_id, kind, title_en, title_ar, created_at)
         SELECT %s, %s, gen_random_uuid(), 'order.placed', 'Order ' || i, 'الطلب ' || i,
-               timestamptz '2026-01-01' + (i / 2) * interval '1 second'
+               date_trunc('month', now()) + (i / 2) * interval '1 second'
         FROM generate_series(1, %s) AS i RETURNING id""",
         recipient_type,
         recipient_id,
