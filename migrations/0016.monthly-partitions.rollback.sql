@@ -34,8 +34,9 @@ OVERRIDING SYSTEM VALUE
 SELECT id, event_id, event_type, aggregate_type, aggregate_id, payload, occurred_at, claimed_until, attempts,
        published_at
 FROM outbox_events_partitioned;
-SELECT setval(pg_get_serial_sequence('outbox_events', 'id'), coalesce(max(id), 0) + 1, false)
-FROM outbox_events_partitioned;
+DO $$ BEGIN  -- the identity continues past the copied ids
+    PERFORM setval(pg_get_serial_sequence('outbox_events', 'id'), coalesce(max(id), 0) + 1, false) FROM outbox_events_partitioned;
+END $$;
 DROP TABLE outbox_events_partitioned;
 CREATE INDEX outbox_events_unpublished ON outbox_events (id) WHERE published_at IS NULL;
 CREATE INDEX outbox_events_unpublished_by_aggregate
@@ -58,8 +59,9 @@ INSERT INTO order_status_history (id, order_id, seller_order_id, field, from_sta
 OVERRIDING SYSTEM VALUE
 SELECT id, order_id, seller_order_id, field, from_status, to_status, actor_id, actor_role, reason, created_at
 FROM order_status_history_partitioned;
-SELECT setval(pg_get_serial_sequence('order_status_history', 'id'), coalesce(max(id), 0) + 1, false)
-FROM order_status_history_partitioned;
+DO $$ BEGIN  -- the identity continues past the copied ids
+    PERFORM setval(pg_get_serial_sequence('order_status_history', 'id'), coalesce(max(id), 0) + 1, false) FROM order_status_history_partitioned;
+END $$;
 DROP TABLE order_status_history_partitioned;
 CREATE INDEX order_status_history_by_order ON order_status_history (order_id, id);
 

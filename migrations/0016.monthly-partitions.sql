@@ -138,8 +138,9 @@ OVERRIDING SYSTEM VALUE
 SELECT id, event_id, event_type, aggregate_type, aggregate_id, payload, occurred_at, claimed_until, attempts,
        published_at
 FROM outbox_events_unpartitioned;
-SELECT setval(pg_get_serial_sequence('outbox_events', 'id'), coalesce(max(id), 0) + 1, false)
-FROM outbox_events_unpartitioned;
+DO $$ BEGIN  -- the identity continues past the copied ids
+    PERFORM setval(pg_get_serial_sequence('outbox_events', 'id'), coalesce(max(id), 0) + 1, false) FROM outbox_events_unpartitioned;
+END $$;
 DROP TABLE outbox_events_unpartitioned;
 
 INSERT INTO order_status_history (id, order_id, seller_order_id, field, from_status, to_status, actor_id,
@@ -147,8 +148,9 @@ INSERT INTO order_status_history (id, order_id, seller_order_id, field, from_sta
 OVERRIDING SYSTEM VALUE
 SELECT id, order_id, seller_order_id, field, from_status, to_status, actor_id, actor_role, reason, created_at
 FROM order_status_history_unpartitioned;
-SELECT setval(pg_get_serial_sequence('order_status_history', 'id'), coalesce(max(id), 0) + 1, false)
-FROM order_status_history_unpartitioned;
+DO $$ BEGIN  -- the identity continues past the copied ids
+    PERFORM setval(pg_get_serial_sequence('order_status_history', 'id'), coalesce(max(id), 0) + 1, false) FROM order_status_history_unpartitioned;
+END $$;
 DROP TABLE order_status_history_unpartitioned;
 
 INSERT INTO notifications (id, recipient_type, recipient_id, event_id, kind, title_en, title_ar, data, read_at,
