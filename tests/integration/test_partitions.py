@@ -8,7 +8,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import uuid
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime
 
 import pytest
 
@@ -99,10 +99,14 @@ def test_the_migration_keeps_rows_and_ids_and_its_rollback_too(fresh_database):
 # -- retention
 
 
+PUBLISHED_EVENT = """
+INSERT INTO outbox_events (event_type, aggregate_type, aggregate_id, occurred_at, published_at)
+VALUES ('order.placed', 'order', %s, %s, %s)"""
+
+
 def publish(database_url: str, month: date, *, unpublished: bool = False) -> None:
-    sql(database_url, "INSERT INTO outbox_events (event_type, aggregate_type, aggregate_id, occurred_at, published_at)"
-                      " VALUES ('order.placed', 'order', %s, %s, %s)",  # fmt: skip
-        str(uuid.uuid4()), at(month), None if unpublished else at(month, 11))  # fmt: skip
+    published_at = None if unpublished else at(month, 11)
+    sql(database_url, PUBLISHED_EVENT, str(uuid.uuid4()), at(month), published_at)
 
 
 async def test_expired_outbox_months_are_dropped_unless_they_hold_an_unpublished_event(app_env, database_url, caplog):

@@ -102,7 +102,8 @@ async def test_two_partition_runs_at_once_create_each_month_once(app_env, databa
     created = [name for run in results for name in run.created]
     assert sorted(created) == sorted(expected)  # each made by exactly one of the runs
     assert sum(run.existing for run in results) == len(expected)
-    rows = sql(database_url, "SELECT relname FROM pg_class WHERE relkind = 'r' AND relispartition AND relname LIKE '%%_p2031%%'")
+    made = "SELECT relname FROM pg_class WHERE relkind = 'r' AND relispartition AND relname LIKE '%%_p2031%%'"
+    rows = sql(database_url, made)
     assert {name for (name,) in rows} == expected
     assert {"inbox_messages_p203106", "outbox_events_p203106", "notifications_p203108"} <= expected
     assert "order_status_history_p203105" in expected
