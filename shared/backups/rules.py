@@ -192,6 +192,7 @@ def manifest_of(
     migrations: Sequence[str],
     started_at: datetime,
     finished_at: datetime,
+    partitions: dict[str, list[str]] | None = None,
 ) -> Manifest:
     """The manifest of a finished backup. The rows the COPY streamed and the rows the server
     counted in the same snapshot must agree: if not, the snapshot was not one, and no manifest
@@ -209,6 +210,7 @@ def manifest_of(
             raw_bytes=copied[t.name].raw_bytes,
             stored_bytes=copied[t.name].stored_bytes,
             sha256=copied[t.name].sha256,
+            partitions=(partitions or {}).get(t.name, []),
         )
         for t in tables
     ]

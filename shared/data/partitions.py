@@ -113,14 +113,16 @@ def expired(table: str, partitions: list[str], today: date, retention_days: int)
     """The partitions of `table` (named `<table>_pYYYYMM`) whose whole month ended at least
     `retention_days` before `today`, oldest first; other names are left alone."""
     cutoff = today - timedelta(days=retention_days)
-    found = []
-    for name in partitions:
-        match = re.fullmatch(re.escape(table) + r"_p(\d{4})(\d{2})", name)
-        if match and 1 <= int(match[2]) <= 12:
-            month = date(int(match[1]), int(match[2]), 1)
-            if _add_months(month, 1) <= cutoff:
-                found.append(name)
-    return sorted(found)
+    months = {name: month_of(table, name) for name in partitions}
+    return sorted(name for name, month in months.items() if month and _add_months(month, 1) <= cutoff)
+
+
+def month_of(table: str, name: str) -> date | None:
+    """The month of a partition named `<table>_pYYYYMM`, else None."""
+    match = re.fullmatch(re.escape(table) + r"_p(\d{4})(\d{2})", name)
+    if not match or not 1 <= int(match[2]) <= 12:
+        return None
+    return date(int(match[1]), int(match[2]), 1)
 
 
 async def drop_expired(today: date | None = None, retained: dict[str, Retention] | None = None) -> PartitionRun:
