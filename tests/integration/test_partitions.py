@@ -10,12 +10,11 @@ import logging
 import uuid
 from datetime import UTC, date, datetime
 
-import pytest
+import psycopg
 
 from scripts.migrate import available_migrations, migrate_down, migrate_exactly, migrate_up
 from shared.data import partitions
 from tests.catalog_support import sql
-from tests.support import create_database, drop_database
 
 TODAY = datetime.now(UTC).date().replace(day=15)  # the injected clock: mid this month
 
@@ -41,14 +40,6 @@ def partitions_of(database_url: str, table: str) -> set[str]:
 
 
 # -- the migration
-
-
-@pytest.fixture
-def fresh_database(server_url):
-    db_name = f"souq_parts_{uuid.uuid4().hex[:10]}"
-    url = create_database(server_url, db_name)
-    yield url
-    drop_database(server_url, db_name)
 
 
 BEFORE_0016 = """
@@ -151,3 +142,33 @@ async def test_two_maintenance_runs_at_once_drop_each_expired_month_once(app_env
     assert dropped == sorted(name("outbox_events", back) for back in (5, 4, 3))  # each by one run
     assert all(run.kept == [] and run.created == [] for run in runs)
     assert sql(database_url, "SELECT count(*) FROM outbox_events") == [(0,)]
+
+
+def scans(plan: dict) -> dict[str, str]:
+    """Relation -> how the plan reads it."""
+    found = {plan["Relation Name"]: plan["Node Type"]} if "Scan" in plan["Node Type"] else {}
+    for child in plan.get("Plans", []):
+        found |= scans(child)
+    return found
+
+
+MANY_PUBLISHED_EVENTS = """
+INSERT INTO outbox_events (event_type, aggregate_type, aggregate_id, occurred_at, published_at)
+SELECT 'order.placed', 'order', 'o-' || g, %s, %s FROM generate_series(1, 20000) g
+"""
+
+
+async def test_the_relays_updates_by_id_stay_index_probes_of_every_month(app_env, database_url):
+    from shared.events import repo
+
+    full = [months_back(0), months_back(-1)]
+    for month in full:
+        sql(database_url, MANY_PUBLISHED_EVENTS, at(month), at(month, 11))
+    sql(database_url, "ANALYZE outbox_events")
+    for statement in (repo.MARK_EVENTS_PUBLISHED, repo.RELEASE_EVENT_CLAIMS):
+        with psycopg.connect(database_url) as conn:
+            [plan] = conn.execute(f"EXPLAIN (FORMAT JSON) {statement}", {"ids": [3, 25000]}).fetchone()
+        found = scans(plan[0]["Plan"])
+        # the months with rows are probed through their key (empty ones cost nothing either way)
+        for month in full:
+            assert "Index" in found[partitions.partition_name("outbox_events", month)], found
