@@ -431,3 +431,19 @@ async def test_racing_messages_and_reads_leave_at_most_one_unread_notice_per_thr
     assert sorted(claims) == sorted(
         sql(database_url, "SELECT recipient_id, id FROM notifications WHERE read_at IS NULL")
     )
+
+
+async def test_a_claim_whose_notice_retention_dropped_gets_a_new_notice(app_env, database_url):
+    from shared.data import db
+    from shared.notifications import service as notifications
+
+    thread, seller = uuid.uuid4(), str(uuid.uuid4())
+    gone = uuid.uuid4()  # its month was detached and dropped: the claim outlived it
+    sql(database_url, "INSERT INTO thread_unread_notices VALUES ('seller', %s, %s, %s)", seller, str(thread), gone)
+    async with db.transaction() as conn:
+        event = thread_event(thread, 1, [{"type": "seller", "id": seller}])
+        await notifications.on_thread_message_posted(conn, event)
+    rows = sql(
+        database_url, "SELECT id, (data ->> 'count')::int, read_at FROM notifications WHERE recipient_id = %s", seller
+    )
+    assert rows == [(gone, 1, None)]
