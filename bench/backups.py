@@ -75,6 +75,20 @@ SELECT md5('item' || g || '-' || l)::uuid, md5('order' || g)::uuid, md5('so' || 
 FROM generate_series(1, {orders}) g CROSS JOIN generate_series(1, 2) l
 JOIN bench_offers bo ON bo.n = 1 + g % (SELECT count(*) FROM bench_offers)
 """
+# History is spread over the last ~70 days; the migrations made only this month and the next 3.
+SEED_PARTITIONS = """
+DO $$
+BEGIN
+    FOR back IN 1..3 LOOP
+        EXECUTE format('CREATE TABLE IF NOT EXISTS %I PARTITION OF order_status_history FOR VALUES FROM (%L) TO (%L)',
+            'order_status_history_p' || to_char(date_trunc('month', now() AT TIME ZONE 'UTC')
+                                                - make_interval(months => back), 'YYYYMM'),
+            (date_trunc('month', now() AT TIME ZONE 'UTC') - make_interval(months => back)) AT TIME ZONE 'UTC',
+            (date_trunc('month', now() AT TIME ZONE 'UTC') - make_interval(months => back - 1)) AT TIME ZONE 'UTC');
+    END LOOP;
+END
+$$
+"""
 SEED_HISTORY = """
 INSERT INTO order_status_history (order_id, seller_order_id, field, from_status, to_status, actor_id, actor_role,
                                   created_at)
@@ -84,7 +98,7 @@ FROM generate_series(1, {orders}) g
 CROSS JOIN (VALUES ('payment_status', 'PENDING', 'PAID'), ('status', 'PENDING', 'DELIVERED'))
      AS f(field, from_status, to_status)
 """
-SEED_STATEMENTS = (SEED_USERS, SEED_OFFERS, SEED_ORDERS, SEED_SELLER_ORDERS, SEED_ITEMS, SEED_HISTORY)
+SEED_STATEMENTS = (SEED_USERS, SEED_OFFERS, SEED_ORDERS, SEED_SELLER_ORDERS, SEED_ITEMS, SEED_PARTITIONS, SEED_HISTORY)
 DATABASE_SIZE = "SELECT pg_database_size(current_database())"
 
 

@@ -1,6 +1,6 @@
 """Operations: the dependencies' health in detail, the consistency report (maintenance
-endpoint + hourly timer), and the database reports (slow queries, index usage, tables,
-connections).
+endpoint + hourly timer), the database reports (slow queries, index usage, tables,
+connections), and the daily upkeep of every monthly-partitioned table.
 
 Azure Functions reserves routes starting with `admin`, so the issue's `/api/admin/...` is
 `/api/ops/...` here.
@@ -111,3 +111,11 @@ async def get_connections_report(call: ApiCall) -> ConnectionsReport:
 @background_job
 async def report_database_health(timer: func.TimerRequest, context: func.Context) -> dict:
     return await ops.log_database_health()
+
+
+# Every monthly-partitioned table's (messages, inbox, outbox, order history, notifications):
+# months ahead created, the outbox's and notifications' expired months dropped.
+@bp.timer_trigger(schedule="0 15 0 * * *", arg_name="timer", run_on_startup=False)
+@background_job
+async def maintain_partitions(timer: func.TimerRequest, context: func.Context) -> dict:
+    return await ops.maintain_partitions()

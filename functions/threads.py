@@ -1,14 +1,13 @@
 """Message threads, shoppers' side: start an inquiry about a product or a direct thread with a
 seller, list my threads, read and post messages (attachments, replies, retries with a client
 message id), edit or delete my own, move my read watermark, report a message. Support reads any
-thread (audited) and the reports; the daily timers archive quiet threads and keep monthly
-partitions ahead. Sellers' routes: functions/seller_threads.py."""
+thread (audited) and the reports; the daily timer archives quiet threads (monthly partitions
+are kept by functions/ops.py's maintain_partitions). Sellers' routes: functions/seller_threads.py."""
 
 from uuid import UUID
 
 import azure.functions as func
 
-from shared.data import partitions
 from shared.platform.http import ApiCall, Reply, endpoint
 from shared.platform.jobs import background_job
 from shared.threads import service as threads
@@ -259,10 +258,3 @@ async def list_message_reports(call: ApiCall) -> ReportPage:
 async def archive_threads(timer: func.TimerRequest, context: func.Context) -> dict:
     run = await threads.archive_quiet_threads()
     return {"threads_archived": run.threads, "messages_moved": run.messages}
-
-
-@bp.timer_trigger(schedule="0 15 0 * * *", arg_name="timer", run_on_startup=False)
-@background_job
-async def maintain_partitions(timer: func.TimerRequest, context: func.Context) -> dict:
-    run = await partitions.ensure_partitions()
-    return {"partitions_created": run.created, "partitions_existing": run.existing}

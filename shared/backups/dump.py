@@ -162,8 +162,9 @@ async def take_backup(
             copied, counted = await copy_and_count(
                 holder, database_url, snapshot, tables, container=container, backup_id=backup_id, progress=progress
             )
+            parts = await repo_snapshot.partitions(holder)
             manifest = rules.manifest_of(backup_id, tables, copied, counted, sequences, migrations=migrations,
-                                         started_at=started_at, finished_at=clock())  # fmt: skip
+                                         started_at=started_at, finished_at=clock(), partitions=parts)  # fmt: skip
             await blobs.write_manifest(container, manifest)
             return BackupResult("succeeded", backup_id, manifest)
     finally:

@@ -20,7 +20,7 @@ from shared.backups import blobs, repo_restore, repo_snapshot, rules
 from shared.backups.dump import APPLICATION_NAME, Progress
 from shared.backups.errors import BackupError, BackupNotFound, BackupRefused, TargetNotEmpty
 from shared.backups.models import ConstraintRow, ForeignKeyRow, IndexRow, Manifest, RestoreResult, TableEntry
-from shared.data import db
+from shared.data import db, partitions, repo_partitions
 
 if TYPE_CHECKING:
     from psycopg import AsyncConnection
@@ -147,6 +147,7 @@ async def load_all(conn: AsyncConnection, container: str, manifest: Manifest, pr
     """Inside the caller's transaction: set aside, load in dependency order, put back, sequences."""
     names = [t.name for t in manifest.tables]
     partitioned = {t.name for t in await repo_snapshot.tables(conn) if t.partitioned}
+    await create_backup_months(conn, manifest)
     aside = await set_aside(conn, names)
     await repo_restore.set_restore_memory(conn)
     entries = {t.name: t for t in manifest.tables}
@@ -156,6 +157,17 @@ async def load_all(conn: AsyncConnection, container: str, manifest: Manifest, pr
     await put_back(conn, aside, progress)
     for sequence in manifest.sequences:
         await repo_restore.set_sequence(conn, sequence)
+
+
+async def create_backup_months(conn: AsyncConnection, manifest: Manifest) -> None:
+    """The migrations made the months around the day they ran; the backup's rows may be of
+    others. Every monthly partition the backup had is created (idempotent), before the keys
+    and indexes are set aside, so it gets them with its parent's."""
+    for entry in manifest.tables:
+        for name in entry.partitions:
+            month = partitions.month_of(entry.name, name)
+            if month is not None:
+                await repo_partitions.create_partition(conn, entry.name, name, *partitions.bounds(month))
 
 
 async def compare(conn: AsyncConnection, manifest: Manifest, progress: Progress) -> None:

@@ -26,6 +26,11 @@ class TableEntry(AppModel):
     raw_bytes: int = Field(description="COPY text before compression")
     stored_bytes: int = Field(description="the compressed blob")
     sha256: str = Field(description="of the compressed blob: a changed byte refuses the restore")
+    partitions: list[str] = Field(
+        default_factory=list,
+        description="a partitioned table's partitions: the restore creates the monthly ones its rows need "
+        "(the migrations create only the months around the day they run)",
+    )
 
 
 class SequenceEntry(AppModel):

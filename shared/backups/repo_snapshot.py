@@ -98,6 +98,26 @@ async def tables(conn: AsyncConnection) -> list[TableRow]:
         return await cur.fetchall()
 
 
+# Each partitioned table's partitions, read in the snapshot: the manifest lists them so a
+# restore can create the months the rows need.
+SELECT_PARTITIONS = """
+SELECT parent.relname::text, part.relname::text
+FROM pg_inherits i
+JOIN pg_class part ON part.oid = i.inhrelid AND part.relkind = 'r'
+JOIN pg_class parent ON parent.oid = i.inhparent AND parent.relkind = 'p'
+JOIN pg_namespace n ON n.oid = parent.relnamespace
+WHERE n.nspname = 'public'
+ORDER BY 1, 2
+"""
+
+
+async def partitions(conn: AsyncConnection) -> dict[str, list[str]]:
+    found: dict[str, list[str]] = {}
+    for parent, partition in await (await conn.execute(SELECT_PARTITIONS)).fetchall():
+        found.setdefault(parent, []).append(partition)
+    return found
+
+
 SELECT_APPLIED_MIGRATIONS = "SELECT migration_id FROM _yoyo_migration ORDER BY applied_at_utc, migration_id"
 
 

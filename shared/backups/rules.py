@@ -182,6 +182,20 @@ def scratch_database_name(backup_id: str, random_hex: str) -> str:
     return f"{SCRATCH_PREFIX}{plain}_{random_hex[:8]}"
 
 
+def _entry(backup_id: str, t: TableRow, copied: CopiedTable, counted: CountedTable, parts: list[str]) -> TableEntry:
+    return TableEntry(
+        name=t.name,
+        blob=table_blob_name(backup_id, t.name),
+        columns=list(t.columns),
+        rows=counted.rows,
+        fingerprint=counted.fingerprint,
+        raw_bytes=copied.raw_bytes,
+        stored_bytes=copied.stored_bytes,
+        sha256=copied.sha256,
+        partitions=parts,
+    )
+
+
 def manifest_of(
     backup_id: str,
     tables: Sequence[TableRow],
@@ -192,6 +206,7 @@ def manifest_of(
     migrations: Sequence[str],
     started_at: datetime,
     finished_at: datetime,
+    partitions: dict[str, list[str]] | None = None,
 ) -> Manifest:
     """The manifest of a finished backup. The rows the COPY streamed and the rows the server
     counted in the same snapshot must agree: if not, the snapshot was not one, and no manifest
@@ -200,17 +215,7 @@ def manifest_of(
     if disagree:
         raise ValueError(f"COPY and count(*) disagree in one snapshot for {', '.join(disagree)}")
     entries = [
-        TableEntry(
-            name=t.name,
-            blob=table_blob_name(backup_id, t.name),
-            columns=list(t.columns),
-            rows=counted[t.name].rows,
-            fingerprint=counted[t.name].fingerprint,
-            raw_bytes=copied[t.name].raw_bytes,
-            stored_bytes=copied[t.name].stored_bytes,
-            sha256=copied[t.name].sha256,
-        )
-        for t in tables
+        _entry(backup_id, t, copied[t.name], counted[t.name], (partitions or {}).get(t.name, [])) for t in tables
     ]
     return Manifest(
         backup_id=backup_id,

@@ -48,3 +48,29 @@ async def partitions_of(conn: AsyncConnection, parent: str) -> list[str]:
     async with conn.cursor() as cur:
         await cur.execute(LIST_PARTITIONS, {"parent": parent})
         return [row[0] for row in await cur.fetchall()]
+
+
+# A month of the outbox is dropped only once every event in it is published (the partial index
+# outbox_events_unpublished answers with a probe).
+HOLDS_UNPUBLISHED_EVENTS = "SELECT EXISTS (SELECT FROM {partition} WHERE published_at IS NULL)"
+# DETACH (not CONCURRENTLY: that cannot run in a transaction) locks the parent exclusively:
+# a short wait, else the run gives up on this partition rather than queue every writer behind it.
+DETACH_LOCK_TIMEOUT = "SET LOCAL lock_timeout = '5s'"
+DETACH_PARTITION = "ALTER TABLE {parent} DETACH PARTITION {partition}"
+DROP_DETACHED = "DROP TABLE {partition}"
+
+
+async def detach_and_drop(conn: AsyncConnection, parent: str, partition: str, refuse_if: str | None) -> bool:
+    """In the caller's transaction: detaches, then drops unless `refuse_if` holds for the
+    detached table. True when refused: the caller rolls back, and the partition is attached again."""
+    from psycopg import sql
+
+    names = {"parent": sql.Identifier(parent), "partition": sql.Identifier(partition)}
+    await conn.execute(DETACH_LOCK_TIMEOUT)
+    await conn.execute(sql.SQL(DETACH_PARTITION).format(**names))
+    if refuse_if is not None:
+        row = await (await conn.execute(sql.SQL(refuse_if).format(**names))).fetchone()
+        if row and row[0]:
+            return True
+    await conn.execute(sql.SQL(DROP_DETACHED).format(**names))
+    return False

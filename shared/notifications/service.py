@@ -51,7 +51,7 @@ async def notify_about_order_event(event: EventEnvelope) -> str:
         notes = notice.notes(event.event_type, payload, numbers)
         if not notes:
             return rules.IGNORED
-        created = await repo.insert_notifications(conn, event.event_id, notes)
+        created = await repo.insert_notifications(conn, event.event_id, event.occurred_at, notes)
     return rules.outcome(created=created)
 
 

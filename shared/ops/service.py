@@ -11,7 +11,7 @@ from datetime import UTC, datetime
 from typing import Any, cast
 
 from shared.cache import store as cache
-from shared.data import db
+from shared.data import db, partitions
 from shared.ops import repo, reports, rules
 from shared.ops.models import (
     BreakerState,
@@ -132,3 +132,13 @@ async def log_consistency() -> dict[str, int]:
     else:
         log.info("consistency check: no violations")
     return summary
+
+
+# -- monthly partitions of every registered table (shared/data/partitions.py)
+
+
+async def maintain_partitions() -> dict[str, Any]:
+    """The daily run: months ahead created, months past their retention dropped."""
+    run = await partitions.maintain()
+    return {"partitions_created": run.created, "partitions_existing": run.existing,
+            "partitions_dropped": run.dropped, "partitions_kept": run.kept}  # fmt: skip

@@ -86,6 +86,12 @@ class Settings(BaseSettings):
     thread_edit_window_minutes: int = Field(default=15, ge=1, le=1440)
     thread_archive_after_days: int = Field(default=180, ge=1, le=3650)
     thread_attachments_container: str = Field(default="attachments", pattern=r"^[a-z0-9][a-z0-9-]{1,61}[a-z0-9]$")
+    # Retention of monthly partitions (shared.data.partitions): a month is dropped once it ended
+    # this many days ago. The outbox: published events are kept a month for investigation (a
+    # month holding an unpublished event is never dropped). Notifications: half a year, as long
+    # as a quiet thread stays unarchived (THREAD_ARCHIVE_AFTER_DAYS).
+    outbox_retention_days: int = Field(default=30, ge=1, le=3650)
+    notification_retention_days: int = Field(default=180, ge=1, le=3650)
     # Payments (shared.payments.gateways): which gateway new checkouts use (unset: the sandbox in
     # local, test and dev, else Moyasar), and each one's wire.
     payment_gateway: Literal["moyasar", "sandbox"] = "moyasar"

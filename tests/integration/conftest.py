@@ -16,7 +16,7 @@ from shared.ops.repo import CHECK_QUERIES as CHECKS
 from tests.inbox_channels import fake_channels  # noqa: F401 - fixtures
 from tests.inbox_support import inbox_env  # noqa: F401 - fixtures
 from tests.payments_support import sandbox, sandbox_server  # noqa: F401 - fixtures
-from tests.support import unique
+from tests.support import create_database, drop_database, unique
 
 REPORTED_VIOLATIONS = 20
 
@@ -59,3 +59,12 @@ def order_queue(app_env, monkeypatch: pytest.MonkeyPatch) -> str:
     monkeypatch.setenv("ORDER_EVENTS_QUEUE", name)
     reset_settings()
     return name
+
+
+@pytest.fixture
+def fresh_database(server_url: str) -> Iterator[str]:
+    """An empty database, no migration applied (tests of the migrations themselves)."""
+    name = unique("souq_fresh").replace("-", "_")
+    url = create_database(server_url, name)
+    yield url
+    drop_database(server_url, name)

@@ -1,5 +1,6 @@
 """Backups against the real PostgreSQL and Azurite: backup → restore into an empty database is
-identical (counts, fingerprints, pg_dump --data-only); a backup taken while orders are placed
+identical (counts, fingerprints, pg_dump --data-only), rows of a month the migrations did not
+partition included; a backup taken while orders are placed
 restores consistent; a corrupted, cut or unfinished backup is refused; retention keeps exactly
 the configured set; two overlapping runs: one runs, the other exits; the weekly verification
 records its result and logs a failure at ERROR."""
@@ -11,7 +12,7 @@ import logging
 import shutil
 import subprocess
 import uuid
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import psycopg
@@ -107,6 +108,40 @@ async def test_backup_then_restore_into_an_empty_database_is_identical(
     assert data_dump_lines(empty_database) == before
     listed = await service.list_backups(container=container)
     assert [(b.backup_id, b.complete) for b in listed] == [(manifest.backup_id, True)]
+
+
+PAST_MONTH_ROWS = """
+INSERT INTO outbox_events (event_type, aggregate_type, aggregate_id, occurred_at, published_at)
+VALUES ('order.placed', 'order', 'o-1', '2025-02-10T10:00Z', '2025-02-10T10:00:01Z');
+INSERT INTO notifications (recipient_type, recipient_id, event_id, kind, title_en, title_ar, created_at)
+VALUES ('user', 'u-1', gen_random_uuid(), 'order.placed', 'o', 'o', '2025-02-10');
+"""
+PAST_MONTH_PARTITIONS = """
+SELECT count(*) FROM pg_class WHERE relname IN ('outbox_events_p202502', 'notifications_p202502') AND relispartition
+"""
+
+
+async def test_rows_of_a_past_month_restore_into_partitions_the_migrations_did_not_make(
+    app_env, database_url, container, empty_database
+):
+    from shared.data import partitions
+
+    past = date(2025, 2, 1)  # long before the migrations ran: only the restore can make it
+    await partitions.ensure_partitions(today=past, tables=("outbox_events", "notifications"), months_ahead=0)
+    with psycopg.connect(database_url, autocommit=True) as conn:
+        conn.execute(PAST_MONTH_ROWS)
+    result = await service.create_backup(container=container)
+    assert result.manifest is not None
+    [outbox] = [t for t in result.manifest.tables if t.name == "outbox_events"]
+    assert "outbox_events_p202502" in outbox.partitions and outbox.rows == 1
+
+    await service.restore_backup(result.manifest.backup_id, empty_database, container=container)
+
+    tables = ["outbox_events", "notifications"]
+    assert fingerprints(empty_database, tables) == fingerprints(database_url, tables)
+    with psycopg.connect(empty_database) as conn:
+        made = conn.execute(PAST_MONTH_PARTITIONS).fetchone()
+    assert made == (2,)
 
 
 async def test_a_backup_taken_while_orders_are_placed_restores_consistent(

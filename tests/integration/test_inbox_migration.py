@@ -4,14 +4,10 @@ dropped, as the inbox in issue 15 did): it reports them, keeps the newest active
 
 from __future__ import annotations
 
-import uuid
-
 import psycopg
-import pytest
 from yoyo import read_migrations
 
 from scripts.migrate import MIGRATIONS_DIR, locked_backend, migrate_up
-from tests.support import create_database, drop_database
 
 SEED = """
 INSERT INTO channel_connections (id, kind, external_id, display_name, secrets, secrets_key_id)
@@ -31,14 +27,6 @@ VALUES ('00000000-0000-0000-0000-0000000000d1', '00000000-0000-0000-0000-0000000
        ('00000000-0000-0000-0000-0000000000d5', '00000000-0000-0000-0000-0000000000c1',
         '00000000-0000-0000-0000-00000000a002', 'OPEN', NULL, '2026-01-01T10:00Z', NULL);
 """
-
-
-@pytest.fixture
-def fresh_database(server_url):
-    name = f"souq_inbox_{uuid.uuid4().hex[:10]}"
-    url = create_database(server_url, name)
-    yield url
-    drop_database(server_url, name)
 
 
 def unmark_inbox_migration(url: str) -> None:

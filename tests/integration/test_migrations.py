@@ -2,24 +2,13 @@
 
 from __future__ import annotations
 
-import uuid
 from concurrent.futures import ThreadPoolExecutor
 
 import psycopg
-import pytest
 
 from scripts.migrate import migrate_down, migrate_up, migration_status
-from tests.support import create_database, drop_database
 
 APP_TABLES = {"users", "addresses", "outbox_events", "processed_events", "rejected_messages"}
-
-
-@pytest.fixture
-def fresh_database(server_url):
-    name = f"souq_migr_{uuid.uuid4().hex[:10]}"
-    url = create_database(server_url, name)
-    yield url
-    drop_database(server_url, name)
 
 
 def tables(url: str) -> set[str]:

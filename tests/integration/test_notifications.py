@@ -15,7 +15,7 @@ from azure.core.exceptions import ResourceNotFoundError
 from azure.functions.queue import QueueMessage  # the worker's class: it carries dequeue_count
 
 from shared.events import relay
-from shared.events.models import AggregateNotVisible, MalformedEvent
+from shared.events.models import AggregateNotVisible, EventEnvelope, MalformedEvent
 from shared.storage import encode_queue_message, queue_client
 from tests.catalog_support import sql
 from tests.integration.test_events import drain
@@ -269,7 +269,7 @@ def seed(database_url: str, recipient_type: str, recipient_id: str, count: int) 
         """
         INSERT INTO notifications (recipient_type, recipient_id, event_id, kind, title_en, title_ar, created_at)
         SELECT %s, %s, gen_random_uuid(), 'order.placed', 'Order ' || i, 'الطلب ' || i,
-               timestamptz '2026-01-01' + (i / 2) * interval '1 second'
+               date_trunc('month', now()) + (i / 2) * interval '1 second'
         FROM generate_series(1, %s) AS i RETURNING id""",
         recipient_type,
         recipient_id,
@@ -378,3 +378,72 @@ async def test_bad_mark_bodies_are_422(app_env, body):
 
 async def test_mark_with_bad_json_is_400(app_env):
     assert (await mark("me", bearer(), raw=b"{ids"))[0] == 400
+
+
+# -- partitioned notifications (migration 0016): the dedupe and one-unread-per-thread keys, raced
+
+
+async def test_one_event_delivered_at_once_by_several_workers_notifies_each_person_once(
+    order, order_queue, database_url
+):
+    [message] = await drain(order_queue)
+    await asyncio.gather(*(deliver(json.dumps(message)) for _ in range(4)))
+    rows = sql(database_url, "SELECT recipient_id, created_at FROM notifications")
+    assert len(rows) == 3 and len({recipient for recipient, _ in rows}) == 3
+    # created_at is the event's occurred_at: the same key on every delivery, whatever the clock
+    assert {created_at for _, created_at in rows} == {datetime.fromisoformat(message["occurred_at"])}
+
+
+def thread_event(thread_id: uuid.UUID, message_id: int, recipients: list[dict]) -> EventEnvelope:
+    payload = {"thread_id": str(thread_id), "message_id": message_id, "subject": "Panadol", "preview": f"m{message_id}",
+               "recipients": recipients}  # fmt: skip
+    return EventEnvelope(event_id=uuid.uuid4(), event_type="thread.message_posted", aggregate_type="thread",
+                         aggregate_id=str(thread_id), payload=payload, occurred_at=datetime.now(UTC))  # fmt: skip
+
+
+async def test_racing_messages_and_reads_leave_at_most_one_unread_notice_per_thread(app_env, database_url):
+    from shared.data import db
+    from shared.notifications import service as notifications
+    from shared.notifications.models import MarkRead
+
+    thread, seller = uuid.uuid4(), str(uuid.uuid4())
+    recipients = [{"type": "seller", "id": seller}, {"type": "user", "id": SHOPPER}]
+
+    async def post(n: int) -> None:
+        async with db.transaction() as conn:
+            await notifications.on_thread_message_posted(conn, thread_event(thread, n, recipients))
+
+    async def read() -> None:
+        await notifications.mark_read(notifications.rules.seller(seller), MarkRead(all=True))
+
+    await asyncio.gather(*(post(n) for n in range(1, 9)), read(), *(post(n) for n in range(9, 17)), read())
+    unread = "SELECT recipient_id, (data ->> 'count')::int FROM notifications WHERE read_at IS NULL"
+    per_recipient = {}
+    for recipient, count in sql(database_url, unread):
+        assert recipient not in per_recipient  # never two unread notices of one thread
+        per_recipient[recipient] = count
+    assert per_recipient[SHOPPER] == 16  # never read: every message counted once
+    counted = sql(
+        database_url, "SELECT sum((data ->> 'count')::int) FROM notifications WHERE recipient_id = %s", seller
+    )
+    assert counted == [(16,)]  # the seller's read and unread notices together: no message lost
+    claims = sql(database_url, "SELECT recipient_id, notification_id FROM thread_unread_notices")
+    assert sorted(claims) == sorted(
+        sql(database_url, "SELECT recipient_id, id FROM notifications WHERE read_at IS NULL")
+    )
+
+
+async def test_a_claim_whose_notice_retention_dropped_gets_a_new_notice(app_env, database_url):
+    from shared.data import db
+    from shared.notifications import service as notifications
+
+    thread, seller = uuid.uuid4(), str(uuid.uuid4())
+    gone = uuid.uuid4()  # its month was detached and dropped: the claim outlived it
+    sql(database_url, "INSERT INTO thread_unread_notices VALUES ('seller', %s, %s, %s)", seller, str(thread), gone)
+    async with db.transaction() as conn:
+        event = thread_event(thread, 1, [{"type": "seller", "id": seller}])
+        await notifications.on_thread_message_posted(conn, event)
+    rows = sql(
+        database_url, "SELECT id, (data ->> 'count')::int, read_at FROM notifications WHERE recipient_id = %s", seller
+    )
+    assert rows == [(gone, 1, None)]

@@ -97,14 +97,16 @@ async def test_two_overlapping_runs_archive_each_thread_once_and_lose_no_message
 async def test_two_partition_runs_at_once_create_each_month_once(app_env, database_url):
     month = date(2031, 5, 9)
     results = await asyncio.gather(*(partitions.ensure_partitions(today=month) for _ in range(2)))
-    # every registered table: thread messages and inbox messages
+    # every registered table: thread and inbox messages, outbox, order history, notifications
     expected = {f"{table}_p2031{m:02d}" for table in partitions.MONTHLY_TABLES for m in (5, 6, 7, 8)}
     created = [name for run in results for name in run.created]
     assert sorted(created) == sorted(expected)  # each made by exactly one of the runs
     assert sum(run.existing for run in results) == len(expected)
-    rows = sql(database_url, "SELECT relname FROM pg_class WHERE relkind = 'r' AND relname LIKE '%%messages_p2031%%'")
+    made = "SELECT relname FROM pg_class WHERE relkind = 'r' AND relispartition AND relname LIKE '%%_p2031%%'"
+    rows = sql(database_url, made)
     assert {name for (name,) in rows} == expected
-    assert "inbox_messages_p203106" in expected
+    assert {"inbox_messages_p203106", "outbox_events_p203106", "notifications_p203108"} <= expected
+    assert "order_status_history_p203105" in expected
     again = await partitions.ensure_partitions(today=month)
     assert again.created == [] and again.existing == len(expected)
     bounds = sql(
