@@ -27,6 +27,13 @@ class OutboxRow(EventEnvelope):
     id: int
 
 
+class ClaimedEvent(OutboxRow):
+    """An event under a relay's lease: `claimed_until` is the same for the whole claim, so it
+    also tells this relay's claim from a later one."""
+
+    claimed_until: datetime
+
+
 class AggregateNotVisible(RuntimeError):
     """The event names a row this consumer cannot see (yet): retry later."""
 

@@ -16,12 +16,19 @@ import time
 from typing import Any
 
 from shared.events import repo
-from shared.events.models import OutboxRow
+from shared.events.models import ClaimedEvent, EventEnvelope, OutboxRow
 from shared.platform import logs
 from shared.platform.config import get_settings
 
 log = logs.get_logger("events")
 RELAY_TIME_BUDGET_SECONDS = 8.0  # the timer fires every 10 s
+# No send starts in the lease's last LEASE_MARGIN_SECONDS: one send may take that long (3 s to
+# connect, 10 s to read, two retries), and a send finishing after the lease ran out could land
+# after a newer relay's re-send of a later event of the same aggregate.
+LEASE_MARGIN_SECONDS = 30.0
+ENVELOPE_FIELDS = set(EventEnvelope.model_fields)
+# Injectable for tests: the relay's budget and its lease's end are judged on this clock.
+clock = time.monotonic
 AFTER_COMMIT_BUDGET_SECONDS = 2.0
 AFTER_COMMIT_MAX_AGGREGATES = 10
 
@@ -43,7 +50,7 @@ async def send_event(row: OutboxRow) -> None:
     from shared.storage import encode_queue_message, queue_client
 
     queue = queue_client(queue_name_for(row.aggregate_type))
-    message = encode_queue_message(row.model_dump_json(exclude={"id"}))
+    message = encode_queue_message(row.model_dump_json(include=ENVELOPE_FIELDS))
     try:
         await queue.send_message(message)
     except ResourceNotFoundError:  # a fresh Azurite or test queue: Azure's is made by infra
@@ -58,18 +65,23 @@ async def _create_queue(queue: Any) -> None:
         await queue.create_queue()
 
 
-async def publish_batch(batch: list[OutboxRow]) -> None:
-    """Sends in id order; marks what went out even when a later send fails."""
+async def publish_batch(batch: list[ClaimedEvent], sends_until: float) -> int:
+    """Sends in id order while the lease surely holds (`sends_until`, on `clock`); marks what
+    went out even when a later send fails, and gives the rest back. Returns how many went."""
     sent: list[int] = []
     try:
         for row in batch:
+            if clock() >= sends_until:
+                log.warning("relay: lease running out after %d of %d events; the rest go back", len(sent), len(batch))
+                break
             await send_event(row)
             sent.append(row.id)
     finally:
         if sent:
             await repo.mark_published(sent)
-        if len(sent) < len(batch):
-            await repo.release_claims([row.id for row in batch[len(sent) :]])
+        if rest := batch[len(sent) :]:
+            await repo.release_claims([row.id for row in rest], rest[0].claimed_until)
+    return len(sent)
 
 
 async def relay_outbox(
@@ -80,13 +92,14 @@ async def relay_outbox(
 ) -> int:
     """Send unpublished events to their queues; returns how many were sent."""
     batch_size = batch_size or get_settings().outbox_relay_batch_size
-    deadline, sent, batches = time.monotonic() + time_budget_seconds, 0, 0
-    while time.monotonic() < deadline and (max_batches is None or batches < max_batches):
+    deadline, sent, batches = clock() + time_budget_seconds, 0, 0
+    while clock() < deadline and (max_batches is None or batches < max_batches):
+        claimed_at = clock()
         batch = await repo.claim_unpublished_events(batch_size)
         if not batch:
             break
-        await publish_batch(batch)
-        sent, batches = sent + len(batch), batches + 1
+        sent += await publish_batch(batch, claimed_at + repo.LEASE_SECONDS - LEASE_MARGIN_SECONDS)
+        batches += 1
     return sent
 
 

@@ -3,17 +3,18 @@ deduplicated per consumer, and rejected messages kept for a person to read."""
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import TYPE_CHECKING, Any
 from uuid import UUID
 
 from shared.data import db
-from shared.events.models import OutboxRow
+from shared.events.models import ClaimedEvent
 
 if TYPE_CHECKING:
     from psycopg import AsyncConnection
 
 
-LEASE_SECONDS = 30
+LEASE_SECONDS = 60
 
 INSERT_OUTBOX_EVENT = """
 INSERT INTO outbox_events (event_type, aggregate_type, aggregate_id, payload)
@@ -58,15 +59,16 @@ UPDATE outbox_events o SET claimed_until = now() + make_interval(secs => %(lease
 FROM taken
 WHERE o.published_at IS NULL
   AND o.aggregate_type = taken.aggregate_type AND o.aggregate_id = taken.aggregate_id
-RETURNING o.id, o.event_id, o.event_type, o.aggregate_type, o.aggregate_id, o.payload, o.occurred_at
+RETURNING o.id, o.event_id, o.event_type, o.aggregate_type, o.aggregate_id, o.payload, o.occurred_at,
+          o.claimed_until
 """
 
 
-async def claim_unpublished_events(limit: int) -> list[OutboxRow]:
+async def claim_unpublished_events(limit: int) -> list[ClaimedEvent]:
     """All unpublished events of up to `limit` aggregates, oldest first, under a lease."""
     async with db.transaction() as conn:
         params = {"lease_seconds": LEASE_SECONDS, "limit": limit}
-        rows = await db.fetch_all(conn, CLAIM_UNPUBLISHED_AGGREGATES, params, OutboxRow)
+        rows = await db.fetch_all(conn, CLAIM_UNPUBLISHED_AGGREGATES, params, ClaimedEvent)
     return sorted(rows, key=lambda row: row.id)  # RETURNING has no order of its own
 
 
@@ -80,15 +82,18 @@ async def mark_published(ids: list[int]) -> None:
         await db.execute(conn, MARK_EVENTS_PUBLISHED, {"ids": ids})
 
 
-# A send failed: what was not sent goes back at once instead of waiting for the lease.
+# A send failed, or the lease ran short: what was not sent goes back at once instead of waiting
+# for the lease, but only while the lease is still this relay's (`claimed_until` names it): a
+# release after another relay re-claimed the events would let a third take them beside it.
 RELEASE_EVENT_CLAIMS = """
-UPDATE outbox_events SET claimed_until = NULL WHERE id = ANY(%(ids)s) AND published_at IS NULL
+UPDATE outbox_events SET claimed_until = NULL
+WHERE id = ANY(%(ids)s) AND published_at IS NULL AND claimed_until = %(lease)s
 """
 
 
-async def release_claims(ids: list[int]) -> None:
+async def release_claims(ids: list[int], lease: datetime) -> None:
     async with db.transaction() as conn:
-        await db.execute(conn, RELEASE_EVENT_CLAIMS, {"ids": ids})
+        await db.execute(conn, RELEASE_EVENT_CLAIMS, {"ids": ids, "lease": lease})
 
 
 CLAIM_EVENT_FOR_CONSUMER = """

@@ -123,3 +123,53 @@ async def test_racing_relays_publish_each_orders_events_once_and_in_id_order(
         assert [seq for o, seq in published if o == order_id] == list(range(per_order)), order_id
     assert len(await drain(order_queue)) == len(orders) * per_order
     assert sql(database_url, "SELECT count(*) FROM outbox_events WHERE published_at IS NULL") == [(0,)]
+
+
+class SteppedClock:
+    """The relay's clock, moved by the test."""
+
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+async def test_a_relay_whose_lease_runs_short_gives_back_the_rest_and_the_next_sends_it_in_order(
+    app_env, order_queue, database_url, monkeypatch
+):
+    for seq in range(4):
+        await record("order", "o-slow", seq=seq)
+    clock = SteppedClock()
+    monkeypatch.setattr(relay, "clock", clock)
+    real_send = relay.send_event
+    window = relay.repo.LEASE_SECONDS - relay.LEASE_MARGIN_SECONDS  # when no send may start any more
+
+    async def slow_send(row):  # each send takes a bit over half the window: two fit
+        await real_send(row)
+        clock.now += window / 2 + 1
+
+    monkeypatch.setattr(relay, "send_event", slow_send)
+    assert await relay.relay_outbox() == 2
+    state = "SELECT payload->>'seq', published_at IS NOT NULL, claimed_until IS NOT NULL FROM outbox_events ORDER BY id"
+    assert sql(database_url, state) == [
+        ("0", True, False),
+        ("1", True, False),
+        ("2", False, False),
+        ("3", False, False),
+    ]
+    monkeypatch.setattr(relay, "send_event", real_send)
+    assert await relay.relay_outbox() == 2  # the next relay at once, not after the lease
+    assert [e["payload"]["seq"] for e in await drain(order_queue)] == [0, 1, 2, 3]
+
+
+async def test_a_release_after_another_relay_re_claimed_leaves_that_claim_alone(app_env, database_url):
+    await record("order", "o-taken-over", seq=0)
+    first = await relay.repo.claim_unpublished_events(10)
+    sql(database_url, "UPDATE outbox_events SET claimed_until = now() - interval '1 second'")  # first's lease lapsed
+    second = await relay.repo.claim_unpublished_events(10)
+    assert [e.id for e in first] == [e.id for e in second] and first[0].claimed_until != second[0].claimed_until
+    await relay.repo.release_claims([first[0].id], first[0].claimed_until)  # the stalled relay gives up late
+    assert await relay.repo.claim_unpublished_events(10) == []  # still the second relay's
+    await relay.repo.release_claims([second[0].id], second[0].claimed_until)
+    assert [e.id for e in await relay.repo.claim_unpublished_events(10)] == [first[0].id]
