@@ -1,0 +1,92 @@
+"""The way into a pool: one slot per pooled connection, and what a caller waits while
+PostgreSQL is down.
+
+A slot is taken before the pool is asked. Waiting here costs a future; waiting inside
+psycopg_pool costs a task and a timer per waiter, which at 32 concurrent requests on a
+10-connection pool was a third of a list call's CPU (bench/README.md).
+
+While the server is known to be down (a connect failed, a pooled connection was lost) a caller
+waits DOWN_WAIT_SECONDS at most instead of the pool timeout, and callers already waiting are
+released when the failure is seen: the 503 comes at once, not after DATABASE_POOL_TIMEOUT_SECONDS
+(docs/loadtest.md, the PostgreSQL fault). The first connection opened, or a connection used
+without error, ends it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import AsyncIterator
+from contextlib import AsyncExitStack, asynccontextmanager
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    import psycopg
+    from psycopg_pool import AsyncConnectionPool
+
+# Long enough for a connection the pool is opening right now (a local connect takes
+# milliseconds), short enough that a request fails fast while nothing can connect.
+DOWN_WAIT_SECONDS = 0.5
+
+_gates: dict[str, asyncio.Semaphore] = {}
+_down: set[str] = set()  # names of the pools whose server is down
+# callers waiting for a slot or a connection: their deadline and task
+_waits: dict[str, dict[asyncio.Timeout, asyncio.Task | None]] = {}
+
+
+def add_gate(name: str, slots: int) -> None:
+    _gates[name] = asyncio.Semaphore(slots)
+    _down.discard(name)
+    _waits[name] = {}
+
+
+def reset() -> None:
+    _gates.clear()
+    _down.clear()
+    _waits.clear()
+
+
+def is_down(name: str) -> bool:
+    return name in _down
+
+
+def mark_down(name: str) -> None:
+    """The server cannot be reached: waiters give up now, later callers soon.
+
+    Only when it goes down, and never the caller's own wait: a waiter is cancelled only where
+    cancelling is safe (before the gate, in the pool's queue or back-off), not while psycopg_pool
+    hands back a connection whose check failed (each failed check calls this first)."""
+    if name in _down:
+        return
+    _down.add(name)
+    now, current = asyncio.get_running_loop().time(), asyncio.current_task()
+    for wait, task in list(_waits.get(name, {}).items()):
+        if task is not current:
+            wait.reschedule(now)
+
+
+def mark_up(name: str) -> None:
+    _down.discard(name)
+
+
+@asynccontextmanager
+async def checkout(pool: AsyncConnectionPool) -> AsyncIterator[psycopg.AsyncConnection]:
+    """`pool.connection()` behind the pool's gate; one deadline covers both waits."""
+    from psycopg_pool import PoolTimeout
+
+    limit = DOWN_WAIT_SECONDS if pool.name in _down else pool.timeout
+    gate, waits = _gates[pool.name], _waits[pool.name]
+    async with AsyncExitStack() as stack:
+        started = time.monotonic()
+        try:
+            async with asyncio.timeout(limit) as wait:
+                waits[wait] = asyncio.current_task()
+                try:
+                    await gate.acquire()
+                    stack.callback(gate.release)
+                    conn = await stack.enter_async_context(pool.connection(timeout=limit))
+                finally:
+                    waits.pop(wait, None)
+        except TimeoutError:
+            raise PoolTimeout(f"no connection after {time.monotonic() - started:.2f} sec") from None
+        yield conn
