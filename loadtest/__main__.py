@@ -19,6 +19,7 @@ import sys
 import tempfile
 import time
 import uuid
+from collections import Counter
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -26,8 +27,10 @@ from pathlib import Path
 import httpx
 
 from loadtest import analysis, world
+from loadtest.analysis import ProbeAnswer
 from loadtest.faults import start_faults
 from loadtest.plan import Mode, Plan, plan_for, users_at
+from loadtest.probe import Probe
 from loadtest.report import Outcome, render
 from loadtest.services import Servers, private_servers, running_host
 from scripts.dev_tokens import mint_token
@@ -67,7 +70,9 @@ def servers_for(plan: Plan) -> Iterator[Servers]:
         yield servers
 
 
-def run_locust(base_url: str, plan: Plan, world_file: Path, scratch: Path, servers: Servers) -> tuple[list, list]:
+def run_locust(
+    base_url: str, plan: Plan, world_file: Path, scratch: Path, servers: Servers
+) -> tuple[list, list, list[ProbeAnswer]]:
     log, started_file = scratch / "requests.jsonl", scratch / "started"
     env = os.environ | {
         "LOADTEST_PLAN": plan.to_json(),
@@ -83,14 +88,15 @@ def run_locust(base_url: str, plan: Plan, world_file: Path, scratch: Path, serve
         while not started_file.exists() and process.poll() is None:
             time.sleep(0.1)
         started = float(started_file.read_text()) if started_file.exists() else time.time()
-        threads, windows = start_faults(servers, plan.faults, started, say)
+        probe = Probe(base_url, world.World.read(world_file))
+        threads, windows = start_faults(servers, plan.faults, started, say, probe)
         process.wait(timeout=plan.seconds + 300)
         for thread in threads:
             thread.join(timeout=120)
     if process.returncode not in (0, 1):  # 1: Locust counted failed requests, which the report judges
         raise SystemExit(f"locust exited {process.returncode}:\n{(scratch / 'locust.out').read_text()[-3000:]}")
     lines = [json.loads(line) for line in log.read_text().splitlines() if line.strip()]
-    return lines, windows
+    return lines, windows, probe.answers
 
 
 def consistency_violations(base_url: str) -> int | None:
@@ -131,7 +137,9 @@ def measure_floor(url: str, the_world: world.World, seconds: int) -> float | Non
     return stats.rate or None
 
 
-def outcome_of(log: list, windows: list, the_world: world.World, url: str, base_url: str, plan: Plan) -> Outcome:
+def outcome_of(
+    log: list, windows: list, probe: list[ProbeAnswer], the_world: world.World, url: str, base_url: str, plan: Plan
+) -> Outcome:
     approved = [e["order"] for e in log if e.get("event") == "approved"]
     say(f"waiting for {len(approved)} approved payments to be processed")
     paid = wait_for_payments(url, approved, PAYMENT_WAIT_SECONDS)
@@ -147,7 +155,8 @@ def outcome_of(log: list, windows: list, the_world: world.World, url: str, base_
         paid=paid,
         floor_rate=None if plan.mode == "smoke" else measure_floor(url, the_world, 5 if plan.mode == "quick" else 15),
         knee=analysis.knee(requests, windows, bucket=bucket, users_at=lambda t: users_at(plan, t)),
-        messages_skipped=any(e.get("event") == "messages_skipped" for e in log),
+        messages=dict(Counter(e["step"] for e in log if e.get("event") == "messages")),
+        probe=probe,
     )
 
 
@@ -165,8 +174,8 @@ def main(argv: list[str] | None = None) -> int:
         os.environ["DEVHOST_FUNCTION_KEY"] = FUNCTION_KEY
         with running_host(servers, run_id) as host:
             say(f"dev host {host.base_url}; Locust for {plan.seconds:g} s, stages {[s.name for s in plan.stages]}")
-            log, windows = run_locust(host.base_url, plan, scratch / "world.json", scratch, servers)
-            outcome = outcome_of(log, windows, the_world, servers.database_url, host.base_url, plan)
+            log, windows, probe = run_locust(host.base_url, plan, scratch / "world.json", scratch, servers)
+            outcome = outcome_of(log, windows, probe, the_world, servers.database_url, host.base_url, plan)
     lines, failed = render(log, outcome)
     print("\n".join(lines))
     return 1 if failed else 0

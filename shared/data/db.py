@@ -93,7 +93,9 @@ def _new_pool(conninfo: str, settings: Settings, name: str) -> AsyncConnectionPo
         try:
             await AsyncConnectionPool.check_connection(conn)
         except psycopg.Error:
-            server_lost(pool)
+            # The server went away or restarted: its other idle connections are dead too. Not
+            # marked down: it may be back already, and the pool's next connect tells.
+            _drain_in_background(pool)
             raise
 
     async def opened(conn: psycopg.AsyncConnection) -> None:

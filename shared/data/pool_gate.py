@@ -30,14 +30,13 @@ DOWN_WAIT_SECONDS = 0.5
 
 _gates: dict[str, asyncio.Semaphore] = {}
 _down: set[str] = set()  # names of the pools whose server is down
-# callers waiting for a slot or a connection: their deadline and task
-_waits: dict[str, dict[asyncio.Timeout, asyncio.Task | None]] = {}
+_waits: dict[str, set[asyncio.Timeout]] = {}  # callers waiting for a slot or a connection
 
 
 def add_gate(name: str, slots: int) -> None:
     _gates[name] = asyncio.Semaphore(slots)
     _down.discard(name)
-    _waits[name] = {}
+    _waits[name] = set()
 
 
 def reset() -> None:
@@ -53,16 +52,13 @@ def is_down(name: str) -> bool:
 def mark_down(name: str) -> None:
     """The server cannot be reached: waiters give up now, later callers soon.
 
-    Only when it goes down, and never the caller's own wait: a waiter is cancelled only where
-    cancelling is safe (before the gate, in the pool's queue or back-off), not while psycopg_pool
-    hands back a connection whose check failed (each failed check calls this first)."""
-    if name in _down:
-        return
+    Cancelling a waiter is safe wherever it waits: before the gate, in the pool's queue or its
+    back-off between checks. Handing back a connection whose check failed never suspends (a
+    broken connection is dropped without I/O), so no waiter is cancelled halfway through it."""
     _down.add(name)
-    now, current = asyncio.get_running_loop().time(), asyncio.current_task()
-    for wait, task in list(_waits.get(name, {}).items()):
-        if task is not current:
-            wait.reschedule(now)
+    now = asyncio.get_running_loop().time()
+    for wait in list(_waits.get(name, ())):
+        wait.reschedule(now)
 
 
 def mark_up(name: str) -> None:
@@ -80,13 +76,13 @@ async def checkout(pool: AsyncConnectionPool) -> AsyncIterator[psycopg.AsyncConn
         started = time.monotonic()
         try:
             async with asyncio.timeout(limit) as wait:
-                waits[wait] = asyncio.current_task()
+                waits.add(wait)
                 try:
                     await gate.acquire()
                     stack.callback(gate.release)
                     conn = await stack.enter_async_context(pool.connection(timeout=limit))
                 finally:
-                    waits.pop(wait, None)
+                    waits.discard(wait)
         except TimeoutError:
             raise PoolTimeout(f"no connection after {time.monotonic() - started:.2f} sec") from None
         yield conn

@@ -50,10 +50,32 @@ def test_failures_inside_a_window_or_its_grace_are_not_outside():
     assert analysis.window_counts(log, pg)["other 5xx"] == 1
 
 
-def test_first_write_after_postgresql_is_back():
-    log = [req(111, "GET /api/categories"), req(113.5, "POST /api/orders", 201), req(115, "POST /api/orders", 201)]
-    assert analysis.first_write_success_after(log, 110.0) == pytest.approx(3.5)
-    assert analysis.first_write_success_after(log, 120.0) is None
+def answer(sent: float, name: str, status: int, ms: float = 20.0, *, named: str | None = "postgresql"):
+    unavailable = status == 503
+    return analysis.ProbeAnswer(
+        name, sent, sent + ms / 1000, status, "5" if unavailable else None, named if unavailable else None, unavailable
+    )
+
+
+def test_the_probe_judges_postgresql_down_on_its_own_answers():
+    pg = Window("postgresql", 100.0, 106.0)
+    probe = [answer(100.5, analysis.PROBE_WRITE, 503), answer(101, analysis.PROBE_READ, 503)]
+    probe += [answer(101.5, analysis.PROBE_CATALOG, 200), answer(105.99, analysis.PROBE_WRITE, 503)]  # ends after
+    down = analysis.probe_while_down(probe, pg)
+    assert (down.answers, down.refused_db, down.ok, down.other, down.holds) == (3, 2, 1, {}, True)
+    longer = Window("postgresql", 100.0, 110.0)
+    slow = analysis.probe_while_down([*probe, answer(102, analysis.PROBE_WRITE, 503, ms=5000)], longer)
+    assert not slow.holds  # waited for the pool timeout: the app did not know sooner
+    unnamed = analysis.probe_while_down([*probe, answer(102, analysis.PROBE_READ, 503, named=None)], pg)
+    assert unnamed.other == {"GET /api/threads 503": 1} and not unnamed.holds
+    assert not analysis.probe_while_down([answer(101, analysis.PROBE_CATALOG, 200)], pg).holds  # no evidence
+
+
+def test_the_first_probe_write_after_postgresql_is_back():
+    probe = [answer(105, analysis.PROBE_WRITE, 503), answer(109, analysis.PROBE_READ, 200)]
+    probe += [answer(113, analysis.PROBE_WRITE, 201, ms=500), answer(115, analysis.PROBE_WRITE, 201)]
+    assert analysis.probe_write_after(probe, 110.0) == pytest.approx(3.5)
+    assert analysis.probe_write_after(probe, 120.0) is None
 
 
 def order(t: float, status: int, *, hot: bool = False, code: str | None = None) -> dict:
@@ -92,8 +114,8 @@ def test_the_knee_is_where_p95_crosses_500_ms_for_good():
 def test_the_printout_passes_a_clean_run_and_fails_a_5xx():
     log = [req(1, "GET /api/categories"), order(2, 201), {"t": 3, "event": "approved", "order": "o", "webhook": 200}]
     reservations = analysis.reservations(log, [], hot_taken=0, hot_stock=1)
-    outcome = Outcome([], reservations, 0, 0, 1, 1, 100.0, None, messages_skipped=True)
+    outcome = Outcome([], reservations, 0, 0, 1, 1, 100.0, None, messages={"posted": 1}, probe=[])
     lines, failed = render(log, outcome)
-    assert failed == 0 and any("task skipped" in line for line in lines)
+    assert failed == 0 and any("messages task: {'posted': 1}" in line for line in lines)
     lines, failed = render([*log, req(4, "GET /api/products?q=", 500)], outcome)
     assert failed == 1 and any(line.startswith("FAIL  5xx outside") for line in lines)
