@@ -6,6 +6,7 @@ free ports in a scratch directory; and the dev host serving the app on them. The
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import shutil
 import signal
@@ -120,7 +121,7 @@ def _quietly(action: Callable[[], None]) -> None:
 
 def host_env(servers: Servers, run_id: str, port: int) -> dict[str, str]:
     """The dev host's settings: these servers, queues and a cache prefix of the run's own, the
-    sandbox gateway of the dev host itself, quiet logs."""
+    sandbox gateway of the dev host itself, quiet logs, one instance's HTTP concurrency."""
     base = f"http://127.0.0.1:{port}"
     return {
         "SOUQ_ENV": "local",
@@ -138,7 +139,15 @@ def host_env(servers: Servers, run_id: str, port: int) -> dict[str, str]:
         "PAYMENT_EVENTS_QUEUE": f"load-payment-events-{run_id}",
         "REDIS_KEY_PREFIX": f"load:{run_id}:",
         "LOG_LEVEL": "WARNING",
+        "DEVHOST_HTTP_CONCURRENCY": str(instance_concurrency()),
     }
+
+
+def instance_concurrency() -> int:
+    """The dev environment's per-instance HTTP concurrency (docs/deploy.md, "Scale"): the dev
+    host admits as many requests at once as one instance of it would."""
+    parameters = json.loads((ROOT / "infra" / "main.parameters.json").read_text())
+    return int(parameters["parameters"]["httpPerInstanceConcurrency"]["value"])
 
 
 @contextmanager
