@@ -22,17 +22,21 @@ import uuid
 from collections import Counter
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
 
+from devhost.process import RunningHost
 from loadtest import analysis, world
 from loadtest.analysis import ProbeAnswer
+from loadtest.capacity import capacity
+from loadtest.cpu import CpuSampler
 from loadtest.faults import start_faults
 from loadtest.plan import Mode, Plan, plan_for, users_at
 from loadtest.probe import Probe
 from loadtest.report import Outcome, render
-from loadtest.services import Servers, private_servers, running_host
+from loadtest.services import Servers, private_servers, process_groups, running_host
 from scripts.dev_tokens import mint_token
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -70,9 +74,18 @@ def servers_for(plan: Plan) -> Iterator[Servers]:
         yield servers
 
 
-def run_locust(
-    base_url: str, plan: Plan, world_file: Path, scratch: Path, servers: Servers
-) -> tuple[list, list, list[ProbeAnswer]]:
+@dataclass
+class LoadRun:
+    """What the load left behind: Locust's log, the fault windows, the probe's answers, the CPU."""
+
+    log: list[dict]
+    windows: list[analysis.Window]
+    probe: list[ProbeAnswer]
+    cpu: CpuSampler
+    started: float
+
+
+def run_locust(host: RunningHost, plan: Plan, world_file: Path, scratch: Path, servers: Servers) -> LoadRun:
     log, started_file = scratch / "requests.jsonl", scratch / "started"
     env = os.environ | {
         "LOADTEST_PLAN": plan.to_json(),
@@ -82,21 +95,23 @@ def run_locust(
         "PYTHONPATH": str(ROOT),
     }
     command = [sys.executable, "-m", "locust", "-f", str(ROOT / "loadtest" / "locustfile.py"), "--headless"]
-    command += ["--host", base_url, "--only-summary", "--loglevel", "WARNING", "--stop-timeout", "5"]
+    command += ["--host", host.base_url, "--only-summary", "--loglevel", "WARNING", "--stop-timeout", "5"]
     with open(scratch / "locust.out", "wb") as out:
         process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT)
+        sampler = CpuSampler(process_groups(servers, host.process.pid, process.pid)).start()
         while not started_file.exists() and process.poll() is None:
             time.sleep(0.1)
         started = float(started_file.read_text()) if started_file.exists() else time.time()
-        probe = Probe(base_url, world.World.read(world_file))
+        probe = Probe(host.base_url, world.World.read(world_file))
         threads, windows = start_faults(servers, plan.faults, started, say, probe)
         process.wait(timeout=plan.seconds + 300)
+        sampler.stop()
         for thread in threads:
             thread.join(timeout=120)
     if process.returncode not in (0, 1):  # 1: Locust counted failed requests, which the report judges
         raise SystemExit(f"locust exited {process.returncode}:\n{(scratch / 'locust.out').read_text()[-3000:]}")
     lines = [json.loads(line) for line in log.read_text().splitlines() if line.strip()]
-    return lines, windows, probe.answers
+    return LoadRun(lines, windows, probe.answers, sampler, started)
 
 
 def consistency_violations(base_url: str) -> int | None:
@@ -137,9 +152,8 @@ def measure_floor(url: str, the_world: world.World, seconds: int) -> float | Non
     return stats.rate or None
 
 
-def outcome_of(
-    log: list, windows: list, probe: list[ProbeAnswer], the_world: world.World, url: str, base_url: str, plan: Plan
-) -> Outcome:
+def outcome_of(run: LoadRun, the_world: world.World, url: str, base_url: str, plan: Plan) -> Outcome:
+    log, windows = run.log, run.windows
     approved = [e["order"] for e in log if e.get("event") == "approved"]
     say(f"waiting for {len(approved)} approved payments to be processed")
     paid = wait_for_payments(url, approved, PAYMENT_WAIT_SECONDS)
@@ -156,7 +170,9 @@ def outcome_of(
         floor_rate=None if plan.mode == "smoke" else measure_floor(url, the_world, 5 if plan.mode == "quick" else 15),
         knee=analysis.knee(requests, windows, bucket=bucket, users_at=lambda t: users_at(plan, t)),
         messages=dict(Counter(e["step"] for e in log if e.get("event") == "messages")),
-        probe=probe,
+        probe=run.probe,
+        cpu=run.cpu.samples,
+        capacity=capacity(run.cpu.samples, requests, run.cpu.cores, lambda t: users_at(plan, t - run.started)),
     )
 
 
@@ -174,9 +190,9 @@ def main(argv: list[str] | None = None) -> int:
         os.environ["DEVHOST_FUNCTION_KEY"] = FUNCTION_KEY
         with running_host(servers, run_id) as host:
             say(f"dev host {host.base_url}; Locust for {plan.seconds:g} s, stages {[s.name for s in plan.stages]}")
-            log, windows, probe = run_locust(host.base_url, plan, scratch / "world.json", scratch, servers)
-            outcome = outcome_of(log, windows, probe, the_world, servers.database_url, host.base_url, plan)
-    lines, failed = render(log, outcome)
+            run = run_locust(host, plan, scratch / "world.json", scratch, servers)
+            outcome = outcome_of(run, the_world, servers.database_url, host.base_url, plan)
+    lines, failed = render(run.log, outcome)
     print("\n".join(lines))
     return 1 if failed else 0
 

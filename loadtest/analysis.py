@@ -205,6 +205,8 @@ class Knee:
     p95_ms: float
     requests_rate: float  # all requests/s in that bucket (the instance's load at the knee)
     users: int
+    start: float = 0.0  # the bucket's time span (epoch seconds)
+    end: float = 0.0
 
 
 def knee(
@@ -230,4 +232,5 @@ def knee(
     busiest_first = sorted(points, reverse=True)
     crossed = list(itertools.takewhile(lambda p: p[1] > ORDER_P95_TARGET_MS, busiest_first))
     rate, p95, all_rate, index = crossed[-1] if crossed else busiest_first[0]
-    return Knee(bool(crossed), rate, p95, all_rate, users_at(index * bucket + bucket / 2))
+    at = start + index * bucket
+    return Knee(bool(crossed), rate, p95, all_rate, users_at(index * bucket + bucket / 2), at, at + bucket)

@@ -12,6 +12,7 @@ from __future__ import annotations
 import os
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -47,8 +48,20 @@ def process_seconds(pid: int) -> float:
     return (int(parts[11]) + int(parts[12])) / TICKS  # utime, stime
 
 
+def pid_in(path: Path) -> list[int]:
+    """The pid on the first line of a pid file (postmaster.pid, redis.pid); none if absent."""
+    try:
+        return [int(path.read_text().split("\n", 1)[0].strip())]
+    except (OSError, ValueError):
+        return []
+
+
+def with_children(pids: list[int]) -> list[int]:
+    """The pids and their direct children (a postmaster's backends)."""
+    return [found for pid in pids for found in children_of(pid)]
+
+
 def children_of(pid: int) -> list[int]:
-    """`pid` and its direct children (a postmaster's backends)."""
     found = [pid]
     for entry in PROC.iterdir():
         if entry.name.isdigit():
@@ -65,7 +78,7 @@ class CpuSampler:
     """`groups`: a name → a function giving the pids to count (found again every second, as
     PostgreSQL's backends come and go)."""
 
-    groups: dict[str, object]
+    groups: dict[str, Callable[[], list[int]]]
     samples: list[CpuSample] = field(default_factory=list)
     cores: int = field(default_factory=lambda: os.cpu_count() or 1)
     _stop: threading.Event = field(default_factory=threading.Event)
@@ -80,7 +93,7 @@ class CpuSampler:
     def _totals(self) -> dict[str, float]:
         totals = {}
         for name, pids in self.groups.items():
-            totals[name] = sum(process_seconds(pid) for pid in pids())  # type: ignore[operator]
+            totals[name] = sum(process_seconds(pid) for pid in pids())
         return totals
 
     def _run(self) -> None:

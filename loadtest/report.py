@@ -4,10 +4,12 @@ knee against the database floor, and one PASS/FAIL line per target."""
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from loadtest import analysis
 from loadtest.analysis import Knee, ProbeAnswer, Reservations, Verdicts, Window
+from loadtest.capacity import Capacity, capacity_lines, mean_busy
+from loadtest.cpu import CpuSample
 
 
 @dataclass(frozen=True)
@@ -24,6 +26,8 @@ class Outcome:
     knee: Knee | None
     messages: dict[str, int]  # the messages task's steps: how many of each were done
     probe: list[ProbeAnswer]  # the PostgreSQL fault's probe (loadtest.probe)
+    cpu: list[CpuSample] = field(default_factory=list)  # loadtest.cpu
+    capacity: Capacity | None = None
 
 
 def endpoint_table(requests: Sequence[dict]) -> list[str]:
@@ -92,14 +96,16 @@ def _seconds(value: float | None) -> str:
     return "never" if value is None else f"{value:.1f} s"
 
 
-def knee_line(knee: Knee | None, floor_rate: float | None) -> str:
+def knee_line(knee: Knee | None, floor_rate: float | None, cpu: Sequence[CpuSample] = ()) -> str:
     if knee is None:
         return "order knee: not enough orders to tell"
     fraction = f" = {knee.rate / floor_rate:.3f} × the database floor ({floor_rate:.0f} orders/s)" if floor_rate else ""
     where = "crosses 500 ms" if knee.crossed else "stays under 500 ms up to"
+    busy = mean_busy(cpu, knee.start, knee.end)
+    machine = f" · the machine's CPU {busy:.2f} cores busy then" if busy is not None else ""
     return (
         f"order p95 {where} at {knee.rate:.1f} orders/s{fraction} · p95 {knee.p95_ms:.0f} ms · "
-        f"{knee.requests_rate:.1f} requests/s on this one instance · {knee.users} users"
+        f"{knee.requests_rate:.1f} requests/s on this one instance · {knee.users} users{machine}"
     )
 
 
@@ -110,7 +116,8 @@ def render(log: Sequence[dict], outcome: Outcome) -> tuple[list[str], int]:
     lines = [*endpoint_table(requests), "", *window_lines(requests, outcome.windows, outcome.probe, verdicts)]
     if outcome.messages:
         lines.append(f"messages task: {outcome.messages}")
-    lines.append(knee_line(outcome.knee, outcome.floor_rate))
+    lines.append(knee_line(outcome.knee, outcome.floor_rate, outcome.cpu))
+    lines += capacity_lines(outcome.capacity)
     r = outcome.reservations
     verdicts.check(
         r.rate > analysis.SUCCESS_TARGET,

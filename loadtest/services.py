@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from devhost.process import RunningHost, start_devhost
+from loadtest import cpu
 from scripts.dev_services import MACHINE, start_redis, wait_for_port, wheel_redis_server
 from scripts.dev_tokens import DEV_AUDIENCE, DEV_ISSUER
 from scripts.pg_cluster import LocalCluster, free_port
@@ -82,6 +83,22 @@ class PrivateAzurite:
             except subprocess.TimeoutExpired:
                 self.process.kill()
                 self.process.wait()
+
+
+def process_groups(servers: Servers, host_pid: int, locust_pid: int) -> dict[str, Callable[[], list[int]]]:
+    """The run's own processes by name, for loadtest.cpu (pids read again at every sample: the
+    faults restart the servers)."""
+    groups: dict[str, Callable[[], list[int]]] = {"dev host": lambda: [host_pid], "Locust": lambda: [locust_pid]}
+    if servers.cluster is not None:
+        pid_file = servers.cluster.datadir / "postmaster.pid"
+        groups["PostgreSQL"] = lambda: cpu.with_children(cpu.pid_in(pid_file))
+    if servers.redis is not None:
+        redis_pid = servers.redis.home / "redis.pid"
+        groups["Redis"] = lambda: cpu.pid_in(redis_pid)
+    if servers.azurite is not None:
+        azurite = servers.azurite
+        groups["Azurite"] = lambda: [azurite.process.pid] if azurite.process else []
+    return groups
 
 
 @dataclass
