@@ -57,6 +57,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     speed.add_argument("--smoke", action="store_true", help="20 users, 20 s, no faults (make test)")
     parser.add_argument("--no-faults", action="store_true", help="no Redis, PostgreSQL or Azurite faults")
     parser.add_argument("--products", type=int, help="catalog size (default by mode)")
+    parser.add_argument("--users", type=int, help="the peak users (default: full 200, seed 004's; quick 100)")
     return parser.parse_args(argv)
 
 
@@ -173,13 +174,14 @@ def outcome_of(run: LoadRun, the_world: world.World, url: str, base_url: str, pl
         probe=run.probe,
         cpu=run.cpu.samples,
         capacity=capacity(run.cpu.samples, requests, run.cpu.cores, lambda t: users_at(plan, t - run.started)),
+        peak_users=None if plan.mode == "smoke" else max(stage.users for stage in plan.stages),
     )
 
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     mode: Mode = "quick" if args.quick else "smoke" if args.smoke else "full"
-    plan = plan_for(mode, faults=not args.no_faults)
+    plan = plan_for(mode, faults=not args.no_faults, peak=args.users)
     run_id = uuid.uuid4().hex[:8]
     with servers_for(plan) as servers, tempfile.TemporaryDirectory(prefix="souq-load-run-") as scratch_dir:
         scratch = Path(scratch_dir)

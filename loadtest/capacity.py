@@ -10,8 +10,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from loadtest.cpu import CpuSample
-
-SEED_PEAK_USERS = 200
+from loadtest.plan import SEED_PEAK_USERS
 
 
 @dataclass(frozen=True)
@@ -87,3 +86,16 @@ def capacity_lines(found: Capacity | None) -> list[str]:
         f"offer {found.seed_rps:.0f} requests/s ({found.per_user_rps:.2f} per user per second), which would take "
         f"{found.seed_cores:.1f} cores of this machine's {found.cores}",
     ]
+
+
+def load_verdict(peak: int, found: Capacity | None) -> tuple[bool, str]:
+    """A run below seed 004's 200 users passes only if the machine is proven unable to carry them."""
+    if peak >= SEED_PEAK_USERS:
+        return True, f"load: seed 004's {SEED_PEAK_USERS} users at the peak"
+    if found is None:
+        return False, f"load: peak {peak} users, not seed 004's {SEED_PEAK_USERS}, and no CPU figures to justify it"
+    return found.seed_cores > found.cores, (
+        f"load: peak {peak} users, not seed 004's {SEED_PEAK_USERS}: at the measured {found.ms_total:.0f} ms CPU "
+        f"per request, {SEED_PEAK_USERS} users would take {found.seed_cores:.1f} of this machine's {found.cores} "
+        f"cores (more than it has: the smaller load is what one instance on it carries)"
+    )

@@ -10,6 +10,7 @@ and payments what happened (loadtest.analysis reads it)."""
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 import random
@@ -179,13 +180,19 @@ class Shopper(FastHttpUser):
 
     def stock(self) -> None:
         _, variant, seller = random.choice(WORLD["offers"])
-        token = mint_token(role="seller", sub=f"load-seller-{seller[:8]}", seller_id=seller)
         self.client.put(
             f"/api/sellers/{seller}/offers/{variant}",
             json={"on_hand": PLENTY + random.randint(0, 1000)},
-            headers={"Authorization": f"Bearer {token}"},
+            headers={"Authorization": f"Bearer {seller_token(seller)}"},
             name="PUT /api/sellers/{seller}/offers/{variant}",
         )
+
+
+@functools.cache
+def seller_token(seller: str) -> str:
+    """One token per seller for the run: signing one (RS256) costs Locust's CPU, which the
+    machine shares with the dev host."""
+    return mint_token(role="seller", sub=f"load-seller-{seller[:8]}", seller_id=seller)
 
 
 def _problem(response: Any) -> dict:

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 
 from loadtest import analysis
 from loadtest.analysis import Knee, ProbeAnswer, Reservations, Verdicts, Window
-from loadtest.capacity import Capacity, capacity_lines, mean_busy
+from loadtest.capacity import Capacity, capacity_lines, load_verdict, mean_busy
 from loadtest.cpu import CpuSample
 
 
@@ -28,6 +28,7 @@ class Outcome:
     probe: list[ProbeAnswer]  # the PostgreSQL fault's probe (loadtest.probe)
     cpu: list[CpuSample] = field(default_factory=list)  # loadtest.cpu
     capacity: Capacity | None = None
+    peak_users: int | None = None  # None: the smoke run (its 20 users are not a load to judge)
 
 
 def endpoint_table(requests: Sequence[dict]) -> list[str]:
@@ -75,7 +76,14 @@ def postgresql_verdicts(
         back is not None and back <= analysis.POSTGRES_BACK_WITHIN_SECONDS,
         f"PostgreSQL back: the probe's first write succeeded {_seconds(back)} after it answered again (target ≤ 5 s)",
     )
-    return [f"postgresql probe: {len(probe)} answers, {sum(1 for a in probe if 200 <= a.status < 300)} 2xx"]
+    return [f"postgresql probe (sent +s from back: status, ms): {probe_timeline(probe, window.back_at)}"]
+
+
+def probe_timeline(probe: Sequence[ProbeAnswer], back_at: float) -> str:
+    """The probe's writes, as evidence: when each was sent relative to PostgreSQL answering
+    again, what it got and how long it took."""
+    writes = [a for a in probe if a.name == analysis.PROBE_WRITE]
+    return ", ".join(f"{a.sent - back_at:+.1f}: {a.status} {a.ms:.0f}" for a in writes[:30]) or "no answers"
 
 
 def webhook_lines(log: Sequence[dict], windows: Sequence[Window], outcome: Outcome, verdicts: Verdicts) -> None:
@@ -134,4 +142,6 @@ def render(log: Sequence[dict], outcome: Outcome) -> tuple[list[str], int]:
         + (f"; first: {outside[0]['name']} {outside[0]['status']}" if outside else ""),
     )
     webhook_lines(log, outcome.windows, outcome, verdicts)
+    if outcome.peak_users is not None:
+        verdicts.check(*load_verdict(outcome.peak_users, outcome.capacity))
     return [*lines, "", *verdicts.lines], verdicts.failed

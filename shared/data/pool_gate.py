@@ -58,7 +58,8 @@ def mark_down(name: str) -> None:
     _down.add(name)
     now = asyncio.get_running_loop().time()
     for wait in list(_waits.get(name, ())):
-        wait.reschedule(now)
+        if not wait.expired():  # one already expiring cannot be moved (and needs not be)
+            wait.reschedule(now)
 
 
 def mark_up(name: str) -> None:
