@@ -19,7 +19,9 @@ class Capacity:
     busy: float  # machine cores busy on average while the load ran
     groups: dict[str, float]  # cores each of the run's process groups took on average
     ms_per_request: dict[str, float]  # CPU ms per request served, by group
-    per_user_rps: float  # requests each user sent per second
+    # requests each user sent per second: a lower bound of what a user offers, as users wait for
+    # each answer before their 1-3 s pause (a slower host makes them send fewer)
+    per_user_rps: float
 
     @property
     def others(self) -> float:
@@ -83,7 +85,8 @@ def capacity_lines(found: Capacity | None) -> list[str]:
         f"other processes {found.others:.2f}",
         f"CPU per request served (ms): {costs} = {found.ms_total:.1f}: the {found.cores - found.others:.2f} cores "
         f"other processes left carry at most {found.carried_rps:.0f} requests/s; seed 004's {SEED_PEAK_USERS} users "
-        f"offer {found.seed_rps:.0f} requests/s ({found.per_user_rps:.2f} per user per second), which would take "
+        f"offer at least {found.seed_rps:.0f} requests/s (as many as this run's users sent: "
+        f"{found.per_user_rps:.2f} per user per second, fewer the slower the answers), which would take "
         f"{found.seed_cores:.1f} cores of this machine's {found.cores}",
     ]
 
