@@ -213,8 +213,8 @@ def knee(
     requests: Sequence[dict], windows: Sequence[Window], *, bucket: float, users_at: Callable[[float], int]
 ) -> Knee | None:
     """Order arrival rate against order p95 per `bucket` seconds (the warm-up and fault windows
-    left out): the lowest rate from which every busier bucket's p95 is over 500 ms, else the
-    highest rate seen (under it)."""
+    left out; the mix's orders, not the hot SKU's, mostly refusals once it sold out): the lowest
+    rate from which every busier bucket's p95 is over 500 ms, else the highest rate seen (under it)."""
     if not requests:
         return None
     start = min(r["t"] for r in requests)
@@ -224,7 +224,7 @@ def knee(
             buckets[int((r["t"] - start) // bucket)].append(r)
     points = []
     for index, found in buckets.items():
-        orders = [r["ms"] for r in found if r["name"].startswith("POST /api/orders") and "{id}" not in r["name"]]
+        orders = [r["ms"] for r in found if r["name"] == PROBE_WRITE]  # the mix's orders, not the hot SKU's
         if len(orders) >= 5:
             points.append((len(orders) / bucket, percentile(orders, 0.95), len(found) / bucket, index))
     if not points:

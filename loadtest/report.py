@@ -108,11 +108,11 @@ def knee_line(knee: Knee | None, floor_rate: float | None, cpu: Sequence[CpuSamp
     if knee is None:
         return "order knee: not enough orders to tell"
     fraction = f" = {knee.rate / floor_rate:.3f} × the database floor ({floor_rate:.0f} orders/s)" if floor_rate else ""
-    where = "crosses 500 ms" if knee.crossed else "stays under 500 ms up to"
+    where = "crosses 500 ms at" if knee.crossed else "stays under 500 ms up to"
     busy = mean_busy(cpu, knee.start, knee.end)
     machine = f" · the machine's CPU {busy:.2f} cores busy then" if busy is not None else ""
     return (
-        f"order p95 {where} at {knee.rate:.1f} orders/s{fraction} · p95 {knee.p95_ms:.0f} ms · "
+        f"order p95 {where} {knee.rate:.1f} orders/s{fraction} · p95 {knee.p95_ms:.0f} ms · "
         f"{knee.requests_rate:.1f} requests/s on this one instance · {knee.users} users{machine}"
     )
 

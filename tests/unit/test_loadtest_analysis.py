@@ -106,8 +106,8 @@ def orders_at(start: float, per_second: int, ms: float) -> list[dict]:
 def test_the_knee_is_where_p95_crosses_500_ms_for_good():
     warm_up = orders_at(0, 4, 3000)  # cold pools: left out
     log = warm_up + orders_at(10, 2, 50) + orders_at(15, 3, 800) + orders_at(20, 4, 90) + orders_at(25, 6, 700)
-    log += orders_at(30, 8, 900)
-    knee = analysis.knee(log, [], bucket=5.0, users_at=lambda t: 7)
+    log += orders_at(30, 8, 900) + [req(36 + i / 20, "POST /api/orders (hot)", 409, ms=10) for i in range(100)]
+    knee = analysis.knee(log, [], bucket=5.0, users_at=lambda t: 7)  # the hot SKU's refusals do not count
     assert knee is not None and knee.crossed and (knee.rate, knee.p95_ms, knee.users) == (6.0, 700, 7)
     calm = analysis.knee(orders_at(0, 1, 1) + orders_at(10, 2, 50), [], bucket=5.0, users_at=lambda t: 3)
     assert calm is not None and not calm.crossed and calm.rate == 2.0
