@@ -95,15 +95,11 @@ def webhook_lines(log: Sequence[dict], windows: Sequence[Window], outcome: Outco
         verdicts.check(
             other == 0, f"Azurite down: webhook intake answered 503 ({refused} of {len(statuses)}), no other error"
         )
-    swept = f"; {outcome.paid_by_sweep} only once the payment sweep queued them again" if outcome.paid_by_sweep else ""
+    swept = f"; {outcome.paid_by_sweep} only once the payment sweep queued their events again"
     verdicts.check(
         outcome.paid == outcome.approved,
-        f"payments: {outcome.paid} of {outcome.approved} approved orders PAID after the run (nothing lost"
-        + (
-            f"; {outcome.paid_by_sweep} only once the payment sweep queued their events again)"
-            if outcome.paid_by_sweep
-            else ")"
-        ),
+        f"payments: {outcome.paid} of {outcome.approved} approved orders PAID after the run "
+        f"(nothing lost{swept if outcome.paid_by_sweep else ''})",
     )
 
 
