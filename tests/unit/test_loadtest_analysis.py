@@ -121,3 +121,11 @@ def test_the_printout_passes_a_clean_run_and_fails_a_5xx():
     assert failed == 0 and any("messages task: {'posted': 1}" in line for line in lines)
     lines, failed = render([*log, req(4, "GET /api/products?q=", 500)], outcome)
     assert failed == 1 and any(line.startswith("FAIL  5xx outside") for line in lines)
+
+
+def test_payments_paid_only_after_the_sweep_pass_and_say_so():
+    log = [order(2, 201), {"t": 3, "event": "approved", "order": "o", "webhook": 200}]
+    reservations = analysis.reservations(log, [], hot_taken=0, hot_stock=1)
+    outcome = Outcome([], reservations, 0, 0, 3, 3, 100.0, None, messages={}, probe=[], paid_by_sweep=2)
+    lines, failed = render(log, outcome)
+    assert failed == 0 and any("3 of 3 approved" in line and "2 only once the payment sweep" in line for line in lines)
