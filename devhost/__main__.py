@@ -1,7 +1,7 @@
 """`python -m devhost`: serve the function app like `func start` (Core Tools are not available).
 
     python -m devhost [--host 127.0.0.1] [--port 7071] [--no-timers] [--no-queues]
-                      [--app function_app:app]
+                      [--app function_app:app] [--http-concurrency N]
 
 Run from the app root: local.settings.json `Values` become environment variables (without
 overriding), host.json is read from there, and the app module is imported from there. The dev
@@ -32,6 +32,7 @@ from shared.platform.logs import choose_format, console_handler
 
 log = logging.getLogger("devhost")
 
+KEEP_ALIVE_SECONDS = 75
 LOCAL_HOSTS = {"127.0.0.1", "0.0.0.0", "::", "::1", "localhost"}
 
 
@@ -42,6 +43,11 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--no-timers", action="store_true", help="do not schedule timer triggers")
     parser.add_argument("--no-queues", action="store_true", help="do not poll queue triggers")
     parser.add_argument("--app", default="function_app:app", help="module:attribute of the app")
+    parser.add_argument(
+        "--http-concurrency",
+        type=int,
+        help="HTTP functions running at once, the rest wait (default DEVHOST_HTTP_CONCURRENCY; 0 = no limit)",
+    )
     return parser.parse_args(argv)
 
 
@@ -80,6 +86,13 @@ def _display_url(host: str, port: int, *, browser_name: bool) -> str:
     return f"http://[{name}]:{port}" if ":" in name else f"http://{name}:{port}"
 
 
+def http_concurrency(args: argparse.Namespace, environ: Mapping[str, str]) -> int:
+    """--http-concurrency, else DEVHOST_HTTP_CONCURRENCY (local.settings.json applied), else 0."""
+    if args.http_concurrency is not None:
+        return int(args.http_concurrency)
+    return int(environ.get("DEVHOST_HTTP_CONCURRENCY") or 0)
+
+
 class DevServer(uvicorn.Server):
     """uvicorn's server, telling `on_listening` the port once its sockets listen (`startup` is
     the step that binds them)."""
@@ -110,12 +123,16 @@ def main(argv: list[str] | None = None) -> int:
     log.info("Loaded %d settings from local.settings.json", len(applied))
     host = build_host(args, root)
     config = uvicorn.Config(
-        DevHostApp(host),
+        DevHostApp(host, http_concurrency=http_concurrency(args, os.environ)),
         host=args.host,
         port=args.port,
         loop="asyncio",
         lifespan="on",
         access_log=False,  # the app logs its own requests
+        # Longer than any client's pause between requests: at uvicorn's 5 s a client that sends
+        # on an idle connection just as it is closed loses that request (Azure's front end
+        # keeps idle connections for minutes).
+        timeout_keep_alive=KEEP_ALIVE_SECONDS,
         workers=1,
         log_config=None,  # keep the app's logging setup; uvicorn logs propagate to root
     )

@@ -10,6 +10,8 @@ goes through the route table of HTTP triggers under the route prefix.
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import json
 import logging
 import os
@@ -51,10 +53,13 @@ def _key_required(detail: str) -> OutgoingResponse:
 class DevHostApp:
     """ASGI callable serving a DevHost."""
 
-    def __init__(self, host: DevHost, sandbox: SandboxGateway | None = None) -> None:
+    def __init__(self, host: DevHost, sandbox: SandboxGateway | None = None, *, http_concurrency: int = 0) -> None:
         self.host = host
         self.sandbox = sandbox or SandboxGateway.from_environ(os.environ)
         self.channels = SandboxChannels()
+        # HTTP functions running at once, like a Flex Consumption instance's per-instance
+        # concurrency: the rest wait here, in arrival order, before the app (0: no limit).
+        self.in_flight = asyncio.Semaphore(http_concurrency) if http_concurrency > 0 else None
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "lifespan":
@@ -122,13 +127,14 @@ class DevHostApp:
                 "in the x-functions-key header or the code query parameter."
             )
         try:
-            invocation = await self.host.invoker.invoke(
-                target.spec,
-                function_request(request, resolution.values),
-                reason=f"This function was programmatically called via HTTP ({request.method}).",
-                trace_parent=request.header("traceparent"),
-                quiet=True,
-            )
+            async with self.in_flight or contextlib.nullcontext():
+                invocation = await self.host.invoker.invoke(
+                    target.spec,
+                    function_request(request, resolution.values),
+                    reason=f"This function was programmatically called via HTTP ({request.method}).",
+                    trace_parent=request.header("traceparent"),
+                    quiet=True,
+                )
             return from_function_result(_http_result(target, invocation))
         except InvocationFailed:
             pass  # the invoker logged the traceback with the invocation id

@@ -28,6 +28,7 @@ import hmac
 import json
 import logging
 import re
+import ssl
 import uuid
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import asdict, dataclass, field
@@ -47,6 +48,9 @@ PREFIX = "/.sandbox/moyasar"
 WEBHOOK_PATH = "/api/webhooks/payments/sandbox"
 DEV_HOST_REDELIVERY_DELAYS = (2.0, 10.0, 30.0, 60.0, 120.0)
 Handler = Callable[[IncomingRequest, re.Match[str]], Awaitable[OutgoingResponse]]
+# One TLS context for every delivery: httpx builds a new one (loading the CA bundle) per client
+# otherwise, which was a sixth of the dev host's CPU under the load suite (docs/loadtest.md).
+_TLS = ssl.create_default_context()
 
 
 @dataclass
@@ -254,7 +258,8 @@ class SandboxGateway:
     async def _post(self, delivery: Delivery) -> None:
         delivery.attempts += 1
         try:
-            async with httpx.AsyncClient(timeout=10.0) as client:
+            # trust_env=False: no proxy variables or ~/.netrc read per delivery (local URLs only)
+            async with httpx.AsyncClient(timeout=10.0, verify=_TLS, trust_env=False) as client:
                 response = await client.post(delivery.url, json=delivery.payload)
             delivery.status, delivery.error = response.status_code, None
         except httpx.HTTPError as error:

@@ -19,23 +19,33 @@ import sys
 import tempfile
 import time
 import uuid
+from collections import Counter
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
 
+from devhost.process import RunningHost
 from loadtest import analysis, world
+from loadtest.analysis import ProbeAnswer
+from loadtest.capacity import capacity
+from loadtest.cpu import CpuSampler
 from loadtest.faults import start_faults
 from loadtest.plan import Mode, Plan, plan_for, users_at
+from loadtest.probe import Probe
 from loadtest.report import Outcome, render
-from loadtest.services import Servers, private_servers, running_host
+from loadtest.services import Servers, private_servers, process_groups, running_host
 from scripts.dev_tokens import mint_token
 
 ROOT = Path(__file__).resolve().parent.parent
 PRODUCTS = {"full": 20_000, "quick": 5_000, "smoke": 1_000}
 HOT_STOCK = {"full": 1_000, "quick": 150, "smoke": 10}
 PAYMENT_WAIT_SECONDS = 150  # the sandbox redelivers a refused webhook after 2, 10, 30, 60, 120 s
+# A payment event the queue lost (Azurite accepted it just before it stopped) is queued again by
+# the payment sweep (every 2 minutes) once it has waited EVENT_REQUEUE_AFTER unprocessed.
+SWEEP_WAIT_SECONDS = 5 * 60 + 2 * 60 + 60
 FUNCTION_KEY = "load-function-key"
 
 
@@ -50,6 +60,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     speed.add_argument("--smoke", action="store_true", help="20 users, 20 s, no faults (make test)")
     parser.add_argument("--no-faults", action="store_true", help="no Redis, PostgreSQL or Azurite faults")
     parser.add_argument("--products", type=int, help="catalog size (default by mode)")
+    parser.add_argument("--users", type=int, help="the peak users (default: full 200, seed 004's; quick 100)")
     return parser.parse_args(argv)
 
 
@@ -67,7 +78,18 @@ def servers_for(plan: Plan) -> Iterator[Servers]:
         yield servers
 
 
-def run_locust(base_url: str, plan: Plan, world_file: Path, scratch: Path, servers: Servers) -> tuple[list, list]:
+@dataclass
+class LoadRun:
+    """What the load left behind: Locust's log, the fault windows, the probe's answers, the CPU."""
+
+    log: list[dict]
+    windows: list[analysis.Window]
+    probe: list[ProbeAnswer]
+    cpu: CpuSampler
+    started: float
+
+
+def run_locust(host: RunningHost, plan: Plan, world_file: Path, scratch: Path, servers: Servers) -> LoadRun:
     log, started_file = scratch / "requests.jsonl", scratch / "started"
     env = os.environ | {
         "LOADTEST_PLAN": plan.to_json(),
@@ -77,20 +99,23 @@ def run_locust(base_url: str, plan: Plan, world_file: Path, scratch: Path, serve
         "PYTHONPATH": str(ROOT),
     }
     command = [sys.executable, "-m", "locust", "-f", str(ROOT / "loadtest" / "locustfile.py"), "--headless"]
-    command += ["--host", base_url, "--only-summary", "--loglevel", "WARNING", "--stop-timeout", "5"]
+    command += ["--host", host.base_url, "--only-summary", "--loglevel", "WARNING", "--stop-timeout", "5"]
     with open(scratch / "locust.out", "wb") as out:
         process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT)
+        sampler = CpuSampler(process_groups(servers, host.process.pid, process.pid)).start()
         while not started_file.exists() and process.poll() is None:
             time.sleep(0.1)
         started = float(started_file.read_text()) if started_file.exists() else time.time()
-        threads, windows = start_faults(servers, plan.faults, started, say)
+        probe = Probe(host.base_url, world.World.read(world_file))
+        threads, windows = start_faults(servers, plan.faults, started, say, probe)
         process.wait(timeout=plan.seconds + 300)
+        sampler.stop()
         for thread in threads:
             thread.join(timeout=120)
     if process.returncode not in (0, 1):  # 1: Locust counted failed requests, which the report judges
         raise SystemExit(f"locust exited {process.returncode}:\n{(scratch / 'locust.out').read_text()[-3000:]}")
     lines = [json.loads(line) for line in log.read_text().splitlines() if line.strip()]
-    return lines, windows
+    return LoadRun(lines, windows, probe.answers, sampler, started)
 
 
 def consistency_violations(base_url: str) -> int | None:
@@ -131,10 +156,15 @@ def measure_floor(url: str, the_world: world.World, seconds: int) -> float | Non
     return stats.rate or None
 
 
-def outcome_of(log: list, windows: list, the_world: world.World, url: str, base_url: str, plan: Plan) -> Outcome:
+def outcome_of(run: LoadRun, the_world: world.World, url: str, base_url: str, plan: Plan) -> Outcome:
+    log, windows = run.log, run.windows
     approved = [e["order"] for e in log if e.get("event") == "approved"]
     say(f"waiting for {len(approved)} approved payments to be processed")
     paid = wait_for_payments(url, approved, PAYMENT_WAIT_SECONDS)
+    paid_first = paid
+    if paid < len(approved):
+        say(f"{len(approved) - paid} not PAID yet: waiting for the payment sweep (up to {SWEEP_WAIT_SECONDS} s)")
+        paid = wait_for_payments(url, approved, SWEEP_WAIT_SECONDS)
     taken = world.hot_units_taken(url, the_world)
     requests = analysis.requests_of(log)
     bucket = 5.0 if plan.mode != "full" else 15.0
@@ -145,16 +175,21 @@ def outcome_of(log: list, windows: list, the_world: world.World, url: str, base_
         violations=consistency_violations(base_url),
         approved=len(approved),
         paid=paid,
+        paid_by_sweep=paid - paid_first,
         floor_rate=None if plan.mode == "smoke" else measure_floor(url, the_world, 5 if plan.mode == "quick" else 15),
         knee=analysis.knee(requests, windows, bucket=bucket, users_at=lambda t: users_at(plan, t)),
-        messages_skipped=any(e.get("event") == "messages_skipped" for e in log),
+        messages=dict(Counter(e["step"] for e in log if e.get("event") == "messages")),
+        probe=run.probe,
+        cpu=run.cpu.samples,
+        capacity=capacity(run.cpu.samples, requests, run.cpu.cores, lambda t: users_at(plan, t - run.started)),
+        peak_users=None if plan.mode == "smoke" else max(stage.users for stage in plan.stages),
     )
 
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     mode: Mode = "quick" if args.quick else "smoke" if args.smoke else "full"
-    plan = plan_for(mode, faults=not args.no_faults)
+    plan = plan_for(mode, faults=not args.no_faults, peak=args.users)
     run_id = uuid.uuid4().hex[:8]
     with servers_for(plan) as servers, tempfile.TemporaryDirectory(prefix="souq-load-run-") as scratch_dir:
         scratch = Path(scratch_dir)
@@ -165,9 +200,9 @@ def main(argv: list[str] | None = None) -> int:
         os.environ["DEVHOST_FUNCTION_KEY"] = FUNCTION_KEY
         with running_host(servers, run_id) as host:
             say(f"dev host {host.base_url}; Locust for {plan.seconds:g} s, stages {[s.name for s in plan.stages]}")
-            log, windows = run_locust(host.base_url, plan, scratch / "world.json", scratch, servers)
-            outcome = outcome_of(log, windows, the_world, servers.database_url, host.base_url, plan)
-    lines, failed = render(log, outcome)
+            run = run_locust(host, plan, scratch / "world.json", scratch, servers)
+            outcome = outcome_of(run, the_world, servers.database_url, host.base_url, plan)
+    lines, failed = render(run.log, outcome)
     print("\n".join(lines))
     return 1 if failed else 0
 

@@ -12,9 +12,12 @@ from dataclasses import dataclass, field
 ORDER_P95_TARGET_MS = 500.0
 SUCCESS_TARGET = 0.999
 POSTGRES_BACK_WITHIN_SECONDS = 5.0
-DB_WRITES = ("POST /api/orders", "PUT /api/sellers/{seller}/offers/{variant}")
 WARM_UP_SECONDS = 10.0  # first requests: pools, caches and plans still cold
 GRACE_SECONDS = {"redis": 0.0, "postgresql": POSTGRES_BACK_WITHIN_SECONDS, "azurite": 2.0}
+POOL_TIMEOUT_MS = 5000.0  # DATABASE_POOL_TIMEOUT_SECONDS: a 503 this slow waited for the pool
+PROBE_WRITE = "POST /api/orders"
+PROBE_READ = "GET /api/threads"  # a read only PostgreSQL answers (no cache)
+PROBE_CATALOG = "GET /api/products?category="  # may be served from the cache: a 200 is fine
 
 
 @dataclass(frozen=True)
@@ -99,10 +102,63 @@ def window_counts(requests: Sequence[dict], window: Window) -> dict[str, int]:
     return counts
 
 
-def first_write_success_after(requests: Sequence[dict], t: float) -> float | None:
-    """Seconds from `t` to the first 2xx of a request that needs PostgreSQL (a write)."""
-    after = [r["t"] for r in requests if r["t"] >= t and r["name"] in DB_WRITES and 200 <= r["status"] < 300]
-    return min(after) - t if after else None
+@dataclass(frozen=True)
+class ProbeAnswer:
+    """One answer to the PostgreSQL fault's probe (loadtest.probe); times in epoch seconds."""
+
+    name: str
+    sent: float
+    answered: float
+    status: int  # 0: no answer (connection error or timeout)
+    retry_after: str | None = None
+    dependency: str | None = None
+    problem_json: bool = False
+
+    @property
+    def ms(self) -> float:
+        return (self.answered - self.sent) * 1000
+
+    @property
+    def unavailable(self) -> bool:
+        """503 with Retry-After, a problem naming PostgreSQL."""
+        return self.status == 503 and bool(self.retry_after) and self.problem_json and self.dependency == "postgresql"
+
+
+@dataclass(frozen=True)
+class DownProbe:
+    """The probe's answers sent and answered while PostgreSQL was down."""
+
+    answers: int
+    ok: int  # 2xx: catalog reads served from the cache
+    refused_db: int  # 503 with Retry-After naming postgresql, of requests that need the database
+    slowest_503_ms: float
+    other: dict[str, int]  # anything else, by `name status`
+
+    @property
+    def holds(self) -> bool:
+        return self.refused_db > 0 and not self.other and self.slowest_503_ms < POOL_TIMEOUT_MS
+
+
+def probe_while_down(answers: Sequence[ProbeAnswer], window: Window) -> DownProbe:
+    inside = [a for a in answers if a.sent >= window.down_at and a.answered <= window.back_at]
+    refused = [a for a in inside if a.unavailable]
+    other: dict[str, int] = defaultdict(int)
+    for a in inside:
+        if not a.unavailable and not (200 <= a.status < 300 and a.name == PROBE_CATALOG):
+            other[f"{a.name} {a.status}"] += 1
+    return DownProbe(
+        answers=len(inside),
+        ok=sum(1 for a in inside if 200 <= a.status < 300 and a.name == PROBE_CATALOG),
+        refused_db=sum(1 for a in refused if a.name != PROBE_CATALOG),
+        slowest_503_ms=max((a.ms for a in refused), default=0.0),
+        other=dict(other),
+    )
+
+
+def probe_write_after(answers: Sequence[ProbeAnswer], t: float) -> float | None:
+    """Seconds from `t` (PostgreSQL answering again) to the first successful write's answer."""
+    done = [a.answered for a in answers if a.name == PROBE_WRITE and 200 <= a.status < 300 and a.answered >= t]
+    return min(done) - t if done else None
 
 
 @dataclass(frozen=True)
@@ -149,14 +205,16 @@ class Knee:
     p95_ms: float
     requests_rate: float  # all requests/s in that bucket (the instance's load at the knee)
     users: int
+    start: float = 0.0  # the bucket's time span (epoch seconds)
+    end: float = 0.0
 
 
 def knee(
     requests: Sequence[dict], windows: Sequence[Window], *, bucket: float, users_at: Callable[[float], int]
 ) -> Knee | None:
     """Order arrival rate against order p95 per `bucket` seconds (the warm-up and fault windows
-    left out): the lowest rate from which every busier bucket's p95 is over 500 ms, else the
-    highest rate seen (under it)."""
+    left out; the mix's orders, not the hot SKU's, mostly refusals once it sold out): the lowest
+    rate from which every busier bucket's p95 is over 500 ms, else the highest rate seen (under it)."""
     if not requests:
         return None
     start = min(r["t"] for r in requests)
@@ -166,7 +224,7 @@ def knee(
             buckets[int((r["t"] - start) // bucket)].append(r)
     points = []
     for index, found in buckets.items():
-        orders = [r["ms"] for r in found if r["name"].startswith("POST /api/orders") and "{id}" not in r["name"]]
+        orders = [r["ms"] for r in found if r["name"] == PROBE_WRITE]  # the mix's orders, not the hot SKU's
         if len(orders) >= 5:
             points.append((len(orders) / bucket, percentile(orders, 0.95), len(found) / bucket, index))
     if not points:
@@ -174,4 +232,5 @@ def knee(
     busiest_first = sorted(points, reverse=True)
     crossed = list(itertools.takewhile(lambda p: p[1] > ORDER_P95_TARGET_MS, busiest_first))
     rate, p95, all_rate, index = crossed[-1] if crossed else busiest_first[0]
-    return Knee(bool(crossed), rate, p95, all_rate, users_at(index * bucket + bucket / 2))
+    at = start + index * bucket
+    return Knee(bool(crossed), rate, p95, all_rate, users_at(index * bucket + bucket / 2), at, at + bucket)

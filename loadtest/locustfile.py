@@ -2,14 +2,15 @@
 world and where to log through LOADTEST_* variables).
 
 Each shopper, between 1 and 3 s apart: browses or searches (60 %), opens a product page (15 %),
-places an order and pays it in the sandbox (10 %), reads its message threads (10 %; skipped
-once the route answers 404: threads may not exist on this branch), or, as the offer's seller,
-updates its stock (5 %). In the hot-SKU stage every user orders the same variant. Every request
+places an order and pays it in the sandbox (10 %), lists its message threads, opens one (a
+direct thread with a seller, started the first time) and posts to it (10 %), or, as the
+offer's seller, updates its stock (5 %). In the hot-SKU stage every user orders the same variant. Every request
 is one JSON line in LOADTEST_LOG: when, what, status, milliseconds, Retry-After, and for orders
 and payments what happened (loadtest.analysis reads it)."""
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 import random
@@ -31,7 +32,7 @@ LOG = open(os.environ.get("LOADTEST_LOG", os.devnull), "a", buffering=1)  # noqa
 STARTED_FILE = os.environ.get("LOADTEST_STARTED")
 MIX = [("browse", 60), ("product", 15), ("order", 10), ("messages", 10), ("stock", 5)]
 PLENTY = 900_000  # loadtest.world stocks the mix at this; OfferPut allows up to 1,000,000
-state = {"started": 0.0, "threads_missing": False}
+state = {"started": 0.0}
 
 
 def record(**fields: Any) -> None:
@@ -146,23 +147,52 @@ class Shopper(FastHttpUser):
             record(event="approved", order=order_id, webhook=delivery.get("status"))
 
     def messages(self) -> None:
-        if state["threads_missing"]:
-            record(event="messages_skipped")
+        """My threads; without one, a direct thread with a seller of the mix; then open it and
+        post to it (a client message id, as the app's clients send)."""
+        listed = self.client.get("/api/threads?limit=20", headers=self.auth, name="GET /api/threads")
+        items = listed.json()["items"] if listed.status_code == 200 else None
+        if items is None:
             return
-        with self.client.get("/api/threads", headers=self.auth, name="GET /api/threads", catch_response=True) as r:
-            if r.status_code == 404:
-                state["threads_missing"] = True  # no threads routes on this branch: the task is skipped
-                r.success()
+        thread = random.choice(items)["id"] if items else self.start_thread()
+        if thread is None:
+            return
+        record(event="messages", step="listed" if items else "started")
+        opened = self.client.get(
+            f"/api/threads/{thread}/messages", headers=self.auth, name="GET /api/threads/{id}/messages"
+        )
+        if opened.status_code != 200:
+            return
+        posted = self.client.post(
+            f"/api/threads/{thread}/messages",
+            json={"body": f"Is this in stock? ({uuid.uuid4().hex[:6]})", "client_message_id": uuid.uuid4().hex},
+            headers=self.auth,
+            name="POST /api/threads/{id}/messages",
+        )
+        if posted.status_code == 201:
+            record(event="messages", step="posted")
+
+    def start_thread(self) -> str | None:
+        _, _, seller = random.choice(WORLD["offers"])
+        started = self.client.post(
+            f"/api/sellers/{seller}/direct", headers=self.auth, name="POST /api/sellers/{id}/direct"
+        )
+        return started.json()["id"] if started.status_code in (200, 201) else None
 
     def stock(self) -> None:
         _, variant, seller = random.choice(WORLD["offers"])
-        token = mint_token(role="seller", sub=f"load-seller-{seller[:8]}", seller_id=seller)
         self.client.put(
             f"/api/sellers/{seller}/offers/{variant}",
             json={"on_hand": PLENTY + random.randint(0, 1000)},
-            headers={"Authorization": f"Bearer {token}"},
+            headers={"Authorization": f"Bearer {seller_token(seller)}"},
             name="PUT /api/sellers/{seller}/offers/{variant}",
         )
+
+
+@functools.cache
+def seller_token(seller: str) -> str:
+    """One token per seller for the run: signing one (RS256) costs Locust's CPU, which the
+    machine shares with the dev host."""
+    return mint_token(role="seller", sub=f"load-seller-{seller[:8]}", seller_id=seller)
 
 
 def _problem(response: Any) -> dict:

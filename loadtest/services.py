@@ -6,6 +6,7 @@ free ports in a scratch directory; and the dev host serving the app on them. The
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import shutil
 import signal
@@ -17,6 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from devhost.process import RunningHost, start_devhost
+from loadtest import cpu
 from scripts.dev_services import MACHINE, start_redis, wait_for_port, wheel_redis_server
 from scripts.dev_tokens import DEV_AUDIENCE, DEV_ISSUER
 from scripts.pg_cluster import LocalCluster, free_port
@@ -83,6 +85,22 @@ class PrivateAzurite:
                 self.process.wait()
 
 
+def process_groups(servers: Servers, host_pid: int, locust_pid: int) -> dict[str, Callable[[], list[int]]]:
+    """The run's own processes by name, for loadtest.cpu (pids read again at every sample: the
+    faults restart the servers)."""
+    groups: dict[str, Callable[[], list[int]]] = {"dev host": lambda: [host_pid], "Locust": lambda: [locust_pid]}
+    if servers.cluster is not None:
+        pid_file = servers.cluster.datadir / "postmaster.pid"
+        groups["PostgreSQL"] = lambda: cpu.with_children(cpu.pid_in(pid_file))
+    if servers.redis is not None:
+        redis_pid = servers.redis.home / "redis.pid"
+        groups["Redis"] = lambda: cpu.pid_in(redis_pid)
+    if servers.azurite is not None:
+        azurite = servers.azurite
+        groups["Azurite"] = lambda: [azurite.process.pid] if azurite.process else []
+    return groups
+
+
 @dataclass
 class Servers:
     database_url: str
@@ -120,7 +138,7 @@ def _quietly(action: Callable[[], None]) -> None:
 
 def host_env(servers: Servers, run_id: str, port: int) -> dict[str, str]:
     """The dev host's settings: these servers, queues and a cache prefix of the run's own, the
-    sandbox gateway of the dev host itself, quiet logs."""
+    sandbox gateway of the dev host itself, quiet logs, one instance's HTTP concurrency."""
     base = f"http://127.0.0.1:{port}"
     return {
         "SOUQ_ENV": "local",
@@ -138,7 +156,15 @@ def host_env(servers: Servers, run_id: str, port: int) -> dict[str, str]:
         "PAYMENT_EVENTS_QUEUE": f"load-payment-events-{run_id}",
         "REDIS_KEY_PREFIX": f"load:{run_id}:",
         "LOG_LEVEL": "WARNING",
+        "DEVHOST_HTTP_CONCURRENCY": str(instance_concurrency()),
     }
+
+
+def instance_concurrency() -> int:
+    """The dev environment's per-instance HTTP concurrency (docs/deploy.md, "Scale"): the dev
+    host admits as many requests at once as one instance of it would."""
+    parameters = json.loads((ROOT / "infra" / "main.parameters.json").read_text())
+    return int(parameters["parameters"]["httpPerInstanceConcurrency"]["value"])
 
 
 @contextmanager

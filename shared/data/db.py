@@ -4,7 +4,7 @@ read-replica pool), opened lazily inside the running event loop.
 Connections idle for more than a moment are checked on checkout, so a pool whose server
 restarted discards its dead connections and the first request after the server is back
 succeeds; while the server is down, callers get `DependencyUnavailable` (HTTP 503 with
-Retry-After).
+Retry-After) at once, not after the pool timeout (`shared.data.pool_gate`).
 """
 
 from __future__ import annotations
@@ -17,6 +17,7 @@ from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from typing import TYPE_CHECKING, Any, TypeVar
 
+from shared.data import pool_gate
 from shared.platform.config import get_settings
 from shared.platform.errors import Conflict, DependencyUnavailable, PlatformError
 
@@ -38,10 +39,6 @@ CHECK_IF_IDLE_SECONDS = 0.2
 TRANSACTION_CONFLICT_SQLSTATES = ("40001", "40P01")
 
 _pools: dict[str, AsyncConnectionPool] = {}
-# One slot per pooled connection, taken before the pool is asked. Waiting here costs a future;
-# waiting inside psycopg_pool costs a task and a timer per waiter, which at 32 concurrent
-# requests on a 10-connection pool was a third of a list call's CPU (bench/README.md).
-_gates: dict[str, asyncio.Semaphore] = {}
 _pool_loop: asyncio.AbstractEventLoop | None = None
 # When each pooled connection was last handed back (or opened): ours, not an attribute set on
 # psycopg's object; weak, so a connection the pool closes leaves no entry behind.
@@ -96,10 +93,14 @@ def _new_pool(conninfo: str, settings: Settings, name: str) -> AsyncConnectionPo
         try:
             await AsyncConnectionPool.check_connection(conn)
         except psycopg.Error:
-            # One dead idle connection means the server went away: the others are dead too.
-            # Drop them all now, instead of paying the pool's back-off once per connection.
+            # The server went away or restarted: its other idle connections are dead too. Not
+            # marked down: it may be back already, and the pool's next connect tells.
             _drain_in_background(pool)
             raise
+
+    async def opened(conn: psycopg.AsyncConnection) -> None:
+        pool_gate.mark_up(pool.name)  # a connection opened: the server answers again
+        await stamp_idle_since(conn)
 
     pool = AsyncConnectionPool(
         conninfo,
@@ -113,8 +114,9 @@ def _new_pool(conninfo: str, settings: Settings, name: str) -> AsyncConnectionPo
         # 0: a failed connect gives up at once (no long back-off holding the pool's growth);
         # the next request simply tries again, so recovery is immediate once the server is back.
         reconnect_timeout=0,
+        reconnect_failed=lambda failed: pool_gate.mark_down(failed.name),
         check=check_or_drain,
-        configure=stamp_idle_since,
+        configure=opened,
         name=f"souq-{name}",
         open=False,
     )
@@ -127,6 +129,14 @@ async def stamp_idle_since(conn: psycopg.AsyncConnection) -> None:
 
 
 _draining: set[asyncio.Task] = set()
+
+
+def server_lost(pool: AsyncConnectionPool) -> None:
+    """A pooled connection died: the server went away (or restarted), so its idle connections
+    are dead too. Drop them all now, instead of one failed request or check (and the pool's
+    back-off after it) per connection, and fail fast until a connection opens again."""
+    pool_gate.mark_down(pool.name)
+    _drain_in_background(pool)
 
 
 def _drain_in_background(pool: AsyncConnectionPool) -> None:
@@ -143,7 +153,7 @@ async def get_pool(*, read_only: bool = False) -> AsyncConnectionPool:
     loop = asyncio.get_running_loop()
     if _pool_loop is not loop:  # a new loop (tests, restarts): pools of the old one are unusable
         _pools.clear()
-        _gates.clear()
+        pool_gate.reset()
         _pool_loop = loop
     settings = get_settings()
     replica = settings.database_read_url if read_only else None
@@ -152,32 +162,17 @@ async def get_pool(*, read_only: bool = False) -> AsyncConnectionPool:
         url = replica or settings.database_url
         pool = _new_pool(url, settings, name)
         _pools[name] = pool
-        _gates[pool.name] = asyncio.Semaphore(settings.database_pool_max)
+        pool_gate.add_gate(pool.name, settings.database_pool_max)
         await pool.open(wait=False)
     return _pools[name]
 
 
-@asynccontextmanager
-async def _checkout(pool: AsyncConnectionPool) -> AsyncIterator[psycopg.AsyncConnection]:
-    """`pool.connection()` behind the pool's gate; the pool timeout covers both waits."""
-    gate, timeout = _gates[pool.name], pool.timeout
-    if gate.locked():
-        from psycopg_pool import PoolTimeout
+def lost_the_server(error: BaseException) -> bool:
+    """A connection-level failure (not a pool wait, not a statement timeout)."""
+    import psycopg
 
-        started = time.monotonic()
-        try:
-            async with asyncio.timeout(timeout):
-                await gate.acquire()
-        except TimeoutError:
-            raise PoolTimeout(f"couldn't get a connection after {timeout:.2f} sec") from None
-        timeout = max(0.0, timeout - (time.monotonic() - started))
-    else:
-        await gate.acquire()
-    try:
-        async with pool.connection(timeout=timeout) as conn:
-            yield conn
-    finally:
-        gate.release()
+    state = getattr(error, "sqlstate", None) or ""
+    return isinstance(error, psycopg.OperationalError) and (not state or state.startswith(("08", "57P")))
 
 
 def is_unavailable(error: BaseException) -> bool:
@@ -195,15 +190,20 @@ def is_unavailable(error: BaseException) -> bool:
 @asynccontextmanager
 async def connection(*, read_only: bool = False) -> AsyncIterator[psycopg.AsyncConnection]:
     """A pooled connection in autocommit mode; unreachable server → DependencyUnavailable."""
+    pool = None
     try:
         pool = await get_pool(read_only=read_only)
-        async with _checkout(pool) as conn:
+        async with pool_gate.checkout(pool) as conn:
             try:
                 yield conn
             finally:
                 _idle_since[conn] = time.monotonic()  # see stamp_idle_since
+        if pool_gate.is_down(pool.name):
+            pool_gate.mark_up(pool.name)  # a connection served a request: the server is back
     except Exception as error:
         if is_unavailable(error):
+            if pool is not None and lost_the_server(error):
+                server_lost(pool)
             raise DependencyUnavailable(DEPENDENCY) from error
         if getattr(error, "sqlstate", None) in TRANSACTION_CONFLICT_SQLSTATES:
             raise Conflict(
@@ -317,7 +317,7 @@ async def close_pools() -> None:
     global _pool_loop
     pools = list(_pools.values())
     _pools.clear()
-    _gates.clear()
+    pool_gate.reset()
     _pool_loop = None
     for pool in pools:
         await pool.close()

@@ -25,6 +25,7 @@ class Arrivals:
     def __init__(self) -> None:
         self._values: dict[str, Any] = {}
         self._arrived: dict[str, asyncio.Event] = {}
+        self.release = asyncio.Event()  # lets the `hold` functions finish
 
     def _event(self, name: str) -> asyncio.Event:
         return self._arrived.setdefault(name, asyncio.Event())
@@ -65,6 +66,12 @@ def make_app(events: Arrivals) -> func.FunctionApp:
     @app.route(route="ops", auth_level=func.AuthLevel.ADMIN)
     def ops(req: func.HttpRequest) -> str:
         return "ops"
+
+    @app.route(route="hold/{n}")
+    async def hold(req: func.HttpRequest) -> str:
+        events[f"held-{req.route_params['n']}"] = True
+        await events.release.wait()
+        return "done"
 
     @app.route(route="boom")
     def boom(req: func.HttpRequest) -> func.HttpResponse:
@@ -204,6 +211,36 @@ async def test_dev_jwks(client: httpx.AsyncClient, monkeypatch: pytest.MonkeyPat
     assert response.headers["content-type"] == "application/json"
     assert response.json() == {"keys": [{"kid": "test"}]}
     assert_problem(await client.get("/api/.dev/jwks.json"), 404, "route_not_found")
+
+
+class WatchedGate(asyncio.Semaphore):
+    """The dev host's in-flight gate, telling when a request has to wait at it."""
+
+    def __init__(self, value: int) -> None:
+        super().__init__(value)
+        self.someone_waits = asyncio.Event()
+
+    async def acquire(self) -> bool:
+        if self.locked():
+            self.someone_waits.set()
+        return await super().acquire()
+
+
+@pytest.mark.asyncio
+async def test_http_concurrency_admits_functions_in_turn(host: DevHost, events: Arrivals) -> None:
+    app = DevHostApp(host, http_concurrency=1)
+    assert isinstance(app.in_flight, asyncio.Semaphore)
+    app.in_flight = gate = WatchedGate(1)
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://testserver") as client:
+        first = asyncio.create_task(client.get("/api/hold/1"))
+        await events.get("held-1")
+        second = asyncio.create_task(client.get("/api/hold/2"))
+        async with asyncio.timeout(SAFETY_SECONDS):
+            await gate.someone_waits.wait()
+        assert "held-2" not in events._values  # not started: the first still runs
+        events.release.set()
+        assert (await first).status_code == 200 and (await second).status_code == 200
+    assert await events.get("held-2")
 
 
 def test_unresolvable_function_is_disabled_and_reported(host: DevHost) -> None:

@@ -11,10 +11,12 @@ from loadtest.plan import QUICK_SECONDS, Plan, plan_for, users_at
 from loadtest.report import Outcome, render
 
 
-def test_quick_is_the_full_run_in_three_minutes():
+def test_quick_is_the_full_run_in_three_minutes_at_half_the_users():
     quick, full = plan_for("quick"), plan_for("full")
     assert quick.seconds == QUICK_SECONDS and quick.stages[-1].end == QUICK_SECONDS
-    assert [s.users for s in quick.stages] == [100, 100, 200, 200, 200] == [s.users for s in full.stages]
+    assert [s.users for s in full.stages] == [100, 100, 200, 200, 200]  # seed 004
+    assert [s.users for s in quick.stages] == [50, 50, 100, 100, 100]
+    assert [s.users for s in plan_for("quick", peak=200).stages] == [s.users for s in full.stages]
     assert [s.hot for s in quick.stages] == [False, False, False, False, True]
     ratio = full.seconds / quick.seconds
     assert [f.start for f in full.faults] == [pytest.approx(f.start * ratio, abs=0.5) for f in quick.faults]
@@ -29,7 +31,7 @@ def test_faults_fall_inside_the_holds_and_never_in_the_hot_phase():
 
 
 def test_users_ramp_linearly_and_hold():
-    plan = plan_for("quick")
+    plan = plan_for("quick", peak=200)
     assert [users_at(plan, t) for t in (0, 15, 30, 45, 75, 100, 179)] == [0, 49, 100, 100, 149, 200, 200]
 
 
@@ -50,10 +52,32 @@ def test_failures_inside_a_window_or_its_grace_are_not_outside():
     assert analysis.window_counts(log, pg)["other 5xx"] == 1
 
 
-def test_first_write_after_postgresql_is_back():
-    log = [req(111, "GET /api/categories"), req(113.5, "POST /api/orders", 201), req(115, "POST /api/orders", 201)]
-    assert analysis.first_write_success_after(log, 110.0) == pytest.approx(3.5)
-    assert analysis.first_write_success_after(log, 120.0) is None
+def answer(sent: float, name: str, status: int, ms: float = 20.0, *, named: str | None = "postgresql"):
+    unavailable = status == 503
+    return analysis.ProbeAnswer(
+        name, sent, sent + ms / 1000, status, "5" if unavailable else None, named if unavailable else None, unavailable
+    )
+
+
+def test_the_probe_judges_postgresql_down_on_its_own_answers():
+    pg = Window("postgresql", 100.0, 106.0)
+    probe = [answer(100.5, analysis.PROBE_WRITE, 503), answer(101, analysis.PROBE_READ, 503)]
+    probe += [answer(101.5, analysis.PROBE_CATALOG, 200), answer(105.99, analysis.PROBE_WRITE, 503)]  # ends after
+    down = analysis.probe_while_down(probe, pg)
+    assert (down.answers, down.refused_db, down.ok, down.other, down.holds) == (3, 2, 1, {}, True)
+    longer = Window("postgresql", 100.0, 110.0)
+    slow = analysis.probe_while_down([*probe, answer(102, analysis.PROBE_WRITE, 503, ms=5000)], longer)
+    assert not slow.holds  # waited for the pool timeout: the app did not know sooner
+    unnamed = analysis.probe_while_down([*probe, answer(102, analysis.PROBE_READ, 503, named=None)], pg)
+    assert unnamed.other == {"GET /api/threads 503": 1} and not unnamed.holds
+    assert not analysis.probe_while_down([answer(101, analysis.PROBE_CATALOG, 200)], pg).holds  # no evidence
+
+
+def test_the_first_probe_write_after_postgresql_is_back():
+    probe = [answer(105, analysis.PROBE_WRITE, 503), answer(109, analysis.PROBE_READ, 200)]
+    probe += [answer(113, analysis.PROBE_WRITE, 201, ms=500), answer(115, analysis.PROBE_WRITE, 201)]
+    assert analysis.probe_write_after(probe, 110.0) == pytest.approx(3.5)
+    assert analysis.probe_write_after(probe, 120.0) is None
 
 
 def order(t: float, status: int, *, hot: bool = False, code: str | None = None) -> dict:
@@ -82,8 +106,8 @@ def orders_at(start: float, per_second: int, ms: float) -> list[dict]:
 def test_the_knee_is_where_p95_crosses_500_ms_for_good():
     warm_up = orders_at(0, 4, 3000)  # cold pools: left out
     log = warm_up + orders_at(10, 2, 50) + orders_at(15, 3, 800) + orders_at(20, 4, 90) + orders_at(25, 6, 700)
-    log += orders_at(30, 8, 900)
-    knee = analysis.knee(log, [], bucket=5.0, users_at=lambda t: 7)
+    log += orders_at(30, 8, 900) + [req(36 + i / 20, "POST /api/orders (hot)", 409, ms=10) for i in range(100)]
+    knee = analysis.knee(log, [], bucket=5.0, users_at=lambda t: 7)  # the hot SKU's refusals do not count
     assert knee is not None and knee.crossed and (knee.rate, knee.p95_ms, knee.users) == (6.0, 700, 7)
     calm = analysis.knee(orders_at(0, 1, 1) + orders_at(10, 2, 50), [], bucket=5.0, users_at=lambda t: 3)
     assert calm is not None and not calm.crossed and calm.rate == 2.0
@@ -92,8 +116,16 @@ def test_the_knee_is_where_p95_crosses_500_ms_for_good():
 def test_the_printout_passes_a_clean_run_and_fails_a_5xx():
     log = [req(1, "GET /api/categories"), order(2, 201), {"t": 3, "event": "approved", "order": "o", "webhook": 200}]
     reservations = analysis.reservations(log, [], hot_taken=0, hot_stock=1)
-    outcome = Outcome([], reservations, 0, 0, 1, 1, 100.0, None, messages_skipped=True)
+    outcome = Outcome([], reservations, 0, 0, 1, 1, 100.0, None, messages={"posted": 1}, probe=[])
     lines, failed = render(log, outcome)
-    assert failed == 0 and any("task skipped" in line for line in lines)
+    assert failed == 0 and any("messages task: {'posted': 1}" in line for line in lines)
     lines, failed = render([*log, req(4, "GET /api/products?q=", 500)], outcome)
     assert failed == 1 and any(line.startswith("FAIL  5xx outside") for line in lines)
+
+
+def test_payments_paid_only_after_the_sweep_pass_and_say_so():
+    log = [order(2, 201), {"t": 3, "event": "approved", "order": "o", "webhook": 200}]
+    reservations = analysis.reservations(log, [], hot_taken=0, hot_stock=1)
+    outcome = Outcome([], reservations, 0, 0, 3, 3, 100.0, None, messages={}, probe=[], paid_by_sweep=2)
+    lines, failed = render(log, outcome)
+    assert failed == 0 and any("3 of 3 approved" in line and "2 only once the payment sweep" in line for line in lines)
