@@ -82,6 +82,8 @@ def prepare(orders: int, rebuild: bool) -> tuple[str, data.Built | None]:
         migrate_up(url)
         say(f"reusing {name} ({orders:,} orders)")
         return url, None
+    if exists and not rebuild and data.is_building(url, orders):
+        return url, data.seed(url, orders)  # an interrupted build goes on
     say(f"building {name}: {orders:,} orders, twice (plain and partitioned)")
     drop_database(server_url, name)
     create_database(server_url, name)

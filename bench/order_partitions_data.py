@@ -43,6 +43,7 @@ BATCH = 200_000
 PENDING = 300  # the newest orders, unpaid
 NICE = 10
 SEEDED_MARK = "seeded {orders} orders"
+BUILDING_MARK = "building {orders} orders from {anchor}"
 
 SEED_USERS = """
 INSERT INTO users (id, email, full_name, preferred_language, created_at)
@@ -170,12 +171,21 @@ WHERE i.indrelid = ('public.' || %(table)s)::regclass
   AND NOT EXISTS (SELECT 1 FROM pg_constraint c WHERE c.conindid = i.indexrelid)
 ORDER BY i.indexrelid
 """
-# Foreign keys of the plain order tables: taken off for the load and put back after it, as
-# pg_restore does (validated then, in one join per key instead of one lookup per row).
+# The plain order tables' keys are taken off for the load and put back after it, as pg_restore
+# does: a sorted build per index and one join per foreign key instead of a lookup per row (with
+# random ids the load slowed batch after batch as the unique indexes grew).
 FOREIGN_KEYS = """
-SELECT c.conname, pg_get_constraintdef(c.oid) FROM pg_constraint c
-WHERE c.conrelid = ('public.' || %(table)s)::regclass AND c.contype = 'f' ORDER BY c.conname
+SELECT c.conrelid::regclass::text, c.conname, pg_get_constraintdef(c.oid) FROM pg_constraint c
+WHERE c.contype = 'f' AND (c.conrelid = ANY(%(tables)s::regclass[]) OR c.confrelid = ANY(%(tables)s::regclass[]))
+ORDER BY 1, 2
 """
+NAMED_KEYS = """
+SELECT c.conname, pg_get_constraintdef(c.oid) FROM pg_constraint c
+WHERE c.conrelid = ('public.' || %(table)s)::regclass AND c.contype IN ('p', 'u') ORDER BY c.conname
+"""
+CREATE_REBUILD = "CREATE TABLE part.bench_rebuild (seq int GENERATED ALWAYS AS IDENTITY, statement text NOT NULL)"
+INSERT_REBUILD = "INSERT INTO part.bench_rebuild (statement) VALUES (%s)"
+REBUILD_STATEMENTS = "SELECT statement FROM part.bench_rebuild ORDER BY seq"
 HOLD_TRIGGER = """
 CREATE TRIGGER seller_orders_hold_started BEFORE UPDATE OF status ON part.seller_orders
     FOR EACH ROW EXECUTE FUNCTION public.seller_orders_hold_started()
@@ -207,37 +217,74 @@ def is_seeded(url: str, orders: int) -> bool:
     return row is not None and row[0] == SEEDED_MARK.format(orders=orders)
 
 
+def is_building(url: str, orders: int) -> bool:
+    with psycopg.connect(url) as conn:
+        return building(conn, orders) is not None
+
+
 def seed(url: str, orders: int) -> Built:
-    """The orders into both copies, then the copies' keys and indexes; returns the time taken."""
+    """The orders into both copies, then the copies' keys and indexes; returns the time taken. A
+    build that was interrupted goes on from its last whole batch."""
     started = time.monotonic()
     # client-side binding: the batch is several statements with parameters, sent as one
     with psycopg.connect(url, autocommit=True, cursor_factory=psycopg.ClientCursor) as conn:
         be_nice(conn)
         conn.execute("SET maintenance_work_mem = '512MB'")
         conn.execute("SET synchronous_commit = off")
-        anchor = conn.execute("SELECT date_trunc('second', now())").fetchone()[0]  # type: ignore[index]
-        create_partitioned(conn, anchor)
-        users = max(1, orders // SHOPPER_ORDERS)
-        conn.execute(SEED_USERS, {"anchor": anchor, "users": users})
-        rebuild = take_off_plain_keys(conn)
+        anchor, loaded = begin(conn, orders)
         conn.execute(BENCH_OFFERS)
         sellers = conn.execute("SELECT count(*) FROM bench_sellers").fetchone()[0]  # type: ignore[index]
-        params = {"anchor": anchor, "total": orders, "users": users, "sellers": sellers}
-        for lo in range(1, orders + 1, BATCH):
+        params = {"anchor": anchor, "total": orders, "users": shoppers(orders), "sellers": sellers}
+        for lo in range(loaded + 1, orders + 1, BATCH):
             load_batch(conn, params | {"lo": lo, "hi": min(orders + 1, lo + BATCH)})
             done = min(orders, lo + BATCH - 1)
             say(f"  {done:,} / {orders:,} orders ({time.monotonic() - started:,.0f} s)")
-        say(f"indexes and foreign keys of the plain tables ({time.monotonic() - started:,.0f} s)")
-        for statement in rebuild:
-            conn.execute(statement)
-        conn.execute(SET_RESERVED)
-        say(f"keys and indexes of the partitioned copy ({time.monotonic() - started:,.0f} s)")
-        index_partitioned(conn)
-        say(f"VACUUM ANALYZE ({time.monotonic() - started:,.0f} s)")
-        conn.execute("VACUUM (ANALYZE)")
-        conn.execute(MARK, (SEEDED_MARK.format(orders=orders),))
+        finish(conn, orders, started)
         size = conn.execute(DATABASE_SIZE).fetchone()[0]  # type: ignore[index]
     return Built(time.monotonic() - started, int(size))
+
+
+def shoppers(orders: int) -> int:
+    return max(1, orders // SHOPPER_ORDERS)
+
+
+def begin(conn: psycopg.Connection[tuple], orders: int) -> tuple[datetime, int]:
+    """(anchor, orders loaded): a new build's, or those of the interrupted one found."""
+    found = building(conn, orders)
+    if found is not None:
+        loaded = conn.execute("SELECT count(*) FROM public.orders").fetchone()[0]  # type: ignore[index]
+        say(f"resuming the build after {loaded:,} orders")
+        return found, int(loaded)
+    anchor = conn.execute("SELECT date_trunc('second', now())").fetchone()[0]  # type: ignore[index]
+    create_partitioned(conn, anchor)
+    conn.execute(MARK, (BUILDING_MARK.format(orders=orders, anchor=anchor.isoformat()),))
+    conn.execute(SEED_USERS, {"anchor": anchor, "users": shoppers(orders)})
+    take_off_plain_keys(conn)
+    return anchor, 0
+
+
+def building(conn: psycopg.Connection[tuple], orders: int) -> datetime | None:
+    """The anchor of an unfinished build of this size, if there is one."""
+    if conn.execute(HAS_PART).fetchone() is None:
+        return None
+    row = conn.execute(READ_MARK).fetchone()
+    prefix = BUILDING_MARK.format(orders=orders, anchor="")
+    if row is None or not row[0] or not row[0].startswith(prefix):
+        return None
+    return datetime.fromisoformat(row[0][len(prefix) :])
+
+
+def finish(conn: psycopg.Connection[tuple], orders: int, started: float) -> None:
+    say(f"keys, indexes and foreign keys of the plain tables ({time.monotonic() - started:,.0f} s)")
+    for (statement,) in conn.execute(REBUILD_STATEMENTS).fetchall():
+        conn.execute(statement)
+    conn.execute("DROP TABLE part.bench_rebuild")
+    conn.execute(SET_RESERVED)
+    say(f"keys and indexes of the partitioned copy ({time.monotonic() - started:,.0f} s)")
+    index_partitioned(conn)
+    say(f"VACUUM ANALYZE ({time.monotonic() - started:,.0f} s)")
+    conn.execute("VACUUM (ANALYZE)")
+    conn.execute(MARK, (SEEDED_MARK.format(orders=orders),))
 
 
 def be_nice(conn: psycopg.Connection[tuple]) -> None:
@@ -281,20 +328,32 @@ def index_partitioned(conn: psycopg.Connection) -> None:
     conn.execute(HOLD_TRIGGER)
 
 
-def take_off_plain_keys(conn: psycopg.Connection[tuple]) -> list[str]:
-    """Drop the plain tables' secondary indexes and foreign keys; returns what makes them again."""
-    drops, rebuild = [], []
-    for table in ORDER_TABLES:
-        for (index,) in conn.execute(INDEXES, {"table": table}).fetchall():
-            name = index.split(" ON ", 1)[0].rsplit(" ", 1)[1]
-            drops.append(f"DROP INDEX public.{name}")
-            rebuild.append(index)
-        for name, key in conn.execute(FOREIGN_KEYS, {"table": table}).fetchall():
-            drops.append(f"ALTER TABLE public.{table} DROP CONSTRAINT {name}")
-            rebuild.append(f"ALTER TABLE public.{table} ADD CONSTRAINT {name} {key}")
+def take_off_plain_keys(conn: psycopg.Connection[tuple]) -> None:
+    """Drop the plain order tables' keys, indexes and the foreign keys to and from them, keeping
+    the statements that make them again in part.bench_rebuild (a resumed build needs them)."""
+    drops, rebuild = plain_keys(conn)
+    conn.execute(CREATE_REBUILD)
+    for statement in rebuild:
+        conn.execute(INSERT_REBUILD, (statement,))
     for statement in drops:
         conn.execute(statement)
-    return rebuild
+
+
+def plain_keys(conn: psycopg.Connection[tuple]) -> tuple[list[str], list[str]]:
+    """(drops, rebuild), in the order that works: foreign keys off first and on last."""
+    tables = [f"public.{table}" for table in ORDER_TABLES]
+    fk_drops, fk_adds, index_drops, index_adds, key_drops, key_adds = [], [], [], [], [], []
+    for table, name, key in conn.execute(FOREIGN_KEYS, {"tables": tables}).fetchall():
+        fk_drops.append(f"ALTER TABLE {table} DROP CONSTRAINT IF EXISTS {name}")
+        fk_adds.append(f"ALTER TABLE {table} ADD CONSTRAINT {name} {key}")
+    for table in ORDER_TABLES:
+        for (index,) in conn.execute(INDEXES, {"table": table}).fetchall():
+            index_drops.append(f"DROP INDEX IF EXISTS public.{index.split(' ON ', 1)[0].rsplit(' ', 1)[1]}")
+            index_adds.append(index)
+        for name, key in conn.execute(NAMED_KEYS, {"table": table}).fetchall():
+            key_drops.append(f"ALTER TABLE public.{table} DROP CONSTRAINT IF EXISTS {name}")
+            key_adds.append(f"ALTER TABLE public.{table} ADD CONSTRAINT {name} {key}")
+    return fk_drops + index_drops + key_drops, key_adds + index_adds + fk_adds
 
 
 def with_created_at(key: str) -> str:
