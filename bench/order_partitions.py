@@ -1,7 +1,7 @@
 """Monthly partitioning of the order tables at 10M orders: the app's own statements on the plain
 tables and on partitioned copies of the same rows, side by side in one run (issue 16).
 
-    python -m bench.order_partitions [--orders 10000000] [--rebuild] [--rounds 5] [--runs 5]
+    python -m bench.order_partitions [--orders 10000000] [--rebuild] [--rounds 3] [--runs 3]
     make bench-order-partitions ARGS="--orders 100000"
 
 1. **Data** (`bench/order_partitions_data.py`): the database `souq_bench_order_partitions`
@@ -13,7 +13,7 @@ tables and on partitioned copies of the same rows, side by side in one run (issu
    `repo_stock`; writes in a transaction rolled back), the dashboards' (`repo_stats`) and the
    admin and seller order lists (`repo_reads`), a shopper's history (`LIST_MY_ORDERS`, first
    page and a deep keyset page). Two connections, `search_path` public and `part, public`, the
-   app's settings (autocommit, prepared after 5 runs, TimeZone UTC); 10 warm-up runs each, then
+   app's settings (autocommit, prepared after 5 runs, TimeZone UTC); 6 warm-up runs each, then
    `--rounds` rounds of `--runs` runs of each statement, plain and partitioned alternating.
 3. **Verdict** by the issue's rule: adopt when a statement is more than 20 % faster partitioned
    (ratio ≤ 0.8) and none is slower beyond the noise (ratio ≥ 1.1).
@@ -39,7 +39,7 @@ from scripts.dev import provision, say
 DATABASE = "souq_bench_order_partitions"
 DEFAULT_ORDERS = 10_000_000
 GAIN, LOSS = 0.8, 1.1  # partitioned ÷ plain: more than 20 % faster; slower beyond the noise
-WARM_UP = 10  # psycopg prepares at the 5th run, the server settles on a generic or custom plan after
+WARM_UP = 6  # psycopg prepares at the 5th run; the 6th runs the prepared statement
 SHOPPER = "bench-shopper-1"
 SIDES = {"plain": "public", "partitioned": "part, public"}
 EXISTS = "SELECT 1 FROM pg_database WHERE datname = %s"
@@ -272,8 +272,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="python -m bench.order_partitions", description=__doc__.splitlines()[0])
     parser.add_argument("--orders", type=int, default=DEFAULT_ORDERS, help="orders in the database (10,000,000)")
     parser.add_argument("--rebuild", action="store_true", help="build the database again even if it is there")
-    parser.add_argument("--rounds", type=int, default=5, help="rounds (5)")
-    parser.add_argument("--runs", type=int, default=5, help="runs of each statement per side per round (5)")
+    parser.add_argument("--rounds", type=int, default=3, help="rounds (3)")
+    parser.add_argument("--runs", type=int, default=3, help="runs of each statement per side per round (3)")
     args = parser.parse_args(argv)
     if args.orders < 10_000 or min(args.rounds, args.runs) < 1:
         parser.error("--orders at least 10,000 (the shopper needs 20 orders); counts positive")
