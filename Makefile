@@ -105,6 +105,11 @@ bench-payments: deps
 .PHONY: bench-backups
 bench-backups: deps
 	$(PY) -m bench.backups $(ARGS)
+# Orders partitioned by month vs plain at 10M orders: the app's expiry, dashboard and history statements
+# side by side (issue 16). Builds souq_bench_order_partitions once (tens of minutes), then reuses it.
+.PHONY: bench-order-partitions
+bench-order-partitions: deps
+	$(PY) -m bench.order_partitions $(ARGS)
 # Inbox: signed Meta webhook intake (10 events a delivery) vs bare Azurite queue sends; inbound → visible p50/p95.
 .PHONY: bench-inbox
 bench-inbox: deps
