@@ -60,7 +60,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     speed.add_argument("--smoke", action="store_true", help="20 users, 20 s, no faults (make test)")
     parser.add_argument("--no-faults", action="store_true", help="no Redis, PostgreSQL or Azurite faults")
     parser.add_argument("--products", type=int, help="catalog size (default by mode)")
-    parser.add_argument("--users", type=int, help="the peak users (default: full 200, seed 004's; quick 100)")
+    parser.add_argument("--users", type=int, help="the peak users (default 200, seed 004's)")
     return parser.parse_args(argv)
 
 
