@@ -119,3 +119,10 @@ async def report_database_health(timer: func.TimerRequest, context: func.Context
 @background_job
 async def maintain_partitions(timer: func.TimerRequest, context: func.Context) -> dict:
     return await ops.maintain_partitions()
+
+
+# Dedupe keys no repeat can meet any more (processed events, thread posts' client ids).
+@bp.timer_trigger(schedule="0 45 0 * * *", arg_name="timer", run_on_startup=False)
+@background_job
+async def prune_dedupe_keys(timer: func.TimerRequest, context: func.Context) -> dict:
+    return await ops.prune_dedupe_keys()

@@ -11,7 +11,7 @@ from datetime import UTC, datetime
 from typing import Any, cast
 
 from shared.cache import store as cache
-from shared.data import db, partitions
+from shared.data import db, key_retention, partitions
 from shared.ops import repo, reports, rules
 from shared.ops.models import (
     BreakerState,
@@ -142,3 +142,12 @@ async def maintain_partitions() -> dict[str, Any]:
     run = await partitions.maintain()
     return {"partitions_created": run.created, "partitions_existing": run.existing,
             "partitions_dropped": run.dropped, "partitions_kept": run.kept}  # fmt: skip
+
+
+# -- dedupe keys past their retention (shared/data/key_retention.py)
+
+
+async def prune_dedupe_keys() -> dict[str, Any]:
+    """The daily run: processed events and thread posts' client ids past their retention deleted."""
+    run = await key_retention.prune()
+    return {"keys_deleted": run.deleted, "keys_left_for_next_run": run.unfinished}

@@ -92,6 +92,10 @@ class Settings(BaseSettings):
     # as a quiet thread stays unarchived (THREAD_ARCHIVE_AFTER_DAYS).
     outbox_retention_days: int = Field(default=30, ge=1, le=3650)
     notification_retention_days: int = Field(default=180, ge=1, le=3650)
+    # Dedupe keys (shared.data.key_retention): a consumer's processed event must outlive any
+    # redelivery of its queue message (7 days at most), a thread post's client id its retries.
+    processed_event_retention_days: int = Field(default=30, ge=8, le=3650)
+    message_client_id_retention_days: int = Field(default=30, ge=1, le=3650)
     # Payments (shared.payments.gateways): which gateway new checkouts use (unset: the sandbox in
     # local, test and dev, else Moyasar), and each one's wire.
     payment_gateway: Literal["moyasar", "sandbox"] = "moyasar"
