@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import base64
 import os
+import urllib.request
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:  # heavy SDK imported lazily to keep cold start small
@@ -39,6 +40,15 @@ CLIENT_OPTIONS: dict[str, Any] = {
     "connection_timeout": 3,
     "read_timeout": 10,
 }
+
+
+def _client_options() -> dict[str, Any]:
+    """CLIENT_OPTIONS, and whether the transport reads proxy variables: aiohttp looks them up
+    for every request when it may (a queue send took 3.5 ms of CPU with, 2.4 ms without, against
+    Azurite), so only when one is set."""
+    proxies = set(urllib.request.getproxies()) - {"no"}  # NO_PROXY alone names no proxy
+    return {**CLIENT_OPTIONS, "use_env_settings": bool(proxies)}
+
 
 _queue_clients: dict[tuple[str, str], QueueClient] = {}
 _blob_clients: dict[str, BlobServiceClient] = {}
@@ -77,11 +87,11 @@ def _new_queue_client(queue_name: str, connection: str) -> QueueClient:
 
     conn_str = connection_string_for(connection)
     if conn_str:
-        return QueueClient.from_connection_string(conn_str, queue_name, **CLIENT_OPTIONS)
+        return QueueClient.from_connection_string(conn_str, queue_name, **_client_options())
     service_uri = os.environ.get(f"{connection}__queueServiceUri")
     if not service_uri:
         raise StorageNotConfigured(f"set {connection} (connection string) or {connection}__queueServiceUri")
-    return QueueClient(service_uri, queue_name, credential=_credential_for(connection), **CLIENT_OPTIONS)
+    return QueueClient(service_uri, queue_name, credential=_credential_for(connection), **_client_options())
 
 
 def blob_service_client(connection: str = "AzureWebJobsStorage") -> BlobServiceClient:
@@ -97,11 +107,11 @@ def _new_blob_service_client(connection: str) -> BlobServiceClient:
 
     conn_str = connection_string_for(connection)
     if conn_str:
-        return BlobServiceClient.from_connection_string(conn_str, **CLIENT_OPTIONS)
+        return BlobServiceClient.from_connection_string(conn_str, **_client_options())
     service_uri = os.environ.get(f"{connection}__blobServiceUri")
     if not service_uri:
         raise StorageNotConfigured(f"set {connection} (connection string) or {connection}__blobServiceUri")
-    return BlobServiceClient(service_uri, credential=_credential_for(connection), **CLIENT_OPTIONS)
+    return BlobServiceClient(service_uri, credential=_credential_for(connection), **_client_options())
 
 
 def encode_queue_message(text: str) -> str:
