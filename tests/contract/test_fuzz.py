@@ -15,10 +15,12 @@ checked once each in test_denied_roles. New endpoints are covered the day they a
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from typing import Any
 
 import httpx
 import pytest
+import requests
 from schemathesis.checks import not_a_server_error
 from schemathesis.specs.openapi.checks import (
     content_type_conformance,
@@ -68,6 +70,15 @@ def credentials() -> dict[str, dict[str, str]]:
     return {role: role_headers(role) for role in ROLES}
 
 
+@pytest.fixture(scope="module")
+def keep_alive() -> Iterator[requests.Session]:
+    """One connection for every case: schemathesis otherwise opens one per request and reads
+    the environment's proxy settings each time (the same 21,269 cases: 4.2 min → 3.6)."""
+    with requests.Session() as session:
+        session.trust_env = False
+        yield session
+
+
 # Refusals that no schema can express: a variant or category that does not exist (stored
 # state), a `from` more than 366 days before today (the clock), or `from` after `to` (OpenAPI
 # has no rule across query parameters). A 422 with these codes is not a schema-valid rejection.
@@ -93,12 +104,12 @@ def beyond_any_schema(problem: dict[str, Any]) -> bool:
     return problem.get("code") in STATE_CODES or bool(field_codes & CROSS_FIELD_CODES)
 
 
-def exercise(case, role: str, credentials, devhost) -> None:
+def exercise(case, role: str, credentials, devhost, keep_alive) -> None:
     positive = case.meta is not None and case.meta.generation.mode.is_positive
     if positive and isinstance(case.query, dict) and CURSOR.fullmatch(str(case.query.get("cursor", "!"))):
         case.query["cursor"] = ""  # opaque: only cursors the API issued are valid; "" is the first page
     excluded = []
-    response = case.call(base_url=devhost.base_url, headers=credentials[role], timeout=30)
+    response = case.call(base_url=devhost.base_url, session=keep_alive, headers=credentials[role], timeout=30)
     CASES[role] += 1
     if response.status_code == 422 and beyond_any_schema(response.json()):
         excluded.append(positive_data_acceptance)
@@ -106,28 +117,28 @@ def exercise(case, role: str, credentials, devhost) -> None:
 
 
 @role_schema("anonymous").parametrize()
-def test_anonymous(case, credentials, devhost):
-    exercise(case, "anonymous", credentials, devhost)
+def test_anonymous(case, credentials, devhost, keep_alive):
+    exercise(case, "anonymous", credentials, devhost, keep_alive)
 
 
 @role_schema("customer").parametrize()
-def test_customer(case, credentials, devhost):
-    exercise(case, "customer", credentials, devhost)
+def test_customer(case, credentials, devhost, keep_alive):
+    exercise(case, "customer", credentials, devhost, keep_alive)
 
 
 @role_schema("seller").parametrize()
-def test_seller(case, credentials, devhost):
-    exercise(case, "seller", credentials, devhost)
+def test_seller(case, credentials, devhost, keep_alive):
+    exercise(case, "seller", credentials, devhost, keep_alive)
 
 
 @role_schema("pharmacist").parametrize()
-def test_pharmacist(case, credentials, devhost):
-    exercise(case, "pharmacist", credentials, devhost)
+def test_pharmacist(case, credentials, devhost, keep_alive):
+    exercise(case, "pharmacist", credentials, devhost, keep_alive)
 
 
 @role_schema("admin").parametrize()
-def test_admin_with_function_key(case, credentials, devhost):
-    exercise(case, "admin", credentials, devhost)
+def test_admin_with_function_key(case, credentials, devhost, keep_alive):
+    exercise(case, "admin", credentials, devhost, keep_alive)
 
 
 def example_path(path: str, operations: dict) -> str:
