@@ -20,11 +20,16 @@ trail: registered for creation, never dropped.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
+from typing import TYPE_CHECKING
 
 from shared.data import db, repo_partitions
 from shared.platform import logs
+
+if TYPE_CHECKING:
+    from shared.platform.settings_model import Settings
 
 log = logs.get_logger("partitions")
 MONTHS_AHEAD = 3
@@ -37,16 +42,16 @@ MONTHLY_TABLES: tuple[str, ...] = (
 
 @dataclass(frozen=True)
 class Retention:
-    """How long a table's months are kept (a setting's name), and the SQL that refuses a drop
-    (a partition for which it returns true is kept), or None."""
+    """How long a table's months are kept (read from the settings), and the SQL that refuses a
+    drop (a partition for which it returns true is kept), or None."""
 
-    setting: str
+    days: Callable[[Settings], int]
     refuse_if: str | None = None
 
 
 RETAINED: dict[str, Retention] = {
-    "outbox_events": Retention("outbox_retention_days", repo_partitions.HOLDS_UNPUBLISHED_EVENTS),
-    "notifications": Retention("notification_retention_days"),
+    "outbox_events": Retention(lambda s: s.outbox_retention_days, repo_partitions.HOLDS_UNPUBLISHED_EVENTS),
+    "notifications": Retention(lambda s: s.notification_retention_days),
 }
 
 
@@ -125,14 +130,16 @@ def month_of(table: str, name: str) -> date | None:
     return date(int(match[1]), int(match[2]), 1)
 
 
-async def drop_expired(today: date | None = None, retained: dict[str, Retention] | None = None) -> PartitionRun:
-    """Each retained table's expired partitions, each in its own transaction."""
+async def drop_expired(
+    today: date | None = None, retained: dict[str, Retention] | None = None, run: PartitionRun | None = None
+) -> PartitionRun:
+    """Each retained table's expired partitions, each in its own transaction; recorded in `run`."""
     from shared.platform.config import get_settings
 
     settings = get_settings()
-    run = PartitionRun()
+    run = run or PartitionRun()
     for table, retention in (RETAINED if retained is None else retained).items():
-        days = int(getattr(settings, retention.setting))
+        days = retention.days(settings)
         async with db.connection() as conn:
             names = await repo_partitions.partitions_of(conn, table)
         for name in expired(table, names, today or datetime.now(UTC).date(), days):
@@ -160,7 +167,7 @@ async def _drop(table: str, name: str, retention: Retention) -> bool | None:
     except psycopg.errors.UndefinedTable:  # the other run detached and dropped it while this one waited
         log.info("partition %s already dropped", name)
         return None
-    log.info("dropped partition %s of %s (past its %s)", name, table, retention.setting)
+    log.info("dropped partition %s of %s (past its retention)", name, table)
     return True
 
 
@@ -170,7 +177,4 @@ class _Refused(Exception):
 
 async def maintain(today: date | None = None) -> PartitionRun:
     """The timer's run: months ahead for every registered table, expired months dropped."""
-    run = await ensure_partitions(today)
-    dropped = await drop_expired(today)
-    run.dropped, run.kept = dropped.dropped, dropped.kept
-    return run
+    return await drop_expired(today, run=await ensure_partitions(today))
