@@ -131,7 +131,7 @@ def dev_host(
         host.stop()
 
 
-def _proc_stat(pid: int | str) -> tuple[str, list[str]]:
+def proc_stat(pid: int | str) -> tuple[str, list[str]]:
     """(command name, fields after it) of /proc/<pid>/stat."""
     text = Path(f"/proc/{pid}/stat").read_text()
     return text[text.index("(") + 1 : text.rindex(")")], text.rsplit(")", 1)[1].split()
@@ -140,7 +140,7 @@ def _proc_stat(pid: int | str) -> tuple[str, list[str]]:
 def cpu_seconds(pid: int) -> float:
     """user+system CPU of a process (Linux /proc); NaN elsewhere, the figure does not need it."""
     try:
-        fields = _proc_stat(pid)[1]
+        fields = proc_stat(pid)[1]
         return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
     except (OSError, ValueError, IndexError):
         return float("nan")
@@ -156,7 +156,7 @@ def database_cpu_seconds() -> float:
         return float("nan")
     for pid in pids:
         try:
-            name, fields = _proc_stat(pid)
+            name, fields = proc_stat(pid)
         except (OSError, ValueError):
             continue  # exited meanwhile
         if name == "postgres":

@@ -9,6 +9,7 @@ and the printout proves it with these figures rather than loosening a check."""
 
 from __future__ import annotations
 
+import math
 import os
 import threading
 import time
@@ -16,7 +17,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-TICKS = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
+from bench.harness import cpu_seconds, proc_stat
+
 PROC = Path("/proc")
 INTERVAL_SECONDS = 1.0
 
@@ -41,11 +43,9 @@ def machine_ticks() -> tuple[int, int] | None:
 
 
 def process_seconds(pid: int) -> float:
-    try:
-        parts = (PROC / str(pid) / "stat").read_text().rsplit(")", 1)[1].split()
-    except (OSError, IndexError):
-        return 0.0
-    return (int(parts[11]) + int(parts[12])) / TICKS  # utime, stime
+    """A process's user+system CPU; 0 for one that exited meanwhile (the groups add theirs up)."""
+    seconds = cpu_seconds(pid)
+    return 0.0 if math.isnan(seconds) else seconds
 
 
 def pid_in(path: Path) -> list[int]:
@@ -66,7 +66,7 @@ def children_of(pid: int) -> list[int]:
     for entry in PROC.iterdir():
         if entry.name.isdigit():
             try:
-                if int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1]) == pid:
+                if int(proc_stat(entry.name)[1][1]) == pid:  # the parent's pid
                     found.append(int(entry.name))
             except (OSError, IndexError, ValueError):
                 continue
