@@ -129,6 +129,13 @@ async def _relay_while_requested() -> None:
         await relay_after_commit()
 
 
+def in_background_relay() -> bool:
+    """Whether the running task is the background relay (tests count a request's statements
+    without the relay's, which the loop may schedule during the request's own awaits)."""
+    task = _background_relay
+    return task is not None and asyncio.current_task() is task
+
+
 async def wait_for_background_relay() -> None:
     """Tests and shutdown: let a running background relay finish."""
     task = _background_relay

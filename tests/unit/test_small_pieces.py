@@ -21,3 +21,28 @@ def test_json_logs_carry_invocation_context(capsys, minimal_settings):
     line = json.loads(capsys.readouterr().err.strip().splitlines()[-1])
     assert line["message"] == "hello world" and line["invocation_id"] == "inv-1"
     assert line["user_id"] == "user-9" and line["duration_ms"] == 1.5 and line["level"] == "INFO"
+
+
+async def test_the_background_relay_knows_its_own_task_and_takes_one_more_round_per_commit(monkeypatch):
+    import asyncio
+
+    from shared.events import relay
+
+    seen: list[bool] = []
+    started, release = asyncio.Event(), asyncio.Event()
+
+    async def relaying() -> int:
+        seen.append(relay.in_background_relay())
+        started.set()
+        await release.wait()
+        return 0
+
+    monkeypatch.setattr(relay, "relay_after_commit", relaying)
+    monkeypatch.setattr(relay, "_background_relay", None)
+    relay.relay_soon()
+    await started.wait()
+    relay.relay_soon()  # a commit while it runs: one more round, not a second task
+    assert not relay.in_background_relay()  # the caller's task is not the relay's
+    release.set()
+    await relay.wait_for_background_relay()
+    assert seen == [True, True]
