@@ -177,6 +177,7 @@ ORDER BY i.indexrelid
 FOREIGN_KEYS = """
 SELECT c.conrelid::regclass::text, c.conname, pg_get_constraintdef(c.oid) FROM pg_constraint c
 WHERE c.contype = 'f' AND (c.conrelid = ANY(%(tables)s::regclass[]) OR c.confrelid = ANY(%(tables)s::regclass[]))
+  AND c.conparentid = 0  -- a partition's copy of its parent's key comes and goes with the parent's
 ORDER BY 1, 2
 """
 NAMED_KEYS = """
