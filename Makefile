@@ -110,6 +110,11 @@ bench-backups: deps
 .PHONY: bench-order-partitions
 bench-order-partitions: deps
 	$(PY) -m bench.order_partitions $(ARGS)
+# Admin dashboard at 10M orders: computed from the orders vs read from the closed days' kept figures.
+# Reuses (or builds) the bench-order-partitions database.
+.PHONY: bench-order-figures
+bench-order-figures: deps
+	$(PY) -m bench.order_figures $(ARGS)
 # Inbox: signed Meta webhook intake (10 events a delivery) vs bare Azurite queue sends; inbound → visible p50/p95.
 .PHONY: bench-inbox
 bench-inbox: deps

@@ -1,14 +1,15 @@
 """SQL for the dashboards: order figures over a date range, for the whole marketplace or one
 seller; each constant sits right before the one function that runs it.
 
-Each is ONE statement: a `scoped` CTE picks the rows (parent orders, or one seller's child
-orders) and a shared tail computes every figure from it, so the cost is one round trip however
-many orders, statuses or products the range holds.
+Each is ONE statement: CTEs count the rows by status pair and list the lines sold (parent
+orders and the closed days' kept figures, or one seller's child orders) and a shared tail
+computes every figure from them, so the cost is one round trip however many orders, statuses or
+products the range holds.
 """
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from typing import TYPE_CHECKING
 from uuid import UUID
 
@@ -18,22 +19,24 @@ from shared.orders.models import StatsRow
 if TYPE_CHECKING:
     from psycopg import AsyncConnection
 
-# `scoped` (id, status, payment_status, total) is defined by each query; `sold` are the child
-# orders whose items count as sold. A cancelled order earns nothing, even if it was paid.
+# Each query defines `counted` (status, payment_status, orders, total) and `sold_lines`
+# (product_id, units, revenue): the lines whose units count as sold. A cancelled order earns
+# nothing, even if it was paid.
 STATS_TAIL = """
 , figures AS (
-    SELECT count(*) FILTER (WHERE status <> 'CANCELLED') AS orders,
+    SELECT coalesce(sum(orders) FILTER (WHERE status <> 'CANCELLED'), 0)::bigint AS orders,
            coalesce(sum(total) FILTER (WHERE payment_status = 'PAID' AND status <> 'CANCELLED'), 0.00) AS revenue,
-           round(avg(total) FILTER (WHERE status <> 'CANCELLED'), 2) AS average_order_value
-    FROM scoped
+           round(sum(total) FILTER (WHERE status <> 'CANCELLED')
+                 / nullif(sum(orders) FILTER (WHERE status <> 'CANCELLED'), 0), 2) AS average_order_value
+    FROM counted
 ), by_status AS (
     SELECT coalesce(jsonb_object_agg(status, n), '{}'::jsonb) AS orders_by_status
-    FROM (SELECT status, count(*) AS n FROM scoped GROUP BY status) counted
+    FROM (SELECT status, sum(orders)::bigint AS n FROM counted GROUP BY status) by_status
 ), ranked AS (
-    SELECT i.product_id, sum(i.quantity) AS units, sum(i.line_total) AS revenue
-    FROM sold JOIN order_items i ON i.seller_order_id = sold.id
-    GROUP BY i.product_id
-    ORDER BY units DESC, i.product_id
+    SELECT product_id, sum(units)::bigint AS units, sum(revenue) AS revenue
+    FROM sold_lines
+    GROUP BY product_id
+    ORDER BY units DESC, product_id
     LIMIT 10
 ), top AS (
     -- money as text inside JSON: a JSON number would come back as a float
@@ -47,21 +50,40 @@ SELECT figures.orders, figures.revenue, figures.average_order_value, by_status.o
        top.top_products
 FROM figures, by_status, top"""
 
+# Days in the window whose figures the refresh timer keeps (`repo_figures`) and that changed in
+# no way since are read from those; the others (today, yesterday, changed days, days not yet
+# refreshed) are computed from the orders, a range scan per day. One snapshot for both.
 MARKETPLACE_STATS = (
     """
-WITH scoped AS (
-    SELECT id, status, payment_status, total FROM orders
-    WHERE created_at >= %(starts)s AND created_at < %(ends)s
-), sold AS (
-    SELECT so.id FROM scoped o JOIN seller_orders so ON so.order_id = o.id
+WITH days AS (
+    SELECT g::date AS day FROM generate_series(%(first)s::date, %(last)s::date, interval '1 day') g
+), kept AS (
+    SELECT d.day FROM days d JOIN order_figure_days f ON f.day = d.day
+    WHERE NOT EXISTS (SELECT 1 FROM order_figure_changes c WHERE c.day = d.day)
+), live AS (
+    SELECT day FROM days EXCEPT SELECT day FROM kept
+), scoped AS (
+    SELECT o.id, o.status, o.payment_status, o.total
+    FROM live JOIN orders o ON o.created_at >= live.day::timestamp AT TIME ZONE 'UTC'
+                           AND o.created_at < (live.day + 1)::timestamp AT TIME ZONE 'UTC'
+), counted AS (
+    SELECT status, payment_status, count(*) AS orders, sum(total) AS total FROM scoped GROUP BY status, payment_status
+    UNION ALL
+    SELECT s.status, s.payment_status, s.orders, s.total FROM kept JOIN order_figure_statuses s ON s.day = kept.day
+), sold_lines AS (
+    SELECT i.product_id, i.quantity AS units, i.line_total AS revenue
+    FROM scoped o JOIN seller_orders so ON so.order_id = o.id JOIN order_items i ON i.seller_order_id = so.id
     WHERE o.status <> 'CANCELLED' AND so.status <> 'CANCELLED'
+    UNION ALL
+    SELECT p.product_id, p.units, p.revenue FROM kept JOIN order_figure_products p ON p.day = kept.day
 )"""
     + STATS_TAIL
 )
 
 
-async def marketplace_stats(conn: AsyncConnection, starts: datetime, ends: datetime) -> StatsRow:
-    row = await db.fetch_one(conn, MARKETPLACE_STATS, {"starts": starts, "ends": ends}, StatsRow)
+async def marketplace_stats(conn: AsyncConnection, first: date, last: date) -> StatsRow:
+    """The UTC days first to last, both included."""
+    row = await db.fetch_one(conn, MARKETPLACE_STATS, {"first": first, "last": last}, StatsRow)
     assert row is not None  # aggregates always give one row
     return row
 
@@ -75,8 +97,12 @@ WITH seller AS (
     SELECT so.id, so.status, o.payment_status, so.total
     FROM seller_orders so JOIN orders o ON o.id = so.order_id
     WHERE so.seller_id = %(seller_id)s AND so.created_at >= %(starts)s AND so.created_at < %(ends)s
-), sold AS (
-    SELECT id FROM scoped WHERE status <> 'CANCELLED'
+), counted AS (
+    SELECT status, payment_status, count(*) AS orders, sum(total) AS total FROM scoped GROUP BY status, payment_status
+), sold_lines AS (
+    SELECT i.product_id, i.quantity AS units, i.line_total AS revenue
+    FROM scoped so JOIN order_items i ON i.seller_order_id = so.id
+    WHERE so.status <> 'CANCELLED'
 )"""
     + STATS_TAIL
     + ", seller"

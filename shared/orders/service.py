@@ -20,6 +20,7 @@ from shared.data import db
 from shared.events import relay
 from shared.orders import (
     expiry,
+    figures,
     lifecycle,
     payment_effects,
     placement,
@@ -55,6 +56,7 @@ from shared.orders.models import (
     TransitionRequest,
     TransitionResult,
 )
+from shared.orders.models_figures import FiguresRun
 from shared.orders.models_payment import ChildClaim, PaidOutcome, PayableOrder, RefundableItem, RefundUnits
 from shared.orders.models_seller import SellerOrderView
 from shared.orders.models_threads import ChildParties, OfferLine, PricedOfferLine
@@ -253,6 +255,11 @@ async def expire_unpaid_orders(
     return run
 
 
+async def refresh_order_figures(days_per_run: int = figures.DAYS_PER_RUN) -> FiguresRun:
+    """The timer's work: recompute the closed days whose kept figures are missing or stale."""
+    return await figures.refresh_due_days(days_per_run)
+
+
 # --- prescription-only lines ---------------------------------------------------------------
 
 
@@ -338,9 +345,8 @@ def _page(rows: Sequence[Row], limit: int) -> tuple[list[Row], str | None]:
 
 async def marketplace_stats(query: StatsQuery, *, today: date | None = None) -> OrderStats:
     first, last = rules.stats_window(query, today=today or utcnow().date())
-    starts, ends = _whole_days(first, last)
     async with db.connection(read_only=True) as conn:
-        row = await repo_stats.marketplace_stats(conn, starts, ends)
+        row = await repo_stats.marketplace_stats(conn, first, last)
     return OrderStats(**_figures(row, first, last, statuses=get_args(ParentStatus)))
 
 

@@ -1,0 +1,12 @@
+DROP TRIGGER IF EXISTS seller_orders_figures_delete ON seller_orders;
+DROP TRIGGER IF EXISTS seller_orders_figures_update ON seller_orders;
+DROP TRIGGER IF EXISTS seller_orders_figures_insert ON seller_orders;
+DROP TRIGGER IF EXISTS orders_figures_delete ON orders;
+DROP TRIGGER IF EXISTS orders_figures_update ON orders;
+DROP TRIGGER IF EXISTS orders_figures_insert ON orders;
+DROP FUNCTION IF EXISTS note_child_figure_change();
+DROP FUNCTION IF EXISTS note_order_figure_change();
+DROP TABLE IF EXISTS order_figure_changes;
+DROP TABLE IF EXISTS order_figure_products;
+DROP TABLE IF EXISTS order_figure_statuses;
+DROP TABLE IF EXISTS order_figure_days;
