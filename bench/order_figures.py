@@ -10,14 +10,15 @@ from the closed days' kept figures (migration 0018), side by side in one run.
    in-process with the app's settings (its 5 s statement timeout included), run until no closed
    day is due; the time per day and in all.
 3. **The dashboard's statement** (`repo_stats.MARKETPLACE_STATS`) on one connection with the
-   app's settings, over the default 30 days up to the data's newest order: "live" runs in a
-   transaction that notes a change on every day of the window (so every day is computed from the
-   orders, as before the kept figures), rolled back; "kept" runs as the app does. Alternating,
-   after warm-up runs; both must answer the same figures. Figure: kept ÷ live median. Over a
-   whole year (the longest window the API takes) the kept side is timed against the statement
-   timeout; its live side only with `--year-live` (minutes a run at 10M). Beside it, the
-   largest seller's dashboard over the year (`repo_stats.SELLER_STATS`, always computed from
-   its child orders).
+   app's settings (JIT off; the statement timeout lifted for the sides computed from the
+   orders), over the default 30 days up to the data's newest order: "live" runs in a
+   transaction that notes a change on every day of the window (so every day is computed from
+   the orders, as before the kept figures), rolled back; "kept" runs as the app does.
+   Alternating, after warm-up runs; both must answer the same figures. Figure: kept ÷ live
+   median. Over a whole year (the longest window the API takes) the kept side is timed against
+   the 5 s statement timeout; its live side only with `--year-live` (minutes a run at 10M).
+   Beside it, the largest seller's dashboard over the year (`repo_stats.SELLER_STATS`, always
+   computed from its child orders).
 """
 
 from __future__ import annotations
@@ -42,6 +43,7 @@ DATA_LAST_DAY = "SELECT (max(created_at) AT TIME ZONE 'UTC')::date FROM orders"
 NOTE_EVERY_DAY = """
 INSERT INTO order_figure_changes (day)
 SELECT g::date FROM generate_series(%(first)s::date, %(last)s::date, interval '1 day') g"""
+NO_STATEMENT_TIMEOUT = "SET LOCAL statement_timeout = 0"  # the sides computed from the orders may pass 5 s
 KEPT_IN_WINDOW = "SELECT count(*) FROM order_figure_days WHERE day BETWEEN %(first)s AND %(last)s"
 
 
@@ -64,12 +66,21 @@ async def catch_up() -> tuple[int, list[float]]:
         await db.close_pools()
 
 
+def app_options() -> str:
+    """The app's connection settings (statement timeout, time zone, JIT)."""
+    from shared.data import db
+    from shared.platform.config import get_settings
+
+    return str(db.connection_kwargs(get_settings())["options"])
+
+
 def timed(conn: psycopg.Connection[tuple], window: dict[str, Any], *, live: bool) -> tuple[float, Any]:
     """Seconds for one run of the dashboard's statement, and its row."""
     from shared.orders.repo_stats import MARKETPLACE_STATS
 
     with conn.transaction(force_rollback=True):
         if live:
+            conn.execute(NO_STATEMENT_TIMEOUT)
             conn.execute(NOTE_EVERY_DAY, window)
         started = time.perf_counter()
         row = conn.execute(MARKETPLACE_STATS, window).fetchone()
@@ -79,7 +90,7 @@ def timed(conn: psycopg.Connection[tuple], window: dict[str, Any], *, live: bool
 def measure(url: str, window: dict[str, Any], rounds: int, sides: tuple[bool, ...]) -> dict[bool, list[float]]:
     """Seconds per run by side (live or not), alternating; fails if the sides disagree."""
     times: dict[bool, list[float]] = {side: [] for side in sides}
-    with psycopg.connect(url, options="-c TimeZone=UTC") as conn:
+    with psycopg.connect(url, options=app_options()) as conn:
         for _ in range(WARM_UP):  # the cheap side: from here on psycopg runs it prepared, as the app does
             timed(conn, window, live=False)
         rows = {live: timed(conn, window, live=live)[1] for live in sides}  # warms the live side too
@@ -96,7 +107,7 @@ def largest_seller_year(url: str, window: dict[str, Any], rounds: int) -> tuple[
 
     starts = datetime.combine(window["first"], datetime.min.time(), UTC)
     params = {"starts": starts, "ends": datetime.combine(window["last"] + timedelta(days=1), datetime.min.time(), UTC)}
-    with psycopg.connect(url, autocommit=True, options="-c TimeZone=UTC") as conn:
+    with psycopg.connect(url, autocommit=True, options=app_options() + " -c statement_timeout=0") as conn:
         params["seller_id"] = conn.execute(SELLER_RANKS, {"starts": starts}).fetchone()[0]  # type: ignore[index]
         seconds = []
         for _ in range(WARM_UP + rounds):

@@ -43,6 +43,7 @@ GRANTS = [
     # Behind PgBouncer the app cannot send these at connect time (docs/database.md).
     "ALTER ROLE {role} SET statement_timeout = {timeout}",
     "ALTER ROLE {role} SET TimeZone = 'UTC'",
+    "ALTER ROLE {role} SET jit = off",
 ]
 
 

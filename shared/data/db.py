@@ -58,7 +58,9 @@ def connection_kwargs(settings: Settings) -> dict[str, Any]:
     else:
         # TimeZone=UTC: psycopg then loads timestamptz with datetime.timezone.utc, which costs
         # half of what a zoneinfo zone (e.g. a server default of 'Etc/UTC') does per value.
-        kwargs["options"] = f"-c statement_timeout={settings.database_statement_timeout_ms} -c TimeZone=UTC"
+        # jit=off: the app's statements are short; JIT only ever compiled the few whose estimates
+        # run high, for 0.5 s a run (the admin dashboard's, docs/database.md).
+        kwargs["options"] = f"-c statement_timeout={settings.database_statement_timeout_ms} -c TimeZone=UTC -c jit=off"
     if settings.database_auth == "entra":
         kwargs["credential"] = _entra_credential(settings)
         if settings.database_entra_user:

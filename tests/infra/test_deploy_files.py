@@ -76,4 +76,4 @@ def test_grants_give_the_app_role_data_access_now_and_for_later_migrations(datab
             "SELECT setconfig FROM pg_db_role_setting s JOIN pg_roles r ON r.oid = s.setrole WHERE r.rolname = %s",
             (app_role,),
         ).fetchone()[0]
-        assert "statement_timeout=5000ms" in settings and "TimeZone=UTC" in settings
+        assert "statement_timeout=5000ms" in settings and "TimeZone=UTC" in settings and "jit=off" in settings

@@ -16,7 +16,7 @@ BASE = {
 
 def test_direct_connections_carry_statement_timeout_and_application_name():
     kwargs = db.connection_kwargs(Settings(**BASE, database_statement_timeout_ms=1234))
-    assert kwargs["options"] == "-c statement_timeout=1234 -c TimeZone=UTC"
+    assert kwargs["options"] == "-c statement_timeout=1234 -c TimeZone=UTC -c jit=off"
     assert kwargs["application_name"] == "souq-api" and kwargs["autocommit"] is True
     assert "prepare_threshold" not in kwargs and "credential" not in kwargs
 
