@@ -1,5 +1,5 @@
 """Timers: cancel unpaid orders past their deadline and give their stock back (every minute);
-keep the closed days' marketplace figures for the admin dashboard (every 5 minutes)."""
+keep the closed days' figures for the dashboards (every 5 minutes)."""
 
 import azure.functions as func
 

@@ -7,6 +7,8 @@ DROP TRIGGER IF EXISTS orders_figures_insert ON orders;
 DROP FUNCTION IF EXISTS note_child_figure_change();
 DROP FUNCTION IF EXISTS note_order_figure_change();
 DROP TABLE IF EXISTS order_figure_changes;
+DROP TABLE IF EXISTS order_figure_seller_products;
+DROP TABLE IF EXISTS order_figure_seller_statuses;
 DROP TABLE IF EXISTS order_figure_products;
 DROP TABLE IF EXISTS order_figure_statuses;
 DROP TABLE IF EXISTS order_figure_days;

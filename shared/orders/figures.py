@@ -1,9 +1,10 @@
-"""The `refresh_order_figures` timer's work: keep each closed UTC day's marketplace figures, so
-the admin dashboard reads a few rows per day instead of every order, child order and line.
+"""The `refresh_order_figures` timer's work: keep each closed UTC day's figures, the
+marketplace's and each seller's, so the dashboards read a few rows per day instead of every
+order, child order and line.
 
 A day is closed once it ended a whole day ago (by the server's clock). Triggers (migration
 0018) note every change to an order or child order of a past day in `order_figure_changes`; the
-dashboard computes a day from its orders while it has notes or no figures yet, and reads the
+dashboards compute a day from its orders while it has notes or no figures yet, and reads the
 kept figures otherwise. A refresh recomputes a day in one short transaction, so the day switches
 from live to kept atomically, and two refreshes of one day take turns on its row.
 """

@@ -1,4 +1,4 @@
-"""Rows and results of the closed days' marketplace figures (`shared.orders.figures`)."""
+"""Rows and results of the closed days' kept figures (`shared.orders.figures`)."""
 
 from __future__ import annotations
 

@@ -1,6 +1,7 @@
-"""SQL for the closed days' marketplace figures (`shared.orders.figures`); each constant sits
-right before the one function that runs it. The dashboard's statement that reads them is
-`repo_stats.MARKETPLACE_STATS`; the triggers that note changes are in migration 0018."""
+"""SQL for the closed days' kept figures, the marketplace's and each seller's
+(`shared.orders.figures`); each constant sits right before the one function that runs it. The
+dashboards' statements that read them are in `repo_stats`; the triggers that note changes are
+in migration 0018."""
 
 from __future__ import annotations
 
@@ -51,27 +52,43 @@ WITH notes AS (
     DELETE FROM order_figure_changes WHERE day = %(day)s
 ), statuses AS (
     DELETE FROM order_figure_statuses WHERE day = %(day)s
+), products AS (
+    DELETE FROM order_figure_products WHERE day = %(day)s
+), seller_statuses AS (
+    DELETE FROM order_figure_seller_statuses WHERE day = %(day)s
 )
-DELETE FROM order_figure_products WHERE day = %(day)s"""
+DELETE FROM order_figure_seller_products WHERE day = %(day)s"""
 
-# The same figures as the dashboard's live part (repo_stats.MARKETPLACE_STATS), for one day.
+# The same figures as the dashboards' live parts (repo_stats), for one day: the marketplace's
+# from the parent orders, each seller's from its child orders (a child's day is its parent's).
 FILL_DAY = """
 WITH day_orders AS (
     SELECT id, status, payment_status, total FROM orders
     WHERE created_at >= (%(day)s::date)::timestamp AT TIME ZONE 'UTC'
       AND created_at < (%(day)s::date + 1)::timestamp AT TIME ZONE 'UTC'
+), day_children AS (
+    SELECT so.id, so.seller_id, so.status, o.payment_status, so.total, o.status AS order_status
+    FROM day_orders o JOIN seller_orders so ON so.order_id = o.id
+), day_lines AS (
+    SELECT c.seller_id, c.status, c.order_status, i.product_id, i.quantity, i.line_total
+    FROM day_children c JOIN order_items i ON i.seller_order_id = c.id
+    WHERE c.status <> 'CANCELLED'
 ), statuses AS (
     INSERT INTO order_figure_statuses (day, status, payment_status, orders, total)
     SELECT %(day)s, status, payment_status, count(*), sum(total)
     FROM day_orders GROUP BY status, payment_status
+), products AS (
+    INSERT INTO order_figure_products (day, product_id, units, revenue)
+    SELECT %(day)s, product_id, sum(quantity), sum(line_total)
+    FROM day_lines WHERE order_status <> 'CANCELLED' GROUP BY product_id
+), seller_statuses AS (
+    INSERT INTO order_figure_seller_statuses (day, seller_id, status, payment_status, orders, total)
+    SELECT %(day)s, seller_id, status, payment_status, count(*), sum(total)
+    FROM day_children GROUP BY seller_id, status, payment_status
 )
-INSERT INTO order_figure_products (day, product_id, units, revenue)
-SELECT %(day)s, i.product_id, sum(i.quantity), sum(i.line_total)
-FROM day_orders o
-JOIN seller_orders so ON so.order_id = o.id
-JOIN order_items i ON i.seller_order_id = so.id
-WHERE o.status <> 'CANCELLED' AND so.status <> 'CANCELLED'
-GROUP BY i.product_id"""
+INSERT INTO order_figure_seller_products (day, seller_id, product_id, units, revenue)
+SELECT %(day)s, seller_id, product_id, sum(quantity), sum(line_total)
+FROM day_lines GROUP BY seller_id, product_id"""
 
 
 async def refresh_day(conn: AsyncConnection, day: date) -> None:

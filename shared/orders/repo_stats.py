@@ -1,15 +1,15 @@
 """SQL for the dashboards: order figures over a date range, for the whole marketplace or one
 seller; each constant sits right before the one function that runs it.
 
-Each is ONE statement: CTEs count the rows by status pair and list the lines sold (parent
-orders and the closed days' kept figures, or one seller's child orders) and a shared tail
-computes every figure from them, so the cost is one round trip however many orders, statuses or
-products the range holds.
+Each is ONE statement: CTEs count the rows by status pair and list the lines sold, from the
+closed days' kept figures and the other days' orders (parent orders, or one seller's child
+orders), and a shared tail computes every figure from them, so the cost is one round trip
+however many orders, statuses or products the range holds.
 """
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date
 from typing import TYPE_CHECKING
 from uuid import UUID
 
@@ -50,14 +50,13 @@ SELECT figures.orders, figures.revenue, figures.average_order_value, by_status.o
        top.top_products
 FROM figures, by_status, top"""
 
-# Days in the window whose figures the refresh timer keeps (`repo_figures`) and that changed in
-# no way since are read from those; the others (today, yesterday, changed days, days not yet
-# refreshed) are computed from the orders, a range scan per day. One snapshot for both.
-# The live days are known only at run time, so the planner guesses a million orders a day and
-# hash-joins every child order and line (15 s at 10M orders for two live days). LATERAL with
-# OFFSET 0 (not pulled up into a join) keeps it to index lookups per live day and per order.
-MARKETPLACE_STATS = (
-    """
+# The window's days, split: `kept` are days whose figures the refresh timer keeps
+# (`repo_figures`) and that changed in no way since; `live` are the others (today, yesterday,
+# changed days, days not yet refreshed), computed from the orders. One statement, one snapshot.
+# Which days are live is known only at run time, so the planner guesses a million orders a day
+# and hash-joins every child order and line (15 s at 10M orders for two live days): LATERAL with
+# OFFSET 0 (never pulled up into a join) keeps the live part to index lookups per day and order.
+WINDOW_DAYS = """
 WITH days AS (
     SELECT g::date AS day FROM generate_series(%(first)s::date, %(last)s::date, interval '1 day') g
 ), kept AS (
@@ -65,7 +64,12 @@ WITH days AS (
     WHERE NOT EXISTS (SELECT 1 FROM order_figure_changes c WHERE c.day = d.day)
 ), live AS (
     SELECT day FROM days EXCEPT SELECT day FROM kept
-), scoped AS (
+)"""
+
+MARKETPLACE_STATS = (
+    WINDOW_DAYS
+    + """
+, scoped AS (
     SELECT o.id, o.status, o.payment_status, o.total
     FROM live CROSS JOIN LATERAL (
         SELECT id, status, payment_status, total FROM orders
@@ -102,26 +106,43 @@ async def marketplace_stats(conn: AsyncConnection, first: date, last: date) -> S
 
 # A seller's child orders, with the payment status of their parents. No row: no such seller.
 SELLER_STATS = (
-    """
-WITH seller AS (
+    WINDOW_DAYS
+    + """
+, seller AS (
     SELECT id FROM sellers WHERE id = %(seller_id)s
 ), scoped AS (
-    SELECT so.id, so.status, o.payment_status, so.total
-    FROM seller_orders so JOIN orders o ON o.id = so.order_id
-    WHERE so.seller_id = %(seller_id)s AND so.created_at >= %(starts)s AND so.created_at < %(ends)s
+    SELECT c.id, c.status, c.payment_status, c.total
+    FROM live CROSS JOIN LATERAL (
+        SELECT so.id, so.status, o.payment_status, so.total
+        FROM seller_orders so JOIN orders o ON o.id = so.order_id
+        WHERE so.seller_id = %(seller_id)s
+          AND so.created_at >= live.day::timestamp AT TIME ZONE 'UTC'
+          AND so.created_at < (live.day + 1)::timestamp AT TIME ZONE 'UTC'
+        OFFSET 0) c
 ), counted AS (
     SELECT status, payment_status, count(*) AS orders, sum(total) AS total FROM scoped GROUP BY status, payment_status
+    UNION ALL
+    SELECT s.status, s.payment_status, s.orders, s.total
+    FROM kept JOIN order_figure_seller_statuses s ON s.day = kept.day
+    WHERE s.seller_id = %(seller_id)s AND s.day BETWEEN %(first)s AND %(last)s
 ), sold_lines AS (
-    SELECT i.product_id, i.quantity AS units, i.line_total AS revenue
-    FROM scoped so JOIN order_items i ON i.seller_order_id = so.id
+    SELECT l.product_id, l.units, l.revenue
+    FROM scoped so CROSS JOIN LATERAL (
+        SELECT i.product_id, i.quantity AS units, i.line_total AS revenue
+        FROM order_items i WHERE i.seller_order_id = so.id
+        OFFSET 0) l
     WHERE so.status <> 'CANCELLED'
+    UNION ALL
+    SELECT p.product_id, p.units, p.revenue
+    FROM kept JOIN order_figure_seller_products p ON p.day = kept.day
+    WHERE p.seller_id = %(seller_id)s AND p.day BETWEEN %(first)s AND %(last)s
 )"""
     + STATS_TAIL
     + ", seller"
 )
 
 
-async def seller_stats(conn: AsyncConnection, seller_id: UUID, starts: datetime, ends: datetime) -> StatsRow | None:
-    """None when there is no such seller."""
-    params = {"seller_id": seller_id, "starts": starts, "ends": ends}
+async def seller_stats(conn: AsyncConnection, seller_id: UUID, first: date, last: date) -> StatsRow | None:
+    """The UTC days first to last, both included; None when there is no such seller."""
+    params = {"seller_id": seller_id, "first": first, "last": last}
     return await db.fetch_one(conn, SELLER_STATS, params, StatsRow)

@@ -358,18 +358,11 @@ async def seller_stats(principal: Principal, query: StatsQuery, *, today: date |
 async def any_seller_stats(seller_id: UUID, query: StatsQuery, *, today: date | None = None) -> SellerStats:
     """Any seller's figures (admins); 404 for a seller that does not exist."""
     first, last = rules.stats_window(query, today=today or utcnow().date())
-    starts, ends = _whole_days(first, last)
     async with db.connection(read_only=True) as conn:
-        row = await repo_stats.seller_stats(conn, seller_id, starts, ends)
+        row = await repo_stats.seller_stats(conn, seller_id, first, last)
     if row is None:
         raise NotFound(f"no seller {seller_id}", code=OrderError.SELLER_NOT_FOUND)
     return SellerStats(**_figures(row, first, last, statuses=get_args(ChildStatus)), seller_id=seller_id)
-
-
-def _whole_days(first: date, last: date) -> tuple[datetime, datetime]:
-    starts, ends = rules.day_bounds(first, last)
-    assert starts is not None and ends is not None  # both days are given
-    return starts, ends
 
 
 def _figures(row: StatsRow, first: date, last: date, *, statuses: tuple[str, ...]) -> dict[str, Any]:

@@ -1,7 +1,7 @@
-"""The closed days' marketplace figures (migration 0018, `shared.orders.figures`) against a real
-PostgreSQL: kept figures equal live ones and are what the dashboard reads, a change to a kept
-day shows at once, and the two races (a change committing after a refresh computed, two
-refreshes of one day) lose nothing."""
+"""The closed days' kept figures, the marketplace's and each seller's (migration 0018,
+`shared.orders.figures`), against a real PostgreSQL: kept figures equal live ones and are what
+the dashboards read, a change to a kept day shows at once, and the two races (a change
+committing after a refresh computed, two refreshes of one day) lose nothing."""
 
 from __future__ import annotations
 
@@ -13,11 +13,10 @@ import pytest
 
 from tests.catalog_support import sql
 from tests.integration.test_order_stats import ADMIN, mark, placed, stats
-from tests.order_support import line, stocked_catalog
+from tests.order_support import line, seller_headers, stocked_catalog
 from tests.support import LockGate
 
-TODAY = datetime.now(UTC).date()
-WINDOW = {"from": str(TODAY - timedelta(days=20)), "to": str(TODAY)}
+WINDOW_DAYS = 21  # every order of the fixture, today's included
 
 
 @pytest.fixture
@@ -44,7 +43,7 @@ async def orders(catalog, database_url) -> dict[str, dict]:
 
 
 def day_of(days_ago: int) -> date:
-    return TODAY - timedelta(days=days_ago)
+    return datetime.now(UTC).date() - timedelta(days=days_ago)
 
 
 def kept_days(database_url: str) -> list[date]:
@@ -55,10 +54,17 @@ def noted_days(database_url: str) -> list[date]:
     return [row[0] for row in sql(database_url, "SELECT DISTINCT day FROM order_figure_changes ORDER BY day")]
 
 
-async def dashboard() -> dict:
-    status, body = await stats("get_ops_stats", "ops/stats", ADMIN, **WINDOW)
+async def dashboard(headers: dict | None = None) -> dict:
+    """The marketplace's, or with a seller's headers that seller's."""
+    call = ("get_seller_stats", "seller/stats", headers) if headers else ("get_ops_stats", "ops/stats", ADMIN)
+    status, body = await stats(*call, **{"from": str(day_of(WINDOW_DAYS - 1)), "to": str(day_of(0))})
     assert status == 200, body
     return body
+
+
+async def every_dashboard(catalog) -> dict[str, dict]:
+    sellers = {name: await dashboard(seller_headers(catalog, name)) for name in ("nahdi", "dawaa")}
+    return {"marketplace": await dashboard()} | sellers
 
 
 async def refresh(**kwargs):
@@ -67,19 +73,23 @@ async def refresh(**kwargs):
     return await service.refresh_order_figures(**kwargs)
 
 
-async def test_kept_figures_equal_live_ones_and_are_what_the_dashboard_reads(orders, database_url):
-    live = await dashboard()
-    assert (live["orders"], live["revenue"]) == (4, "172.50")  # 75.90 + 96.60 paid
+async def test_kept_figures_equal_live_ones_and_are_what_the_dashboards_read(catalog, orders, database_url):
+    live = await every_dashboard(catalog)
+    assert (live["marketplace"]["orders"], live["marketplace"]["revenue"]) == (4, "172.50")  # 75.90 + 96.60 paid
+    assert (live["nahdi"]["orders"], live["nahdi"]["revenue"]) == (2, "51.75")
+    assert (live["dawaa"]["orders"], live["dawaa"]["revenue"]) == (3, "120.75")  # 24.15 + 96.60 paid
     run = await refresh()
     assert (run.days, run.more) == (8, False)  # 9 days ago through 2 days ago: yesterday and today stay live
     assert kept_days(database_url) == [day_of(n) for n in range(9, 1, -1)] and noted_days(database_url) == []
-    assert await dashboard() == live
-    # The kept rows are what is read: a figure changed behind the app's back shows.
+    assert await every_dashboard(catalog) == live
+    # The kept rows are what is read: figures changed behind the app's back show.
+    sql(database_url, "UPDATE order_figure_seller_products SET units = units + 100 WHERE day = %s", day_of(9))
+    assert (await dashboard(seller_headers(catalog, "dawaa")))["top_products"][0]["units"] == 105  # Brufen: 4 + 1
     sql(database_url, "UPDATE order_figure_statuses SET orders = orders + 100 WHERE day = %s", day_of(9))
     tampered = await dashboard()
     assert (tampered["orders"], tampered["orders_by_status"]["PENDING"]) == (
         104,
-        live["orders_by_status"]["PENDING"] + 100,
+        live["marketplace"]["orders_by_status"]["PENDING"] + 100,
     )
 
 
@@ -93,18 +103,20 @@ async def test_todays_placements_note_nothing_and_a_refresh_with_nothing_due_doe
     assert (await refresh()).days == 0
 
 
-async def test_a_change_to_a_kept_day_shows_at_once_and_the_next_refresh_keeps_it(orders, database_url):
+async def test_a_change_to_a_kept_day_shows_at_once_and_the_next_refresh_keeps_it(catalog, orders, database_url):
     await refresh()
     mark(database_url, orders["pending"], status="CANCELLED", child_status="CANCELLED")
     sql(database_url, "UPDATE seller_orders SET status = 'CANCELLED' WHERE order_id = %s", orders["older"]["id"])
     assert noted_days(database_url) == [day_of(9), day_of(6)]  # the parent's day for a child's change
-    changed = await dashboard()
-    assert changed["orders_by_status"]["CANCELLED"] == 2 and changed["orders"] == 3
+    changed = await every_dashboard(catalog)
+    assert changed["dawaa"]["orders"] == 2 and changed["dawaa"]["orders_by_status"]["CANCELLED"] == 2
+    assert changed["nahdi"]["orders"] == 1 and changed["nahdi"]["revenue"] == "51.75"
+    assert changed["marketplace"]["orders_by_status"]["CANCELLED"] == 2 and changed["marketplace"]["orders"] == 3
     # the older order's 4 Brufen no longer count (its child order is cancelled), nor the Vitamin D3
-    units = [(p["name_en"], p["units"]) for p in changed["top_products"]]
+    units = [(p["name_en"], p["units"]) for p in changed["marketplace"]["top_products"]]
     assert units == [("Panadol Extra 500mg Tablets", 4), ("Brufen Ibuprofen Syrup 100ml", 1)]
     assert (await refresh()).days == 2 and noted_days(database_url) == []
-    assert await dashboard() == changed
+    assert await every_dashboard(catalog) == changed
 
 
 async def test_a_refresh_runs_newest_days_first_and_says_when_more_are_due(orders, database_url):
@@ -114,7 +126,7 @@ async def test_a_refresh_runs_newest_days_first_and_says_when_more_are_due(order
     assert (run.days, run.more) == (5, False) and kept_days(database_url)[0] == day_of(9)
 
 
-async def test_a_change_committing_after_a_refresh_computed_keeps_its_day_live(orders, database_url):
+async def test_a_change_committing_after_a_refresh_computed_keeps_its_day_live(catalog, orders, database_url):
     """Two sessions: the change's transaction is open while the refresh recomputes its day (due
     for an earlier, committed change), so the refresh can neither see the change nor its note."""
     await refresh()
@@ -124,23 +136,25 @@ async def test_a_change_committing_after_a_refresh_computed_keeps_its_day_live(o
         assert (await refresh()).days == 1
         await changing.commit()
     assert noted_days(database_url) == [day_of(6)]
-    assert (await dashboard())["revenue"] == "264.27"  # 172.50 + the pending order's 91.77, now paid
-    assert (await refresh()).days == 1
-    assert (await dashboard())["revenue"] == "264.27" and noted_days(database_url) == []
+    nahdi = seller_headers(catalog, "nahdi")
+    revenues = ("264.27", "143.52")  # 172.50 and 51.75, each + the pending order's 91.77, now paid
+    assert ((await dashboard())["revenue"], (await dashboard(nahdi))["revenue"]) == revenues  # the day live
+    assert (await refresh()).days == 1 and noted_days(database_url) == []
+    assert ((await dashboard())["revenue"], (await dashboard(nahdi))["revenue"]) == revenues  # kept again
 
 
-async def test_two_refreshes_of_one_day_take_turns_on_its_row(orders, database_url):
+async def test_two_refreshes_of_one_day_take_turns_on_its_row(catalog, orders, database_url):
     """Two racing refreshes wait on the day's row inside PostgreSQL, then go one after the other:
     without the lock the second's figures would collide with the first's (duplicate key)."""
     await refresh()
     mark(database_url, orders["paid"], status="COMPLETED")
-    expected = await dashboard()
+    expected = await every_dashboard(catalog)
     lock = "SELECT day FROM order_figure_days WHERE day = %s FOR UPDATE"
     async with LockGate.holding(database_url, lock, (day_of(5),)) as gate:
         racing = asyncio.ensure_future(asyncio.gather(refresh(), refresh()))
         await gate.open_when_waiting(2, racing)
         runs = await racing
     assert sorted(run.days for run in runs) == [1, 1]
-    assert noted_days(database_url) == [] and await dashboard() == expected
+    assert noted_days(database_url) == [] and await every_dashboard(catalog) == expected
     counted = sql(database_url, "SELECT status, orders FROM order_figure_statuses WHERE day = %s", day_of(5))
     assert counted == [("COMPLETED", 1)]
